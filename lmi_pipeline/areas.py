@@ -1,0 +1,180 @@
+"""The areas of interest, read from `lmi.toml` and validated before any network call.
+
+Codes are checked for shape here; ward *names* are resolved to GSS codes once the ward lookup has been
+fetched (`resolve_focus_wards`), with the nearest valid names suggested on a miss.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+LAD_CODE = re.compile(r"^(E06|E07|E08|E09|W06)[0-9]{6}$")
+WARD_CODE = re.compile(r"^(E05|W05)[0-9]{6}$")
+BENCHMARK_CODE = re.compile(r"^(E06|E07|E08|E09|W06|E10|E11|E12|E92|W92|K04|K02|K03)[0-9]{6}$")
+# Ward names are letters, digits, spaces and a little punctuation ("St Helen's", "Barming and Teston",
+# "Bridge (Maidstone)", "Llandaff North"). Anything else is refused, so names never reach SQL or HTML raw.
+WARD_NAME = re.compile(r"^[\w][\w .,'&()/-]{0,79}$", re.UNICODE)
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+FIRST_WARD_MONTH = "2013-01"  # Nomis publishes small-area claimant counts from January 2013
+
+
+class AreasError(ValueError):
+    """lmi.toml is wrong. The message says which entry and what to do."""
+
+
+@dataclass(frozen=True)
+class LocalAuthority:
+    code: str
+    focus_wards: tuple[str, ...]  # names or ward GSS codes as the user wrote them
+
+
+@dataclass(frozen=True)
+class AreasConfig:
+    path: Path
+    local_authorities: tuple[LocalAuthority, ...]
+    benchmarks: tuple[str, ...]
+    start_month: str = FIRST_WARD_MONTH
+    baseline_month: str = "2015-04"
+    small_number_threshold: int = 20
+    priority_weights: dict[str, float] = field(default_factory=dict)
+    max_monthly_jump_pct: float = 60.0
+
+    @property
+    def lad_codes(self) -> list[str]:
+        return [la.code for la in self.local_authorities]
+
+
+def load_areas(path: Path) -> AreasConfig:
+    if not path.exists():
+        raise AreasError(f"{path}: the areas file does not exist. Copy lmi.toml from the repository, or set "
+                         "LMI_AREAS_FILE to your own.")
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise AreasError(f"{path}: not valid TOML ({exc}). Fix the syntax; see the comments in lmi.toml.") from None
+    return parse_areas(doc, path)
+
+
+def parse_areas(doc: dict, path: Path = Path("lmi.toml")) -> AreasConfig:
+    las_raw = doc.get("local_authority")
+    if not isinstance(las_raw, list) or not las_raw:
+        raise AreasError(f"{path}: no [[local_authority]] entries. Add at least one, e.g.\n"
+                         '[[local_authority]]\ncode = "E07000062"\nfocus_wards = ["Gensing"]')
+    las = []
+    for i, entry in enumerate(las_raw, start=1):
+        if not isinstance(entry, dict):
+            raise AreasError(f"{path}: local_authority #{i} must be a table with `code` and `focus_wards`.")
+        code = str(entry.get("code", "")).strip().upper()
+        if not LAD_CODE.match(code):
+            raise AreasError(
+                f"{path}: local_authority #{i} code {entry.get('code')!r} is not a local authority district GSS "
+                "code (E06/E07/E08/E09 or W06 followed by 6 digits, e.g. E07000062 for Hastings)."
+            )
+        wards = entry.get("focus_wards", [])
+        if not isinstance(wards, list) or not all(isinstance(w, str) for w in wards):
+            raise AreasError(f"{path}: local_authority {code} focus_wards must be a list of names or codes.")
+        for w in wards:
+            if not (WARD_CODE.match(w.strip().upper()) or WARD_NAME.match(w.strip())):
+                raise AreasError(
+                    f"{path}: focus ward {w!r} in {code} has characters a ward name never has. Use the ward's "
+                    "name as ONS spells it (e.g. \"Central St Leonards\") or its GSS code (E05...)."
+                )
+        las.append(LocalAuthority(code, tuple(w.strip() for w in wards)))
+    codes = [la.code for la in las]
+    if len(set(codes)) != len(codes):
+        raise AreasError(f"{path}: a local authority is listed twice: {codes}.")
+
+    bench = doc.get("benchmarks", {}).get("areas", [])
+    if not isinstance(bench, list):
+        raise AreasError(f"{path}: [benchmarks] areas must be a list of GSS codes.")
+    for b in bench:
+        if not BENCHMARK_CODE.match(str(b).upper()):
+            raise AreasError(f"{path}: benchmark {b!r} is not a county, region or country GSS code "
+                             "(e.g. E10000011 East Sussex, E12000008 South East, E92000001 England).")
+
+    cc = doc.get("claimant_count", {})
+    analysis = doc.get("analysis", {})
+    start = _month(cc.get("start_month", FIRST_WARD_MONTH), "claimant_count.start_month", path)
+    if start < FIRST_WARD_MONTH:
+        raise AreasError(f"{path}: claimant_count.start_month {start} is before {FIRST_WARD_MONTH}, the first "
+                         "month Nomis publishes for wards.")
+    baseline = _month(analysis.get("baseline_month", "2015-04"), "analysis.baseline_month", path)
+    if baseline < start:
+        raise AreasError(f"{path}: analysis.baseline_month {baseline} is before claimant_count.start_month {start}.")
+    weights = doc.get("priority_weights", {})
+    if not all(isinstance(v, (int, float)) and v >= 0 for v in weights.values()):
+        raise AreasError(f"{path}: [priority_weights] must be non-negative numbers.")
+    return AreasConfig(
+        path=path,
+        local_authorities=tuple(las),
+        benchmarks=tuple(dict.fromkeys(str(b).upper() for b in bench)),
+        start_month=start,
+        baseline_month=baseline,
+        small_number_threshold=int(analysis.get("small_number_threshold", 20)),
+        priority_weights={k: float(v) for k, v in weights.items()},
+        max_monthly_jump_pct=float(analysis.get("max_monthly_jump_pct", 60.0)),
+    )
+
+
+def _month(value: object, name: str, path: Path) -> str:
+    m = MONTH.match(str(value))
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise AreasError(f"{path}: {name} = {value!r} is not a month; write it as YYYY-MM, e.g. \"2015-04\".")
+    if str(value) > date.today().strftime("%Y-%m"):
+        raise AreasError(f"{path}: {name} = {value} is in the future.")
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Ward:
+    code: str
+    name: str
+    lad_code: str
+    lad_name: str
+
+
+def resolve_focus_wards(config: AreasConfig, wards: list[Ward]) -> dict[str, list[str]]:
+    """Map each LA's focus wards (names or codes) to ward codes; raise with suggestions on a miss."""
+    by_lad: dict[str, list[Ward]] = {}
+    for w in wards:
+        by_lad.setdefault(w.lad_code, []).append(w)
+    resolved: dict[str, list[str]] = {}
+    for la in config.local_authorities:
+        in_la = by_lad.get(la.code)
+        if not in_la:
+            raise AreasError(
+                f"{config.path}: local authority {la.code} has no wards in the ward lookup. Check the code "
+                "(a current district/unitary GSS code, e.g. E07000062 Hastings)."
+            )
+        resolved[la.code] = []
+        for wanted in la.focus_wards:
+            match = _match_ward(wanted, in_la)
+            if match is None:
+                elsewhere = _match_ward(wanted, wards)
+                if elsewhere is not None:
+                    raise AreasError(
+                        f"{config.path}: focus ward {wanted!r} is in {elsewhere.lad_name} ({elsewhere.lad_code}), "
+                        f"not in {in_la[0].lad_name} ({la.code}). Move it under the right local_authority."
+                    )
+                names = [w.name for w in in_la]
+                near = difflib.get_close_matches(wanted, names, n=3, cutoff=0.5)
+                hint = f" Did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+                raise AreasError(
+                    f"{config.path}: no ward {wanted!r} in {in_la[0].lad_name} ({la.code}).{hint} "
+                    f"Its wards are: {', '.join(sorted(names))}."
+                )
+            resolved[la.code].append(match.code)
+    return resolved
+
+
+def _match_ward(wanted: str, wards: list[Ward]) -> Ward | None:
+    key = wanted.strip().casefold()
+    for w in wards:
+        if key in (w.code.casefold(), w.name.casefold()):
+            return w
+    return None

@@ -1,0 +1,90 @@
+"""`lmi`: run the pipeline headlessly (what `make run` calls), rebuild the demo snapshot.
+
+    lmi run               materialise every asset; in demo mode, (re)build the synthetic snapshot first
+    lmi demo-snapshot     rebuild the synthetic demo snapshot for the areas in lmi.toml
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+from lmi_pipeline.areas import AreasError, load_areas
+from lmi_pipeline.settings import SettingsError, load_settings
+
+
+def _prepare_environment() -> None:
+    if Path(".env").exists():
+        load_dotenv(".env", override=False)
+    # Runs go into the project's instance (storage under .dagster/, see dagster.yaml), so `make dev` shows them.
+    os.environ.setdefault("DAGSTER_HOME", str(Path.cwd().resolve()))
+
+
+def cmd_demo_snapshot(args: argparse.Namespace) -> int:
+    from lmi_pipeline.demo.snapshot import build_demo_snapshot
+
+    settings = load_settings()
+    load_areas(settings.areas_file)
+    path = build_demo_snapshot(settings)
+    print(f"demo snapshot (synthetic demo data) written to {path}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from lmi_pipeline.definitions import defs
+    from lmi_pipeline.demo.snapshot import build_demo_snapshot, snapshot_is_current
+
+    settings = load_settings()
+    load_areas(settings.areas_file)  # a bad lmi.toml stops here, before anything else
+    started = time.monotonic()
+    if settings.source_mode == "demo" and not snapshot_is_current(settings):
+        print("building the synthetic demo snapshot for lmi.toml ...")
+        build_demo_snapshot(settings)
+    job = defs().resolve_job_def("lmi_refresh")
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    elapsed = time.monotonic() - started
+    if not result.success:
+        failure = next((e for e in result.all_events if e.is_step_failure), None)
+        message = failure.step_failure_data.error.message.strip() if failure else "see the Dagster logs"
+        print(f"\nlmi run FAILED after {elapsed:.1f}s (run {result.run_id}).\n{message}\n"
+              f"The last published {settings.published_db} and {settings.assets_dir}/ are unchanged.", file=sys.stderr)
+        return 1
+    mode = "synthetic demo data" if settings.source_mode == "demo" else f"{settings.source_mode} mode"
+    print(f"\nlmi run succeeded in {elapsed:.1f}s ({mode}, run {result.run_id}).\n"
+          f"  database : {settings.published_db}   (duckdb -readonly {_rel(settings.published_db)})\n"
+          f"  charts   : {settings.assets_dir / 'charts'}\n"
+          f"  UI       : make dev   (then open http://127.0.0.1:3000; this run is in its history)")
+    return 0
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lmi", description="lmi-pipeline: ward-level labour market intelligence")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="materialise every asset and publish data/lmi.duckdb and assets/").set_defaults(func=cmd_run)
+    sub.add_parser("demo-snapshot", help="rebuild the synthetic demo snapshot").set_defaults(func=cmd_demo_snapshot)
+    args = parser.parse_args(argv)
+    _prepare_environment()
+    try:
+        return args.func(args)
+    except (AreasError, SettingsError) as exc:
+        print(f"lmi: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

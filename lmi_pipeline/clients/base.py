@@ -1,0 +1,36 @@
+"""What every upstream client resource shares: the source mode, the snapshot and the retry budget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from lmi_pipeline.clients.transport import Transport
+
+
+class UpstreamResource(dg.ConfigurableResource):
+    source_mode: str = "demo"  # demo | live | record
+    snapshot_dir: str = "data/snapshot"
+    record_origin: str = "recorded"  # "synthetic" when the demo generator records
+    max_retries: int = 5
+    backoff_seconds: float = 1.0
+    read_timeout_seconds: float = 60.0
+    deadline_seconds: float = 180.0
+
+    _transport: Optional[Transport] = PrivateAttr(default=None)
+
+    def transport(self) -> Transport:
+        if self._transport is None:
+            self._transport = Transport(
+                mode=self.source_mode,
+                snapshot_dir=Path(self.snapshot_dir),
+                read_timeout=self.read_timeout_seconds,
+                deadline=self.deadline_seconds,
+                max_retries=self.max_retries,
+                backoff=self.backoff_seconds,
+                record_origin=self.record_origin,
+            )
+        return self._transport

@@ -1,0 +1,214 @@
+"""Nomis API client (https://www.nomisweb.co.uk/api/v01) as a Dagster resource.
+
+Data:      GET dataset/{ID}.data.csv?geography=..&time=..&<dimension>=..&measures=..&select=..&RecordOffset=N
+Metadata:  GET dataset/{ID}.def.sdmx.json, dataset/{ID}/{concept}.def.sdmx.json,
+           dataset/{ID}/geography/TYPE.def.sdmx.json, dataset/{ID}/geography/{parent}TYPE{n}.def.sdmx.json
+
+Guests get at most 25,000 rows a request and registered keys more (the exact cap is unpublished), so the
+client always pages on RECORD_COUNT and checks that offsets are contiguous and every row arrived.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Iterator, Optional, Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lmi_pipeline.clients.base import UpstreamResource
+from lmi_pipeline.clients.nomis_csv import REQUIRED_COLUMNS, parse_page
+from lmi_pipeline.clients.transport import Request, Response, UpstreamError, UpstreamFormatError
+from lmi_pipeline.settings import DEFAULT_NOMIS_URL
+
+log = logging.getLogger("lmi_pipeline.nomis")
+
+
+@dataclass(frozen=True)
+class NomisArea:
+    nomis_id: str
+    gss_code: str
+    name: str
+    type_code: str
+    type_name: str
+
+
+@dataclass(frozen=True)
+class NomisQuery:
+    """One data query. `geography` holds Nomis ids (resolved from metadata), never hard-coded."""
+
+    dataset: str
+    geography: tuple[str, ...]
+    select: tuple[str, ...]
+    dimensions: tuple[tuple[str, str], ...] = ()
+    time: str | None = None  # "2013-01,latest": everything between, inclusive
+    date: str | None = None  # exact dates, e.g. "latest" or "2021"
+    label: str = ""
+
+    def params(self) -> list[tuple[str, str]]:
+        cols = list(dict.fromkeys([c.upper() for c in self.select] + list(REQUIRED_COLUMNS)))
+        out = [("geography", ",".join(self.geography))]
+        if self.time:
+            out.append(("time", self.time))
+        if self.date:
+            out.append(("date", self.date))
+        out += [(k, v) for k, v in self.dimensions]
+        out.append(("select", ",".join(cols)))
+        return out
+
+
+@dataclass
+class NomisResult:
+    table: pa.Table
+    responses: list[Response] = field(default_factory=list)
+    record_count: int = 0
+
+
+class NomisResource(UpstreamResource):
+    """Nomis API over `requests`, with paging, retries, record/replay and format checks."""
+
+    base_url: str = DEFAULT_NOMIS_URL
+    uid: Optional[str] = None  # a registered user's key: sent, never logged or stored
+    page_workers: int = 2  # concurrent page fetches: polite, and Nomis's concurrency limit is unpublished
+
+    def request(self, path: str, params: Sequence[tuple[str, str]], label: str) -> Request:
+        secrets = {"uid": self.uid} if self.uid else {}
+        return Request("nomis", self.base_url, path, tuple(params), secrets, label)
+
+    def get_json(self, path: str, params: Sequence[tuple[str, str]] = (), label: str = "") -> tuple[dict, Response]:
+        response = self.transport().get(self.request(path, params, label or f"Nomis {path}"))
+        try:
+            return json.loads(response.body), response
+        except ValueError:
+            raise UpstreamFormatError(
+                f"{response.request.describe()}: expected JSON metadata, got {response.body[:120]!r}"
+            ) from None
+
+    # -- metadata -------------------------------------------------------------------------------
+    def codes(self, path: str, params: Sequence[tuple[str, str]] = (), label: str = "") -> list[dict]:
+        doc, response = self.get_json(path, params, label)
+        try:
+            codelists = doc["structure"]["codelists"]
+            if not codelists:
+                return []
+            return codelists["codelist"][0]["code"]
+        except (KeyError, IndexError, TypeError):
+            raise UpstreamFormatError(
+                f"{response.request.describe()}: not an SDMX codelist (no structure.codelists.codelist[0].code)"
+            ) from None
+
+    def geography_types(self, dataset: str) -> list[tuple[str, str]]:
+        """The geography TYPEs a dataset is published for, as (TYPEnnn, name)."""
+        codes = self.codes(f"dataset/{dataset}/geography/TYPE.def.sdmx.json", label=f"Nomis {dataset} geography types")
+        return [(str(c["value"]), c["description"]["value"]) for c in codes]
+
+    def areas(self, dataset: str, selector: str) -> list[NomisArea]:
+        """Areas for a selector such as `TYPE480` or `{parent_id}TYPE{n}`, with their GSS codes."""
+        codes = self.codes(f"dataset/{dataset}/geography/{selector}.def.sdmx.json",
+                           label=f"Nomis {dataset} geography {selector}")
+        areas = []
+        for c in codes:
+            notes = {a["annotationtitle"]: str(a["annotationtext"]) for a in c.get("annotations", {}).get("annotation", [])}
+            areas.append(NomisArea(str(c["value"]), notes.get("GeogCode", ""), c["description"]["value"],
+                                   notes.get("TypeCode", ""), notes.get("TypeName", "")))
+        return areas
+
+    def codelist(self, dataset: str, concept: str) -> dict[str, str]:
+        codes = self.codes(f"dataset/{dataset}/{concept.lower()}.def.sdmx.json", label=f"Nomis {dataset} {concept} codes")
+        return {str(c["value"]): c["description"]["value"] for c in codes}
+
+    def dataset_release(self, dataset: str) -> dict[str, str]:
+        """Name and release annotations (LastUpdated, NextUpdate, ...) of a dataset, for provenance."""
+        doc, _ = self.get_json(f"dataset/{dataset}.def.sdmx.json", label=f"Nomis {dataset} definition")
+        try:
+            family = doc["structure"]["keyfamilies"]["keyfamily"][0]
+        except (KeyError, IndexError, TypeError):
+            raise UpstreamFormatError(f"Nomis {dataset} definition: no structure.keyfamilies.keyfamily[0]") from None
+        notes = {a["annotationtitle"]: str(a["annotationtext"])
+                 for a in family.get("annotations", {}).get("annotation", [])}
+        return {"name": family.get("name", {}).get("value", dataset), **notes}
+
+    # -- data -----------------------------------------------------------------------------------
+    def iter_pages(self, query: NomisQuery) -> Iterator[tuple[pa.Table, Response]]:
+        """Yield validated all-text pages in order, until RECORD_COUNT rows have arrived."""
+        path = f"dataset/{query.dataset}.data.csv"
+        params = query.params()
+        expected = params[-1][1].split(",")
+        what = query.label or f"Nomis {query.dataset}"
+
+        def page(offset: int) -> tuple[pa.Table, Response]:
+            req = self.request(path, params + [("RecordOffset", str(offset))], what)
+            resp = self.transport().get(req)
+            return parse_page(resp, expected, req.describe()), resp
+
+        first, resp = page(0)
+        total = _record_count(first, resp)
+        page_size = first.num_rows
+        _check_offsets(first, 0, total, resp)
+        log.info("%s: %d rows in %d page(s)", what, total, -(-total // page_size))
+        yield first, resp
+        offsets = list(range(page_size, total, page_size))
+        with ThreadPoolExecutor(max_workers=max(1, self.page_workers)) as pool:
+            for n, (table, resp) in enumerate(pool.map(page, offsets), start=2):
+                _check_offsets(table, offsets[n - 2], total, resp)
+                log.info("%s: page %d/%d", what, n, len(offsets) + 1)
+                yield table, resp
+
+    def fetch(self, query: NomisQuery, area_labels: dict[str, str] | None = None) -> NomisResult:
+        """All pages of a query as one all-text table; every requested geography must be present.
+
+        `area_labels` maps Nomis ids to what a person recognises ("E05011207 Gensing") for error messages.
+        """
+        tables, responses = [], []
+        for table, resp in self.iter_pages(query):
+            tables.append(table)
+            responses.append(resp)
+        table = pa.concat_tables(tables, promote_options="permissive")
+        got = set(pc.unique(table["GEOGRAPHY"]).to_pylist())
+        check_geographies(got, query, responses[0].request.describe(), area_labels or {})
+        return NomisResult(table, responses, table.num_rows)
+
+
+def _record_count(table: pa.Table, resp: Response) -> int:
+    counts = pc.unique(table["RECORD_COUNT"]).to_pylist()
+    if len(counts) != 1:
+        raise UpstreamFormatError(f"{resp.request.describe()}: RECORD_COUNT varies within a page: {counts[:5]}")
+    return int(counts[0])
+
+
+def _check_offsets(table: pa.Table, start: int, total: int, resp: Response) -> None:
+    """Rows must be exactly RECORD_OFFSET start..start+n-1 of the same RECORD_COUNT; anything else is a truncation."""
+    what = resp.request.describe()
+    if _record_count(table, resp) != total:
+        raise UpstreamFormatError(
+            f"{what}: RECORD_COUNT changed between pages ({total} then {_record_count(table, resp)}): the data "
+            "was probably revised mid-download. Nothing was loaded; run again."
+        )
+    offsets = pc.cast(table["RECORD_OFFSET"], pa.int64())
+    n = table.num_rows
+    lo, hi = pc.min(offsets).as_py(), pc.max(offsets).as_py()
+    if lo != start or hi != start + n - 1 or pc.count_distinct(offsets).as_py() != n or start + n > total:
+        raise UpstreamFormatError(
+            f"{what}: page holds RECORD_OFFSET {lo}..{hi} ({n} rows) but {start}..{start + n - 1} of {total} "
+            "were expected. Never loading silently truncated data; run again."
+        )
+
+
+def check_geographies(got: set[str], query: NomisQuery, what: str, labels: dict[str, str],
+                      expected: set[str] | None = None) -> None:
+    """Every requested Nomis geography id must come back, or the run stops naming the missing ones.
+
+    `expected` adds ids that a `{parent}TYPEn` selector should have expanded to (from metadata).
+    """
+    wanted = {g for g in query.geography if "TYPE" not in g and "..." not in g} | (expected or set())
+    missing = sorted(wanted - got)
+    if missing:
+        raise UpstreamError(
+            f"{what}: {len(missing)} requested area(s) did not come back: "
+            f"{', '.join(labels.get(m, 'Nomis id ' + m) for m in missing[:10])}. "
+            "The area may not be published for this dataset or vintage; check lmi.toml and the dataset's "
+            "geography types."
+        )

@@ -1,0 +1,105 @@
+"""ONS Open Geography Portal client: ArcGIS FeatureServer `query` with paging.
+
+GET {base}/{service}/FeatureServer/0/query?where=..&outFields=..&returnGeometry=false&f=json
+    &orderByFields=..&resultOffset=N&resultRecordCount=2000
+Pages continue while the response says `exceededTransferLimit: true`. ArcGIS reports errors as
+`{"error": {"code": 400, "message": ...}}` with HTTP 200, so the body is always inspected.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from lmi_pipeline.clients.base import UpstreamResource
+from lmi_pipeline.clients.transport import Request, Response, UpstreamFormatError
+from lmi_pipeline.settings import DEFAULT_ONS_GEO_URL
+
+
+@dataclass(frozen=True)
+class WardLookupService:
+    """One vintage of the ward -> LAD -> county -> region lookup and its field names."""
+
+    vintage: int
+    service: str
+    ward_code: str
+    ward_name: str
+    lad_code: str
+    lad_name: str
+    county_code: str
+    county_name: str
+    region_code: str
+    region_name: str
+
+    @property
+    def fields(self) -> list[str]:
+        return [self.ward_code, self.ward_name, self.lad_code, self.lad_name, self.county_code,
+                self.county_name, self.region_code, self.region_name]
+
+
+def _lookup(vintage: int, service: str, county: str = "CTY") -> WardLookupService:
+    yy = f"{vintage % 100:02d}"
+    return WardLookupService(vintage, service, f"WD{yy}CD", f"WD{yy}NM", f"LAD{yy}CD", f"LAD{yy}NM",
+                             f"{county}{yy}CD", f"{county}{yy}NM", f"RGN{yy}CD", f"RGN{yy}NM")
+
+
+# Service names are from the ONS catalogue; ONS renames services now and then (e.g. a `_v2` suffix), so a
+# moved service is one line here. The 2024 field names follow the 2022/2023 pattern and are unverified.
+WARD_LOOKUPS = {
+    2022: _lookup(2022, "WD22_LAD22_CTY22_OTH_UK_LU"),
+    2023: _lookup(2023, "WD23_LAD23_CTY23_OTH_UK_LU"),
+    2024: _lookup(2024, "WD24_LAD24_CTYUA_RGN_CTRY_UK_LU", county="CTYUA"),
+}
+
+
+class OnsGeoResource(UpstreamResource):
+    """ONS Open Geography Portal lookups (ward -> LAD -> county -> region; LSOA -> ward)."""
+
+    base_url: str = DEFAULT_ONS_GEO_URL
+    page_size: int = 2000
+
+    def query(self, service: str, where: str, out_fields: list[str], order_by: str) -> tuple[list[dict], list[Response]]:
+        rows: list[dict] = []
+        responses: list[Response] = []
+        offset = 0
+        while True:
+            params = (
+                ("where", where),
+                ("outFields", ",".join(out_fields)),
+                ("returnGeometry", "false"),
+                ("orderByFields", order_by),
+                ("resultOffset", str(offset)),
+                ("resultRecordCount", str(self.page_size)),
+                ("f", "json"),
+            )
+            req = Request("ons_geo", self.base_url, f"{service}/FeatureServer/0/query", params,
+                          label=f"ONS geography {service}")
+            resp = self.transport().get(req)
+            page = _features(resp, out_fields)
+            rows += page
+            responses.append(resp)
+            doc_more = json.loads(resp.body).get("exceededTransferLimit", False)
+            if not doc_more or not page:
+                return rows, responses
+            offset += len(page)
+
+
+def _features(resp: Response, out_fields: list[str]) -> list[dict]:
+    what = resp.request.describe()
+    try:
+        doc = json.loads(resp.body)
+    except ValueError:
+        raise UpstreamFormatError(f"{what}: expected JSON, got {resp.body[:120]!r}") from None
+    if "error" in doc:
+        err = doc["error"]
+        raise UpstreamFormatError(f"{what}: ArcGIS error {err.get('code')}: {err.get('message')} {err.get('details', '')}")
+    if "features" not in doc:
+        raise UpstreamFormatError(f"{what}: no `features` in the response")
+    out = []
+    for f in doc["features"]:
+        attrs = f.get("attributes", {})
+        missing = [c for c in out_fields if c not in attrs]
+        if missing:
+            raise UpstreamFormatError(f"{what}: features lack fields {missing}; the service layout changed.")
+        out.append({c: attrs[c] for c in out_fields})
+    return out

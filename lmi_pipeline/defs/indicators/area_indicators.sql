@@ -1,0 +1,62 @@
+-- Every indicator for every area we hold (wards, districts, counties, regions, countries), one row per
+-- area x indicator x period. Benchmarks are computed by exactly the same definition as the ward figure.
+CREATE OR REPLACE TABLE area_indicators AS
+WITH counts AS (
+    SELECT * FROM claimant_count WHERE measure = 'count'
+),
+rates AS (
+    SELECT * FROM claimant_count WHERE measure = 'rate'
+),
+latest_pop AS (
+    SELECT max(year) AS year FROM population
+),
+-- The mid-year estimate for the period's year, or the latest one for months after it.
+denominators AS (
+    SELECT c.area_code, c.area_level, c.period, c.age_band, p.value AS population, p.year AS denominator_year,
+           p.age_band AS denominator_band, p.source_query_id AS denominator_query_id
+    FROM counts c
+    JOIN population p
+      ON p.area_code = c.area_code AND p.area_level = c.area_level
+     AND p.age_band = CASE c.age_band WHEN '16+' THEN '16-64' ELSE c.age_band END
+     AND p.year = least(year(c.period), (SELECT year FROM latest_pop))
+),
+figures AS (
+    -- Claimant counts: official, rounded to 5, so a published 5 means 3 to 7.
+    SELECT c.area_code, c.area_name, c.area_level, c.ward_vintage, c.period,
+           CASE c.age_band WHEN '16+' THEN 'claimant_count'
+                           WHEN '16-24' THEN 'claimant_count_16_24'
+                           ELSE 'claimant_count_18_24' END      AS indicator,
+           c.value, c.value AS numerator, NULL::DOUBLE AS denominator, 'claimants' AS unit,
+           greatest(c.value - 2, 0) AS lower, c.value + 2 AS upper,
+           'official' AS status, c.rounding_base, c.obs_status,
+           c.source_dataset, c.source_query_id, NULL AS denominator_query_id, NULL::INTEGER AS denominator_year
+    FROM counts c
+    UNION ALL
+    -- Claimant rate, 16+: Nomis's own figure (measure 2, % of residents aged 16-64). Official.
+    SELECT r.area_code, r.area_name, r.area_level, r.ward_vintage, r.period, 'claimant_rate',
+           r.value, c.value, d.population, '%',
+           100 * greatest(c.value - 2, 0) / d.population, 100 * (c.value + 2) / d.population,
+           'official', c.rounding_base, r.obs_status,
+           'NM_162_1', r.source_query_id, d.denominator_query_id, d.denominator_year
+    FROM rates r
+    JOIN counts c USING (area_code, area_level, period, age_band)
+    LEFT JOIN denominators d USING (area_code, area_level, period, age_band)
+    WHERE r.age_band = '16+'
+    UNION ALL
+    -- Youth claimant rates: claimants of the band over residents of the band. Nomis does not publish
+    -- them for wards, so they are DERIVED here, the same way at every level so benchmarks compare.
+    SELECT c.area_code, c.area_name, c.area_level, c.ward_vintage, c.period,
+           CASE c.age_band WHEN '16-24' THEN 'claimant_rate_16_24' ELSE 'claimant_rate_18_24' END,
+           round(100 * c.value / d.population, 1), c.value, d.population, '%',
+           100 * greatest(c.value - 2, 0) / d.population, 100 * (c.value + 2) / d.population,
+           'derived', c.rounding_base, c.obs_status,
+           'NM_162_1 / NM_2014_1', c.source_query_id, d.denominator_query_id, d.denominator_year
+    FROM counts c
+    LEFT JOIN denominators d USING (area_code, area_level, period, age_band)
+    WHERE c.age_band IN ('16-24', '18-24')
+)
+SELECT f.*,
+       f.numerator < $small_number_threshold AS small_number,
+       p.data_label, p.release, p.retrieved_at
+FROM figures f
+LEFT JOIN provenance p ON p.query_id = f.source_query_id;

@@ -1,0 +1,51 @@
+import dagster as dg
+
+from lmi_pipeline.project import ProjectResource
+from lmi_pipeline.sql import load_sql
+from lmi_pipeline.storage import WarehouseResource
+
+PREVIEW_SQL = """
+SELECT ward_name, indicator, strftime(period, '%Y-%m') AS period, value, lad_value, england_value, rank_in_lad,
+       status, data_label
+FROM ward_indicators
+WHERE is_focus AND period = (SELECT max(period) FROM ward_indicators) AND indicator IN ('claimant_rate', 'claimant_rate_16_24')
+ORDER BY lad_code, indicator, rank_in_lad
+"""
+
+
+@dg.asset(group_name="indicators", kinds={"duckdb"}, deps=["claimant_count", "population", "provenance"],
+          pool="duckdb_writer")
+def area_indicators(project: ProjectResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Every indicator for every area held (wards, districts, counties, regions, England), long format.
+
+    Official figures are Nomis's own; derived ones (youth claimant rates) are computed here from
+    claimants and mid-year residents of the same age, identically at every level. `lower`/`upper` give
+    the range the nearest-5 rounding of the count allows; `small_number` flags counts under the threshold.
+    """
+    threshold = project.areas().small_number_threshold
+    with warehouse.get_connection() as conn:
+        conn.execute("BEGIN")
+        conn.execute(load_sql(__file__, "area_indicators"), {"small_number_threshold": threshold})
+        conn.execute("COMMIT")
+        n = conn.execute("SELECT count(*) FROM area_indicators").fetchone()[0]
+    return dg.MaterializeResult(metadata={"dagster/row_count": n})
+
+
+@dg.asset(group_name="indicators", kinds={"duckdb"}, deps=["area_indicators", "ward_lookup"], pool="duckdb_writer")
+def ward_indicators(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Ward indicators: one row per ward x indicator x month, with value, numerator, denominator, unit,
+    the rounding range, official/derived status and small-number flag; the district, county, region and
+    England values; the change on the same month a year earlier; the rank within the district (1 = highest);
+    and the provenance of the figure (dataset, query id, release, retrieval time, data label).
+    """
+    with warehouse.get_connection() as conn:
+        conn.execute("BEGIN")
+        conn.execute(load_sql(__file__, "ward_indicators"))
+        conn.execute("COMMIT")
+        n, wards, indicators = conn.execute(
+            "SELECT count(*), count(DISTINCT ward_code), count(DISTINCT indicator) FROM ward_indicators").fetchone()
+        preview = conn.execute(PREVIEW_SQL).df()
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": n, "wards": wards, "indicators": indicators,
+        "preview": dg.MetadataValue.md(preview.to_markdown(index=False)),
+    })

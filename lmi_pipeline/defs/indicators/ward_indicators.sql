@@ -1,0 +1,40 @@
+-- Ward indicators in long format with their benchmarks, change on a year earlier and rank in the district.
+CREATE OR REPLACE TABLE ward_indicators AS
+WITH ward_figures AS (
+    SELECT w.ward_code, w.ward_name, a.ward_vintage, w.lad_code, w.lad_name, w.county_code, w.region_code,
+           w.country_code, w.is_focus, a.*
+    FROM area_indicators a
+    JOIN ward_lookup w ON w.ward_code = a.area_code AND w.ward_vintage = a.ward_vintage
+    WHERE a.area_level = 'ward'
+),
+benchmarks AS (
+    SELECT area_code, area_level, indicator, period, value FROM area_indicators WHERE area_level <> 'ward'
+)
+SELECT
+    f.ward_code, f.ward_name, f.ward_vintage, f.lad_code, f.lad_name, f.is_focus,
+    f.indicator, f.period, f.value, f.numerator, f.denominator, f.unit, f.lower, f.upper,
+    f.status, f.small_number, f.rounding_base, f.obs_status,
+    lad.value  AS lad_value,
+    cty.value  AS county_value,
+    rgn.value  AS region_value,
+    ctry.value AS england_value,
+    f.value - prev.value AS change_12m,
+    CASE WHEN f.value IS NOT NULL
+         THEN rank() OVER (PARTITION BY f.lad_code, f.indicator, f.period
+                           ORDER BY f.value DESC NULLS LAST) END AS rank_in_lad,
+    count(f.value) OVER (PARTITION BY f.lad_code, f.indicator, f.period) AS n_wards_in_lad,
+    f.denominator_year,
+    f.source_dataset, f.source_query_id, f.denominator_query_id, f.release, f.retrieved_at, f.data_label
+FROM ward_figures f
+LEFT JOIN benchmarks lad  ON lad.area_code  = f.lad_code     AND lad.area_level = 'lad'
+                         AND lad.indicator  = f.indicator    AND lad.period = f.period
+LEFT JOIN benchmarks cty  ON cty.area_code  = f.county_code  AND cty.area_level = 'county'
+                         AND cty.indicator  = f.indicator    AND cty.period = f.period
+LEFT JOIN benchmarks rgn  ON rgn.area_code  = f.region_code  AND rgn.area_level = 'region'
+                         AND rgn.indicator  = f.indicator    AND rgn.period = f.period
+LEFT JOIN benchmarks ctry ON ctry.area_code = f.country_code AND ctry.area_level = 'country'
+                         AND ctry.indicator = f.indicator    AND ctry.period = f.period
+LEFT JOIN area_indicators prev
+       ON prev.area_code = f.ward_code AND prev.area_level = 'ward' AND prev.ward_vintage = f.ward_vintage
+      AND prev.indicator = f.indicator AND prev.period = f.period - INTERVAL 12 MONTH
+ORDER BY f.lad_code, f.ward_code, f.indicator, f.period;

@@ -1,0 +1,83 @@
+"""Plotly charts, written as standalone HTML that works offline (plotly.js is shipped once, beside them)."""
+
+
+from pathlib import Path
+
+import dagster as dg
+import plotly.graph_objects as go
+import plotly.offline
+
+from lmi_pipeline.project import ProjectResource
+from lmi_pipeline.storage import WarehouseResource
+
+CHARTS_DIR = "charts"
+
+FOCUS_RATES_SQL = """
+SELECT ward_name || ' (' || lad_name || ')' AS series, period, value, lower, upper, small_number, 'ward' AS kind
+FROM ward_indicators WHERE is_focus AND indicator = 'claimant_rate'
+UNION ALL
+SELECT DISTINCT a.area_name || ' (district)', a.period, a.value, a.lower, a.upper, false, 'lad'
+FROM area_indicators a WHERE a.area_level = 'lad' AND a.indicator = 'claimant_rate'
+  AND a.area_code IN (SELECT lad_code FROM ward_lookup WHERE is_focus)
+UNION ALL
+SELECT a.area_name, a.period, a.value, a.lower, a.upper, false, 'country'
+FROM area_indicators a WHERE a.area_level = 'country' AND a.indicator = 'claimant_rate'
+ORDER BY kind DESC, series, period
+"""
+
+STYLE = {"ward": {"width": 2.5}, "lad": {"width": 1.5, "dash": "dash"}, "country": {"width": 2, "dash": "dot", "color": "black"}}
+
+
+def data_label(conn) -> str:
+    labels = [r[0] for r in conn.execute("SELECT DISTINCT data_label FROM provenance ORDER BY 1").fetchall()]
+    return " + ".join(labels) if labels else "unknown source"
+
+
+def write_chart(fig: go.Figure, path: Path) -> None:
+    """Standalone HTML referencing plotly.min.js in the same folder (written once, works offline)."""
+    fig.write_html(path, include_plotlyjs="directory", full_html=True)
+    js = path.parent / "plotly.min.js"
+    if not js.exists():
+        js.write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
+
+
+def footnote(label: str, period: str) -> str:
+    return (f"<b>{label.upper()}</b> · Source: DWP claimant count (Nomis NM_162_1), ONS mid-year estimates "
+            f"(Nomis NM_2014_1) · to {period} · Counts are rounded to the nearest 5, so small-ward rates "
+            "carry a range (shaded) · Not seasonally adjusted")
+
+
+@dg.asset(group_name="publish", kinds={"plotly", "html"}, deps=["ward_indicators", "area_indicators", "provenance"])
+def claimant_rate_chart(context: dg.AssetExecutionContext, project: ProjectResource,
+                        warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Line chart: the claimant rate (% of residents aged 16-64) of each focus ward against its district
+    and England, monthly. Shading shows the range the count's rounding to 5 allows. Built into the
+    staging folder; `published_database` moves it to assets/charts/ when the whole run has succeeded.
+    """
+    with warehouse.get_connection() as conn:
+        df = conn.execute(FOCUS_RATES_SQL).df()
+        label = data_label(conn)
+    if df.empty:
+        raise ValueError("claimant_rate_chart: no focus-ward claimant rates to draw; check lmi.toml focus_wards.")
+    latest = df["period"].max().strftime("%B %Y")
+    fig = go.Figure()
+    for (series, kind), g in df.groupby(["series", "kind"], sort=False):
+        if kind == "ward":
+            fig.add_trace(go.Scatter(x=list(g.period) + list(g.period[::-1]), y=list(g.upper) + list(g.lower[::-1]),
+                                     fill="toself", opacity=0.15, line={"width": 0}, hoverinfo="skip",
+                                     showlegend=False, legendgroup=series))
+        fig.add_trace(go.Scatter(x=g.period, y=g.value, name=series, mode="lines", line=STYLE[kind], legendgroup=series,
+                                 hovertemplate="%{x|%b %Y}: %{y:.1f}%<extra>" + series + "</extra>"))
+    fig.update_layout(
+        title={"text": f"Claimant rate, focus wards vs district and England — {label}"},
+        yaxis_title="% of residents aged 16-64", xaxis_title=None, template="plotly_white",
+        legend={"orientation": "h", "y": -0.15}, margin={"b": 140},
+        annotations=[{"text": footnote(label, latest), "xref": "paper", "yref": "paper", "x": 0, "y": -0.32,
+                      "showarrow": False, "font": {"size": 10}, "align": "left"}],
+    )
+    relative = f"{CHARTS_DIR}/claimant_rate_focus_wards.html"
+    write_chart(fig, project.staged(relative))
+    final = project.published(relative).resolve()
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(str(final)), "series": int(df["series"].nunique()), "data_label": label,
+    })

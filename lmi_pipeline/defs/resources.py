@@ -1,0 +1,37 @@
+import os
+
+import dagster as dg
+
+from lmi_pipeline.clients.nomis import NomisResource
+from lmi_pipeline.clients.ons_geo import OnsGeoResource
+from lmi_pipeline.project import ProjectResource
+from lmi_pipeline.settings import Settings, load_settings
+from lmi_pipeline.storage import WarehouseResource
+
+
+def build_resources(settings: Settings, record_origin: str = "recorded") -> dict[str, dg.ConfigurableResource]:
+    """Every resource, configured from one Settings object (tests build their own Settings)."""
+    common = {"source_mode": settings.source_mode, "snapshot_dir": str(settings.snapshot_dir),
+              "record_origin": record_origin}
+    # The key stays an EnvVar when it comes from the environment, so Dagster resolves it at run time and
+    # never shows or stores its value.
+    uid = None
+    if settings.nomis_uid:
+        uid = dg.EnvVar("NOMIS_UID") if os.environ.get("NOMIS_UID") == settings.nomis_uid else settings.nomis_uid
+    return {
+        "nomis": NomisResource(base_url=settings.nomis_url, uid=uid, **common),
+        "ons_geo": OnsGeoResource(base_url=settings.ons_geo_url, **common),
+        "warehouse": WarehouseResource(database=str(settings.work_db)),
+        "project": ProjectResource(
+            areas_file=str(settings.areas_file),
+            source_mode=settings.source_mode,
+            published_db=str(settings.published_db),
+            assets_dir=str(settings.assets_dir),
+            staging_dir=str(settings.staging_dir),
+        ),
+    }
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(resources=build_resources(load_settings()))

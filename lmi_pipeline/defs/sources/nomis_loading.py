@@ -1,0 +1,57 @@
+"""Streaming a Nomis query into a raw DuckDB table, page by page through Arrow.
+
+Pages are appended inside one transaction: if any page fails its checks, the previous raw table
+stays exactly as it was. Nothing holds the whole result in pandas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import dagster as dg
+import duckdb
+
+from lmi_pipeline.clients.nomis import NomisQuery, NomisResource, check_geographies
+from lmi_pipeline.clients.transport import Request
+from lmi_pipeline.defs.sources.request_log import log_requests, query_id
+from lmi_pipeline.storage import quote_ident
+
+
+@dataclass
+class LoadedQuery:
+    rows: int = 0
+    pages: int = 0
+    rows_per_page: dict[Request, int] = field(default_factory=dict)
+    latest_period: str = ""
+    release: str = ""
+
+
+def load_nomis_query(conn: duckdb.DuckDBPyConnection, table: str, nomis: NomisResource, query: NomisQuery,
+                     log: dg.DagsterLogManager, expected_ids: set[str], labels: dict[str, str]) -> LoadedQuery:
+    """Replace `table` with the query's rows (all text, plus `query_id`). Call inside a transaction."""
+    out = LoadedQuery()
+    name = quote_ident(table)
+    for page, resp in nomis.iter_pages(query):
+        qid = query_id(resp.request)
+        conn.register("nomis_page", page)
+        if out.pages == 0:
+            conn.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT *, ?::VARCHAR AS query_id FROM nomis_page LIMIT 0",
+                         [qid])
+        conn.execute(f"INSERT INTO {name} BY NAME SELECT *, ?::VARCHAR AS query_id FROM nomis_page", [qid])
+        conn.unregister("nomis_page")
+        out.pages += 1
+        out.rows += page.num_rows
+        out.rows_per_page[resp.request] = page.num_rows
+        log.info(f"{query.label}: page {out.pages}, {out.rows:,} rows so far")
+    got = {r[0] for r in conn.execute(f"SELECT DISTINCT GEOGRAPHY FROM {name}").fetchall()}
+    check_geographies(got, query, query.label, labels, expected_ids)
+    if "DATE" in page.column_names:
+        out.latest_period = conn.execute(f"SELECT max(DATE) FROM {name}").fetchone()[0]
+    return out
+
+
+def finish_source(conn: duckdb.DuckDBPyConnection, asset: str, nomis: NomisResource, mark: int,
+                  dataset: str, loaded: LoadedQuery) -> None:
+    """Log every request the asset made (metadata and pages) for provenance."""
+    log_requests(conn, asset, nomis.transport().fetched[mark:], datasets={f"dataset/{dataset}": dataset},
+                 releases={f"dataset/{dataset}": loaded.release}, rows=loaded.rows_per_page)

@@ -1,0 +1,50 @@
+import re
+
+import dagster as dg
+
+from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
+from lmi_pipeline.defs.sources.claimant_count import resolve_codes
+from lmi_pipeline.defs.sources.nomis_loading import finish_source, load_nomis_query
+from lmi_pipeline.defs.sources.query_areas import query_areas
+from lmi_pipeline.project import ProjectResource
+from lmi_pipeline.storage import WarehouseResource
+
+DATASET = "NM_2014_1"
+AGE_BANDS = {
+    "all": re.compile(r"^all ages$", re.I),
+    "16-64": re.compile(r"^aged?\s*16\s*-\s*64$", re.I),
+    "16-24": re.compile(r"^aged?\s*16\s*-\s*24$", re.I),
+    "18-24": re.compile(r"^aged?\s*18\s*-\s*24$", re.I),
+}
+SELECT = ("DATE", "DATE_NAME", "GEOGRAPHY", "GEOGRAPHY_NAME", "GEOGRAPHY_CODE", "GEOGRAPHY_TYPE", "GENDER_NAME",
+          "C_AGE", "C_AGE_NAME", "MEASURES_NAME", "OBS_VALUE", "OBS_STATUS", "OBS_STATUS_NAME")
+
+
+@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup"], pool="nomis_api")
+def raw_population(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
+                   warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Nomis NM_2014_1 small-area mid-year population estimates, exactly as served (every column text).
+
+    Residents of all ages, 16-64, 16-24 and 18-24 for the same wards, districts and benchmarks as the
+    claimant count: the denominators of the claimant rates.
+    """
+    project.areas()
+    mark = len(nomis.transport().fetched)
+    ages = resolve_codes(nomis.codelist(DATASET, "c_age"), AGE_BANDS, f"Nomis {DATASET} c_age")
+    release = nomis.dataset_release(DATASET)
+    with warehouse.get_connection() as conn:
+        geography, expected, labels = query_areas(conn, "population", DATASET)
+        query = NomisQuery(
+            dataset=DATASET, geography=tuple(geography), select=SELECT, time="first,latest",
+            dimensions=(("gender", "0"), ("c_age", ",".join(ages.values())), ("measures", "20100")),
+            label=f"Nomis {DATASET} (population estimates)",
+        )
+        conn.execute("BEGIN")
+        loaded = load_nomis_query(conn, "raw_population", nomis, query, context.log, expected, labels)
+        loaded.release = release.get("LastUpdated", "")
+        finish_source(conn, "raw_population", nomis, mark, DATASET, loaded)
+        conn.execute("COMMIT")
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": loaded.rows, "pages": loaded.pages, "latest_period": loaded.latest_period,
+        "release": loaded.release,
+    })

@@ -1,0 +1,21 @@
+-- Typed mid-year population estimates: one row per area x year x age band.
+CREATE OR REPLACE TABLE population AS
+SELECT DISTINCT
+    r.GEOGRAPHY_CODE                                            AS area_code,
+    g.nomis_name                                                AS area_name,
+    g.level                                                     AS area_level,
+    g.ward_vintage,
+    CAST(r.DATE AS INTEGER)                                     AS year,
+    CASE
+        WHEN regexp_matches(r.C_AGE_NAME, '(?i)^all ages')      THEN 'all'
+        WHEN regexp_matches(r.C_AGE_NAME, '(?i)16\s*-\s*64$')   THEN '16-64'
+        WHEN regexp_matches(r.C_AGE_NAME, '(?i)16\s*-\s*24$')   THEN '16-24'
+        WHEN regexp_matches(r.C_AGE_NAME, '(?i)18\s*-\s*24$')   THEN '18-24'
+    END                                                         AS age_band,
+    TRY_CAST(NULLIF(r.OBS_VALUE, '') AS DOUBLE)                 AS value,
+    r.OBS_STATUS                                                AS obs_status,
+    'NM_2014_1'                                                 AS source_dataset,
+    r.query_id                                                  AS source_query_id
+FROM raw_population AS r
+JOIN nomis_geographies AS g
+  ON g.nomis_id = r.GEOGRAPHY AND g.role = 'population';

@@ -1,0 +1,32 @@
+import dagster as dg
+
+from lmi_pipeline.project import ProjectResource
+from lmi_pipeline.sql import load_sql
+from lmi_pipeline.storage import WarehouseResource, quote_ident
+
+RAW_WITH_DATES_SQL = """
+SELECT table_name FROM information_schema.columns
+WHERE column_name IN ('DATE', 'query_id') AND table_name LIKE 'raw\\_%' ESCAPE '\\'
+GROUP BY table_name HAVING count(*) = 2 ORDER BY table_name
+"""
+
+
+@dg.asset(group_name="warehouse", kinds={"duckdb"},
+          deps=["nomis_geographies", "ons_ward_lookup", "raw_claimant_count", "raw_population"],
+          pool="duckdb_writer")
+def provenance(project: ProjectResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Where every figure came from: one row per upstream query, with its URL (never the key),
+    parameters, retrieval time, source mode, release stamp, the period "latest" resolved to, row count
+    and a SHA-256 of the bytes received. Demo rows are labelled "synthetic demo data".
+    """
+    with warehouse.get_connection() as conn:
+        raw_tables = [r[0] for r in conn.execute(RAW_WITH_DATES_SQL).fetchall()]
+        union = " UNION ALL ".join(
+            f"SELECT query_id, max(DATE) AS latest_period FROM {quote_ident(t)} GROUP BY query_id" for t in raw_tables
+        ) or "SELECT NULL::VARCHAR AS query_id, NULL::VARCHAR AS latest_period WHERE false"
+        conn.execute("BEGIN")
+        conn.execute(f"CREATE OR REPLACE TEMP VIEW resolved_periods AS {union}")
+        conn.execute(load_sql(__file__, "provenance"), {"source_mode": project.source_mode})
+        conn.execute("COMMIT")
+        n, labels = conn.execute("SELECT count(*), string_agg(DISTINCT data_label, ', ') FROM provenance").fetchone()
+    return dg.MaterializeResult(metadata={"dagster/row_count": n, "data_label": labels or ""})

@@ -1,0 +1,64 @@
+import json
+
+import dagster as dg
+import pyarrow as pa
+
+from lmi_pipeline.areas import AreasError, Ward, resolve_focus_wards
+from lmi_pipeline.project import ProjectResource
+from lmi_pipeline.sql import load_sql
+from lmi_pipeline.storage import WarehouseResource
+
+COVERAGE_GAPS_SQL = """
+SELECT n.role, n.dataset, n.gss_code, n.nomis_name, n.ward_vintage, 'in Nomis but not in the ONS lookup' AS problem
+FROM nomis_geographies n
+WHERE n.level = 'ward' AND NOT EXISTS (
+    SELECT 1 FROM ons_ward_lookup o WHERE o.ward_code = n.gss_code AND o.ward_vintage = n.ward_vintage)
+UNION ALL
+SELECT n.role, n.dataset, o.ward_code, o.ward_name, o.ward_vintage, 'in the ONS lookup but not published by Nomis'
+FROM ons_ward_lookup o
+JOIN (SELECT DISTINCT role, dataset, ward_vintage FROM nomis_geographies WHERE level = 'ward') n
+  ON n.ward_vintage = o.ward_vintage
+WHERE NOT EXISTS (SELECT 1 FROM nomis_geographies g
+                  WHERE g.role = n.role AND g.level = 'ward' AND g.gss_code = o.ward_code)
+"""
+
+
+@dg.asset(group_name="warehouse", kinds={"duckdb"}, deps=["ons_ward_lookup", "nomis_geographies"],
+          pool="duckdb_writer")
+def ward_lookup(context: dg.AssetExecutionContext, project: ProjectResource,
+                warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Every ward of the configured districts, per boundary vintage, with its district, county, region
+    and country, and whether it is a focus ward.
+
+    Built from the ONS lookup and checked against the wards Nomis publishes for the same vintage.
+    Focus wards named in lmi.toml are resolved to GSS codes here, with suggestions for a misspelling.
+    Also writes `areas_config`, a record of the configuration the run used.
+    """
+    areas = project.areas()
+    with warehouse.get_connection() as conn:
+        lookup = conn.execute("SELECT ward_code, ward_name, lad_code, lad_name FROM ons_ward_lookup").fetchall()
+        focus = resolve_focus_wards(areas, [Ward(*row) for row in lookup])
+        gaps = conn.execute(COVERAGE_GAPS_SQL).fetchall()
+        if gaps:
+            shown = "; ".join(f"{g[2]} {g[3]} ({g[4]} wards, {g[1]}): {g[5]}" for g in gaps[:8])
+            raise AreasError(f"ward lists disagree between Nomis and the ONS lookup for {len(gaps)} ward(s): {shown}. "
+                             "A boundary change may be half-published; wait for both to update.")
+        config = pa.table({
+            "areas_file": [str(areas.path)],
+            "lad_codes": [areas.lad_codes],
+            "benchmarks": [list(areas.benchmarks)],
+            "focus_wards": [json.dumps({la.code: list(la.focus_wards) for la in areas.local_authorities})],
+            "start_month": [areas.start_month],
+            "baseline_month": [areas.baseline_month],
+            "small_number_threshold": [areas.small_number_threshold],
+        })
+        focus_codes = pa.table({"ward_code": [c for codes in focus.values() for c in codes]})
+        conn.execute("BEGIN")
+        conn.register("config", config)
+        conn.register("focus_wards", focus_codes)
+        conn.execute("CREATE OR REPLACE TABLE areas_config AS SELECT * FROM config")
+        conn.execute(load_sql(__file__, "ward_lookup"))
+        conn.execute("COMMIT")
+        n, n_focus = conn.execute("SELECT count(*), count(*) FILTER (is_focus) FROM ward_lookup").fetchone()
+    context.log.info(f"focus wards: {focus}")
+    return dg.MaterializeResult(metadata={"dagster/row_count": n, "focus_ward_rows": n_focus})

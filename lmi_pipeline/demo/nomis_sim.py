@@ -1,0 +1,391 @@
+"""A synthetic Nomis: answers the API's metadata and `.data.csv` requests in the documented formats.
+
+It serves the demo snapshot, the tests' local HTTP server and the national-scale benchmark. Rows are
+computed page by page from the row index (no full result is ever held), in Nomis's column layout:
+every dimension X gives X, X_NAME, X_CODE, X_TYPE, X_TYPECODE, X_SORTORDER; text is quoted, numbers
+are not; OBS_STATUS and RECORD_OFFSET/RECORD_COUNT are on every row. The values are synthetic.
+"""
+
+from __future__ import annotations
+
+import calendar
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from lmi_pipeline.demo.world import DEMO_RELEASED, POPULATION_YEARS, Area, World, round5, synthetic_id
+
+PAGE_SIZE = 25_000  # the guest row cap
+
+# Geography TYPEs offered. The ward TYPE numbers are made up: the pipeline finds types by name at run time.
+GEO_TYPES = {
+    "country": [(499, "countries")],
+    "region": [(480, "regions")],
+    "county": [(423, "local authorities: county / unitary (as of April 2023)")],
+    "lad": [(424, "local authorities: district / unitary (as of April 2023)")],
+    "ward": [(153, "2022 wards"), (177, "2023 wards")],
+}
+# Nomis disambiguates common ward names with the LA's name.
+AMBIGUOUS_WARD_NAMES = {"Castle", "Bridge", "East", "North", "South", "Heath", "Devonshire"}
+STATUS_NAMES = {"A": "Normal Value", "X": "These figures are not available", "Q": "These figures are missing"}
+
+
+@dataclass
+class Dim:
+    name: str
+    codes: list[int]
+    labels: list[str]
+
+
+@dataclass
+class SimDataset:
+    id: str
+    name: str
+    dates: list[str]
+    date_names: list[str]
+    dims: list[Dim]
+    values: Callable[..., tuple[np.ndarray, np.ndarray]]  # (value float with NaN, status str)
+    description: str = ""
+    measures: list[tuple[int, str]] = field(default_factory=lambda: [(20100, "Value")])
+
+    def dim(self, name: str) -> Dim:
+        return next(d for d in self.dims if d.name == name)
+
+
+def _month_name(m: str) -> str:
+    y, mm = m.split("-")
+    return f"{calendar.month_name[int(mm)]} {y}"
+
+
+class NomisSim:
+    def __init__(self, world: World, page_size: int = PAGE_SIZE, released: str = DEMO_RELEASED):
+        self.world = world
+        self.page_size = page_size
+        self.released = released
+        self.datasets = {d.id: d for d in (self._claimant_count(), self._population())}
+        self.geo_index: dict[int, tuple[Area, int, str]] = {}  # nomis id -> (area, type code, type name)
+        for a in world.areas:
+            for code, name in GEO_TYPES[a.level]:
+                self.geo_index[synthetic_id(str(code), a.code)] = (a, code, name)
+
+    # -- datasets --------------------------------------------------------------------------------
+    def _claimant_count(self) -> SimDataset:
+        w = self.world
+        ages = Dim("AGE", [0, 1, 2, 3, 4, 5, 11], ["All categories: Age 16+", "Age unknown (clerical claims)",
+                                                   "Aged 16-24", "Aged 25-49", "Aged 50+", "Aged 16-17", "Aged 18-24"])
+        measure = Dim("MEASURE", [1, 2, 3, 4], [
+            "Claimant count", "Claimants as a proportion of residents aged 16-64",
+            "Claimants as a proportion of economically active residents aged 16+",
+            "Claimants as a proportion of the workforce"])
+        gender = Dim("GENDER", [0, 1, 2], ["Total", "Male", "Female"])
+        claimants = w.claimants
+        years = np.array([int(m[:4]) for m in w.months]).clip(max=POPULATION_YEARS[-1])
+        pops = {band: np.array([[w.population(a, int(y), band) for y in years] for a in w.areas])
+                for band in ("16-64", "16-24", "18-24")}
+        gender_share = np.array([1.0, 0.58, 0.42])
+
+        def values(area_i, date_i, dims):
+            age = np.array(ages.codes)[dims["AGE"]]
+            meas = np.array(measure.codes)[dims["MEASURE"]]
+            share = gender_share[dims["GENDER"]]
+            raw = np.where(age == 0, claimants["total"][area_i, date_i],
+                  np.where(age == 2, claimants["16-24"][area_i, date_i],
+                  np.where(age == 11, claimants["18-24"][area_i, date_i],
+                  np.where(age == 1, 0.0,
+                  np.where(age == 5, claimants["16-24"][area_i, date_i] * 0.06,
+                           claimants["total"][area_i, date_i] * np.where(age == 3, 0.55, 0.30)))))) * share
+            count = round5(raw)
+            pop = np.where(age == 2, pops["16-24"][area_i, date_i],
+                  np.where(age == 11, pops["18-24"][area_i, date_i], pops["16-64"][area_i, date_i]))
+            rate = np.round(100 * count / pop, 1)
+            is_ward = np.array([a.level == "ward" for a in w.areas])[area_i]
+            # Proportions are published for all ages everywhere, and by age band above ward level only.
+            rate_ok = (age == 0) | ((np.isin(age, [2, 11])) & ~is_ward)
+            value = np.where(meas == 1, count, np.where((meas == 2) & rate_ok, rate, np.nan))
+            status = np.where(np.isnan(value), "X", "A")
+            return value, status
+
+        return SimDataset("NM_162_1", "Claimant count by sex and age", w.months, [_month_name(m) for m in w.months],
+                          [gender, ages, measure], values,
+                          "The Claimant Count - the stock of Universal Credit and Job Seekers Allowance claimants. "
+                          "SYNTHETIC DEMO DATA served by lmi_pipeline.demo.")
+
+    def _population(self) -> SimDataset:
+        w = self.world
+        c_age = Dim("C_AGE", [200, 203, 250, 205], ["All Ages", "Aged 16 - 64", "Aged 16 - 24", "Aged 18 - 24"])
+        gender = Dim("GENDER", [0, 1, 2], ["Total", "Male", "Female"])
+        bands = {200: "all", 203: "16-64", 250: "16-24", 205: "18-24"}
+        table = {b: np.array([[w.population(a, y, b) for y in POPULATION_YEARS] for a in w.areas])
+                 for b in bands.values()}
+
+        def values(area_i, date_i, dims):
+            age = np.array(c_age.codes)[dims["C_AGE"]]
+            out = np.zeros(len(area_i))
+            for code, band in bands.items():
+                sel = age == code
+                out[sel] = table[band][area_i[sel], date_i[sel]]
+            out = np.round(out * np.array([1.0, 0.49, 0.51])[dims["GENDER"]])
+            return out, np.full(len(out), "A")
+
+        years = [str(y) for y in POPULATION_YEARS]
+        return SimDataset("NM_2014_1", "Population estimates - small area based by single year of age",
+                          years, years, [gender, c_age], values,
+                          "Mid-year population estimates. SYNTHETIC DEMO DATA served by lmi_pipeline.demo.")
+
+    # -- HTTP entry point ---------------------------------------------------------------------------
+    def handle(self, path: str, args: dict[str, str]) -> tuple[int, str, bytes]:
+        m = re.fullmatch(r"dataset/(NM_\d+_\d+)\.data\.csv", path)
+        if m:
+            return self._data(self._dataset(m.group(1)), args)
+        m = re.fullmatch(r"dataset/(NM_\d+_\d+)\.def\.sdmx\.json", path)
+        if m:
+            return _json(self._definition(self._dataset(m.group(1))))
+        m = re.fullmatch(r"dataset/(NM_\d+_\d+)/geography/(.+)\.def\.sdmx\.json", path)
+        if m:
+            return _json(self._geography(self._dataset(m.group(1)), m.group(2)))
+        m = re.fullmatch(r"dataset/(NM_\d+_\d+)/(\w+)\.def\.sdmx\.json", path)
+        if m:
+            return _json(self._codelist(self._dataset(m.group(1)), m.group(2).upper()))
+        return 404, "text/html", b"<html><body>Not found</body></html>"
+
+    def _dataset(self, dataset_id: str) -> SimDataset:
+        if dataset_id not in self.datasets:
+            raise KeyError(dataset_id)
+        return self.datasets[dataset_id]
+
+    # -- metadata ---------------------------------------------------------------------------------
+    def _definition(self, ds: SimDataset) -> dict:
+        notes = [("Status", "Current"), ("SubDescription", ds.description), ("Units", "Persons"),
+                 ("LastUpdated", self.released), ("FirstReleased", "2015-06-17 09:30:00")]
+        return {"structure": {"keyfamilies": {"keyfamily": [{
+            "id": ds.id, "agencyid": "NOMIS", "version": 1.0,
+            "name": {"value": ds.name, "lang": "en"},
+            "annotations": {"annotation": [{"annotationtitle": t, "annotationtext": v} for t, v in notes]},
+            "components": {"dimension": [{"conceptref": c, "codelist": f"CL_{ds.id[3:]}_{c}"}
+                                         for c in ["GEOGRAPHY", *(d.name for d in ds.dims), "MEASURES"]],
+                           "primarymeasure": {"conceptref": "OBS_VALUE"}},
+        }]}}}
+
+    def _geography(self, ds: SimDataset, selector: str) -> dict:
+        if selector == "TYPE":
+            seen = {}
+            for a in self.world.areas:
+                for code, name in GEO_TYPES[a.level]:
+                    seen[code] = name
+            codes = [{"value": f"TYPE{c}", "description": {"value": n, "lang": "en"}} for c, n in sorted(seen.items())]
+        else:
+            codes = [_geo_code(a, t, n, i) for i, (a, t, n) in self._select_areas(selector)]
+        return _codelist_doc(f"CL_{ds.id[3:]}_GEOGRAPHY", codes)
+
+    def _codelist(self, ds: SimDataset, concept: str) -> dict:
+        if concept == "MEASURES":
+            codes = [{"value": c, "description": {"value": n, "lang": "en"}} for c, n in ds.measures]
+        else:
+            dims = [d for d in ds.dims if d.name == concept]
+            if not dims:
+                return {"structure": {"codelists": None}}
+            codes = [{"value": c, "description": {"value": n, "lang": "en"}} for c, n in zip(dims[0].codes, dims[0].labels)]
+        return _codelist_doc(f"CL_{ds.id[3:]}_{concept}", codes)
+
+    def _select_areas(self, selector: str) -> list[tuple[int, tuple[Area, int, str]]]:
+        """Resolve `TYPEn`, `{parent}TYPEn` or a Nomis id to (id, (area, type code, type name))."""
+        m = re.fullmatch(r"(\d+)?TYPE(\d+)", selector)
+        if m:
+            parent = self.geo_index.get(int(m.group(1))) if m.group(1) else None
+            type_code = int(m.group(2))
+            out = []
+            for nid, (a, t, n) in self.geo_index.items():
+                if t != type_code:
+                    continue
+                if parent is not None and parent[0].code not in (a.lad_code, a.county_code, a.region_code, "E92000001"):
+                    continue
+                if parent is not None and parent[0].code == a.code:
+                    continue
+                out.append((nid, (a, t, n)))
+            return sorted(out, key=lambda x: x[1][0].code)
+        if selector.isdigit() and int(selector) in self.geo_index:
+            return [(int(selector), self.geo_index[int(selector)])]
+        return []
+
+    # -- data --------------------------------------------------------------------------------------
+    def _data(self, ds: SimDataset, args: dict[str, str]) -> tuple[int, str, bytes]:
+        geos: list[tuple[int, tuple[Area, int, str]]] = []
+        for part in args.get("geography", "").split(","):
+            geos += self._select_areas(part.strip())
+        dates = _select_dates(ds.dates, args.get("time"), args.get("date"))
+        dim_sel = {}
+        for d in ds.dims:
+            wanted = args.get(d.name.lower())
+            dim_sel[d.name] = (list(range(len(d.codes))) if wanted is None else
+                               [d.codes.index(c) for c in _ints(wanted) if c in d.codes])
+        measures = [i for i, (c, _) in enumerate(ds.measures) if args.get("measures") is None or c in _ints(args["measures"])]
+        select = [c.strip().upper() for c in args["select"].split(",")] if args.get("select") else _all_columns(ds)
+        shape = [len(dates), len(geos)] + [len(dim_sel[d.name]) for d in ds.dims] + [len(measures)]
+        total = int(np.prod(shape))
+        offset = int(args.get("RecordOffset", args.get("recordoffset", "0")) or 0)
+        limit = min(self.page_size, int(args.get("RecordLimit", self.page_size)))
+        rows = np.arange(offset, min(total, offset + limit))
+        idx = np.unravel_index(rows, shape) if total else [np.array([], dtype=int)] * len(shape)
+        table = self._render(ds, select, geos, dates, dim_sel, measures, idx, rows, total)
+        buf = io.BytesIO()
+        pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=True))
+        return 200, "text/csv", buf.getvalue()
+
+    def _render(self, ds, select, geos, dates, dim_sel, measures, idx, rows, total) -> pa.Table:
+        n = len(rows)
+        date_i = np.array(dates, dtype=int)[idx[0]] if n else np.array([], dtype=int)
+        geo_pos = idx[1]
+        ids = np.array([g[0] for g in geos], dtype=np.int64)[geo_pos] if n else np.array([], dtype=np.int64)
+        geo_meta = [g[1] for g in geos]
+        area_i = np.array([self.world.index[g[0].code] for g in geo_meta], dtype=int)[geo_pos] if n else np.array([], dtype=int)
+        dim_i = {d.name: np.array(dim_sel[d.name], dtype=int)[idx[2 + k]] if n else np.array([], dtype=int)
+                 for k, d in enumerate(ds.dims)}
+        meas_i = np.array(measures, dtype=int)[idx[-1]] if n else np.array([], dtype=int)
+        value, status = ds.values(area_i, date_i, dim_i) if n else (np.array([]), np.array([], dtype=str))
+
+        def geo_col(f):
+            return [f(*geo_meta[p]) for p in geo_pos]
+
+        cols: dict[str, pa.Array] = {}
+        for c in select:
+            if c == "DATE" or c == "DATE_CODE":
+                arr = pa.array(np.array(ds.dates, dtype=object)[date_i].tolist(), pa.string())
+            elif c == "DATE_NAME":
+                arr = pa.array(np.array(ds.date_names, dtype=object)[date_i].tolist(), pa.string())
+            elif c == "DATE_TYPE":
+                arr = pa.array(["date"] * n, pa.string())
+            elif c in ("DATE_TYPECODE", "DATE_SORTORDER"):
+                arr = pa.array(date_i if c == "DATE_SORTORDER" else np.zeros(n, dtype=int), pa.int64())
+            elif c == "GEOGRAPHY":
+                arr = pa.array(ids, pa.int64())
+            elif c == "GEOGRAPHY_NAME":
+                arr = pa.array(geo_col(lambda a, t, nm: _nomis_name(a, self.world)), pa.string())
+            elif c == "GEOGRAPHY_CODE":
+                arr = pa.array(geo_col(lambda a, t, nm: a.code), pa.string())
+            elif c == "GEOGRAPHY_TYPE":
+                arr = pa.array(geo_col(lambda a, t, nm: nm), pa.string())
+            elif c == "GEOGRAPHY_TYPECODE":
+                arr = pa.array(geo_col(lambda a, t, nm: t), pa.int64())
+            elif c == "GEOGRAPHY_SORTORDER":
+                arr = pa.array(geo_pos, pa.int64())
+            elif c == "MEASURES":
+                arr = pa.array(np.array([m[0] for m in ds.measures])[meas_i], pa.int64())
+            elif c == "MEASURES_NAME":
+                arr = pa.array(np.array([m[1] for m in ds.measures], dtype=object)[meas_i].tolist(), pa.string())
+            elif c == "OBS_VALUE":
+                arr = pa.array(value, pa.float64(), mask=np.isnan(value))
+            elif c == "OBS_STATUS":
+                arr = pa.array(status.tolist(), pa.string())
+            elif c == "OBS_STATUS_NAME":
+                arr = pa.array([STATUS_NAMES.get(s, "") for s in status], pa.string())
+            elif c == "OBS_CONF":
+                arr = pa.array(["F"] * n, pa.string())
+            elif c == "OBS_CONF_NAME":
+                arr = pa.array(["Free (free for publication)"] * n, pa.string())
+            elif c == "URN":
+                arr = pa.array([f"{ds.id}d{r}" for r in rows], pa.string())
+            elif c == "RECORD_OFFSET":
+                arr = pa.array(rows, pa.int64())
+            elif c == "RECORD_COUNT":
+                arr = pa.array(np.full(n, total), pa.int64())
+            else:
+                arr = self._dim_column(ds, c, dim_i, n)
+            cols[c] = arr
+        return pa.table(cols)
+
+    def _dim_column(self, ds: SimDataset, column: str, dim_i: dict, n: int) -> pa.Array:
+        for d in ds.dims:
+            if column == d.name or column.startswith(d.name + "_"):
+                pos = dim_i[d.name]
+                suffix = column[len(d.name):]
+                if suffix in ("", "_TYPECODE"):
+                    return pa.array(np.array(d.codes)[pos] if suffix == "" else np.zeros(n, dtype=int), pa.int64())
+                if suffix == "_NAME":
+                    return pa.array(np.array(d.labels, dtype=object)[pos].tolist(), pa.string())
+                if suffix == "_CODE":
+                    return pa.array([str(c) for c in np.array(d.codes)[pos]], pa.string())
+                if suffix == "_TYPE":
+                    return pa.array([d.name.lower()] * n, pa.string())
+                if suffix == "_SORTORDER":
+                    return pa.array(pos, pa.int64())
+        # Nomis answers an unknown column with an error page; so do we (the client must catch it).
+        raise UnknownColumn(column)
+
+
+class UnknownColumn(KeyError):
+    pass
+
+
+def _all_columns(ds: SimDataset) -> list[str]:
+    cols = ["DATE", "DATE_NAME", "DATE_CODE", "DATE_TYPE", "DATE_TYPECODE", "DATE_SORTORDER"]
+    for d in ["GEOGRAPHY", *(d.name for d in ds.dims)]:
+        cols += [d, f"{d}_NAME", f"{d}_CODE", f"{d}_TYPE", f"{d}_TYPECODE", f"{d}_SORTORDER"]
+    return cols + ["MEASURES", "MEASURES_NAME", "OBS_VALUE", "OBS_STATUS", "OBS_STATUS_NAME", "OBS_CONF",
+                   "OBS_CONF_NAME", "URN", "RECORD_OFFSET", "RECORD_COUNT"]
+
+
+def _nomis_name(area: Area, world: World) -> str:
+    if area.level == "ward" and area.name in AMBIGUOUS_WARD_NAMES:
+        return f"{area.name} ({world.by_code[area.lad_code].name})"
+    return area.name
+
+
+def _geo_code(area: Area, type_code: int, type_name: str, nomis_id: int) -> dict:
+    notes = [("TypeName", type_name), ("TypeCode", type_code), ("GeogCode", area.code)]
+    return {"value": nomis_id, "description": {"value": area.name, "lang": "en"},
+            "annotations": {"annotation": [{"annotationtitle": t, "annotationtext": v} for t, v in notes]}}
+
+
+def _codelist_doc(codelist_id: str, codes: list[dict]) -> dict:
+    return {"structure": {"codelists": {"codelist": [{"agencyid": "NOMIS", "id": codelist_id, "code": codes,
+                                                      "name": {"value": codelist_id, "lang": "en"}}]}}}
+
+
+def _ints(text: str) -> list[int]:
+    out: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if "..." in part:
+            lo, hi = part.split("...")
+            out += list(range(int(lo), int(hi) + 1))
+        elif part.lstrip("-").isdigit():
+            out.append(int(part))
+    return out
+
+
+def _select_dates(all_dates: list[str], time: str | None, date: str | None) -> list[int]:
+    """Nomis date forms: latest, first, latestMINUSn, explicit codes; `time=a,b` is everything between."""
+    def pos(token: str) -> int:
+        token = token.strip()
+        m = re.fullmatch(r"latest(?:MINUS(\d+))?", token, flags=re.I)
+        if m:
+            return len(all_dates) - 1 - int(m.group(1) or 0)
+        if token.lower() == "first":
+            return 0
+        return all_dates.index(token) if token in all_dates else -1
+
+    if time:
+        parts = [pos(t) for t in time.split(",")]
+        if len(parts) == 2 and parts[0] >= 0 and parts[1] >= 0:
+            return list(range(parts[0], parts[1] + 1))
+        return [p for p in parts if p >= 0]
+    if date:
+        out = []
+        for t in date.split(","):
+            m = re.fullmatch(r"(.+?)-(latest.*|\d{4}-\d{2})", t.strip())
+            if m and pos(m.group(1)) >= 0:
+                out += list(range(pos(m.group(1)), pos(m.group(2)) + 1))
+            elif pos(t) >= 0:
+                out.append(pos(t))
+        return out
+    return [len(all_dates) - 1]
+
+
+def _json(doc: dict) -> tuple[int, str, bytes]:
+    return 200, "application/json", json.dumps(doc).encode()

@@ -1,0 +1,85 @@
+"""One local HTTP server standing in for Nomis, the ONS geography portal and DfE.
+
+Routes: /nomis/api/v01/...  /ons/arcgis/rest/services/...  /dfe/statistics/v1/...
+Used to record the demo snapshot, by the tests (through pytest-httpserver or this server) and by the
+benchmark. It binds 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
+from urllib.parse import parse_qsl, urlsplit
+
+from lmi_pipeline.demo.nomis_sim import NomisSim, UnknownColumn
+from lmi_pipeline.demo.ons_sim import OnsGeoSim
+from lmi_pipeline.demo.world import World
+
+NOMIS_PREFIX = "/nomis/api/v01/"
+ONS_PREFIX = "/ons/arcgis/rest/services/"
+DFE_PREFIX = "/dfe/statistics/v1/"
+
+
+@dataclass
+class UpstreamSim:
+    """Dispatches a request path to the synthetic service that owns it."""
+
+    world: World = field(default_factory=World.default)
+    page_size: int = 25_000
+
+    def __post_init__(self) -> None:
+        self.nomis = NomisSim(self.world, self.page_size)
+        self.ons = OnsGeoSim(self.world)
+        self.log: list[str] = []  # request paths with query, in arrival order
+
+    def handle(self, path: str, args: dict[str, str]) -> tuple[int, str, bytes]:
+        self.log.append(path + ("?" + "&".join(f"{k}={v}" for k, v in args.items()) if args else ""))
+        try:
+            if path.startswith(NOMIS_PREFIX):
+                return self.nomis.handle(path[len(NOMIS_PREFIX):], args)
+            if path.startswith(ONS_PREFIX):
+                return self.ons.handle(path[len(ONS_PREFIX):], args)
+        except (KeyError, UnknownColumn) as exc:
+            return 400, "text/html", f"<html><body>Bad request: {exc}</body></html>".encode()
+        return 404, "text/html", b"<html><body>Not found</body></html>"
+
+    def base_urls(self, root: str) -> dict[str, str]:
+        """Environment variables that point the pipeline at this sim served from `root`."""
+        return {
+            "NOMIS_BASE_URL": root + NOMIS_PREFIX.rstrip("/"),
+            "ONS_GEO_BASE_URL": root + ONS_PREFIX.rstrip("/"),
+            "DFE_BASE_URL": root + DFE_PREFIX.rstrip("/"),
+        }
+
+
+@contextmanager
+def serve(sim: UpstreamSim) -> Iterator[str]:
+    """Serve `sim` on 127.0.0.1 (a free port) in a background thread; yields the root URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            parts = urlsplit(self.path)
+            status, ctype, body = sim.handle(parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)))
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,85 @@
+"""Environment settings: one typed object built from environment variables.
+
+Every setting has a safe default, so a fresh clone runs the demo with no `.env` at all.
+See `.env.example` for the documented list.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+SourceMode = Literal["demo", "live", "record"]
+SOURCE_MODES: tuple[str, ...] = ("demo", "live", "record")
+
+DEFAULT_NOMIS_URL = "https://www.nomisweb.co.uk/api/v01"
+DEFAULT_ONS_GEO_URL = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services"
+DEFAULT_DFE_URL = "https://api.education.gov.uk/statistics/v1"
+
+
+class SettingsError(ValueError):
+    """A setting in the environment is invalid."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    source_mode: SourceMode
+    nomis_url: str
+    ons_geo_url: str
+    dfe_url: str
+    nomis_uid: str | None
+    project_dir: Path
+    areas_file: Path
+    data_dir: Path
+    assets_dir: Path
+    snapshot_dir: Path
+
+    @property
+    def published_db(self) -> Path:
+        return self.data_dir / "lmi.duckdb"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.data_dir / "work"
+
+    @property
+    def work_db(self) -> Path:
+        return self.work_dir / "lmi_build.duckdb"
+
+    @property
+    def staging_dir(self) -> Path:
+        """Published files are built here, then moved into `assets/` by the publish step."""
+        return self.work_dir / "staging"
+
+
+def _path(env: dict[str, str], name: str, default: Path, root: Path) -> Path:
+    raw = env.get(name)
+    path = Path(raw) if raw else default
+    return path if path.is_absolute() else (root / path)
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Read settings from `env` (default: `os.environ`). Paths are relative to LMI_PROJECT_DIR or the CWD."""
+    env = dict(os.environ if env is None else env)
+    mode = env.get("LMI_SOURCE", "demo").strip().lower()
+    if mode not in SOURCE_MODES:
+        raise SettingsError(
+            f"LMI_SOURCE={mode!r} is not a source mode; use one of {', '.join(SOURCE_MODES)} "
+            "(demo replays the bundled synthetic snapshot, live calls the real APIs, record calls them and saves responses)."
+        )
+    root = Path(env.get("LMI_PROJECT_DIR") or os.getcwd()).resolve()
+    data_dir = _path(env, "LMI_DATA_DIR", Path("data"), root)
+    return Settings(
+        source_mode=mode,  # type: ignore[arg-type]
+        nomis_url=env.get("NOMIS_BASE_URL") or DEFAULT_NOMIS_URL,
+        ons_geo_url=env.get("ONS_GEO_BASE_URL") or DEFAULT_ONS_GEO_URL,
+        dfe_url=env.get("DFE_BASE_URL") or DEFAULT_DFE_URL,
+        nomis_uid=env.get("NOMIS_UID") or None,
+        project_dir=root,
+        areas_file=_path(env, "LMI_AREAS_FILE", Path("lmi.toml"), root),
+        data_dir=data_dir,
+        assets_dir=_path(env, "LMI_ASSETS_DIR", Path("assets"), root),
+        snapshot_dir=_path(env, "LMI_SNAPSHOT_DIR", data_dir / "snapshot", root),
+    )
