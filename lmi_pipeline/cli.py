@@ -15,6 +15,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from lmi_pipeline.areas import AreasError, load_areas
+from lmi_pipeline.runs import failure_messages
 from lmi_pipeline.settings import SettingsError, load_settings
 
 
@@ -52,8 +53,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         result = job.execute_in_process(instance=instance, raise_on_error=False)
     elapsed = time.monotonic() - started
     if not result.success:
-        failure = next((e for e in result.all_events if e.is_step_failure), None)
-        message = failure.step_failure_data.error.message.strip() if failure else "see the Dagster logs"
+        message = "\n".join(failure_messages(result)) or "see the Dagster logs (make dev)"
         print(f"\nlmi run FAILED after {elapsed:.1f}s (run {result.run_id}).\n{message}\n"
               f"The last published {settings.published_db} and {settings.assets_dir}/ are unchanged.", file=sys.stderr)
         return 1

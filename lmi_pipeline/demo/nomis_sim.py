@@ -86,7 +86,7 @@ class NomisSim:
         gender = Dim("GENDER", [0, 1, 2], ["Total", "Male", "Female"])
         claimants = w.claimants
         years = np.array([int(m[:4]) for m in w.months]).clip(max=POPULATION_YEARS[-1])
-        pops = {band: np.array([[w.population(a, int(y), band) for y in years] for a in w.areas])
+        pops = {band: np.round(np.array([[w.population(a, int(y), band) for y in years] for a in w.areas]))
                 for band in ("16-64", "16-24", "18-24")}
         gender_share = np.array([1.0, 0.58, 0.42])
 

@@ -1,6 +1,5 @@
 import dagster as dg
 
-from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.sql import load_sql
 from lmi_pipeline.storage import WarehouseResource
 
@@ -11,24 +10,6 @@ FROM ward_indicators
 WHERE is_focus AND period = (SELECT max(period) FROM ward_indicators) AND indicator IN ('claimant_rate', 'claimant_rate_16_24')
 ORDER BY lad_code, indicator, rank_in_lad
 """
-
-
-@dg.asset(group_name="indicators", kinds={"duckdb"}, deps=["claimant_count", "population", "provenance"],
-          pool="duckdb_writer")
-def area_indicators(project: ProjectResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Every indicator for every area held (wards, districts, counties, regions, England), long format.
-
-    Official figures are Nomis's own; derived ones (youth claimant rates) are computed here from
-    claimants and mid-year residents of the same age, identically at every level. `lower`/`upper` give
-    the range the nearest-5 rounding of the count allows; `small_number` flags counts under the threshold.
-    """
-    threshold = project.areas().small_number_threshold
-    with warehouse.get_connection() as conn:
-        conn.execute("BEGIN")
-        conn.execute(load_sql(__file__, "area_indicators"), {"small_number_threshold": threshold})
-        conn.execute("COMMIT")
-        n = conn.execute("SELECT count(*) FROM area_indicators").fetchone()[0]
-    return dg.MaterializeResult(metadata={"dagster/row_count": n})
 
 
 @dg.asset(group_name="indicators", kinds={"duckdb"}, deps=["area_indicators", "ward_lookup"], pool="duckdb_writer")

@@ -7,7 +7,8 @@ from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource, publish_database, replace_file
 
 # Every asset that must have succeeded in this run's graph before anything is published.
-PUBLISH_AFTER = ["ward_indicators", "area_indicators", "provenance", "ward_lookup", "claimant_rate_chart"]
+PUBLISH_AFTER = ["ward_indicators", "area_indicators", "indicator_catalogue", "provenance", "ward_lookup",
+                 "claimant_rate_chart"]
 
 
 @dg.asset(group_name="publish", kinds={"duckdb"}, deps=PUBLISH_AFTER, pool="duckdb_writer")

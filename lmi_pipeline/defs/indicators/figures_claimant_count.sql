@@ -1,6 +1,5 @@
--- Every indicator for every area we hold (wards, districts, counties, regions, countries), one row per
--- area x indicator x period. Benchmarks are computed by exactly the same definition as the ward figure.
-CREATE OR REPLACE TABLE area_indicators AS
+-- Claimant count figures for every area held (wards, districts, counties, regions, countries).
+-- Output columns are the standard figure columns listed in area_indicators.py (FIGURE_COLUMNS).
 WITH counts AS (
     SELECT * FROM claimant_count WHERE measure = 'count'
 ),
@@ -19,8 +18,8 @@ denominators AS (
       ON p.area_code = c.area_code AND p.area_level = c.area_level
      AND p.age_band = CASE c.age_band WHEN '16+' THEN '16-64' ELSE c.age_band END
      AND p.year = least(year(c.period), (SELECT year FROM latest_pop))
-),
-figures AS (
+)
+
     -- Claimant counts: official, rounded to 5, so a published 5 means 3 to 7.
     SELECT c.area_code, c.area_name, c.area_level, c.ward_vintage, c.period,
            CASE c.age_band WHEN '16+' THEN 'claimant_count'
@@ -54,9 +53,3 @@ figures AS (
     FROM counts c
     LEFT JOIN denominators d USING (area_code, area_level, period, age_band)
     WHERE c.age_band IN ('16-24', '18-24')
-)
-SELECT f.*,
-       f.numerator < $small_number_threshold AS small_number,
-       p.data_label, p.release, p.retrieved_at
-FROM figures f
-LEFT JOIN provenance p ON p.query_id = f.source_query_id;

@@ -1,0 +1,82 @@
+import dagster as dg
+import pyarrow as pa
+
+from lmi_pipeline.defs.indicators.catalogue import catalogue_rows
+from lmi_pipeline.project import ProjectResource
+from lmi_pipeline.sql import load_sql
+from lmi_pipeline.storage import WarehouseResource
+
+# Each source contributes `figures_<source>.sql` returning these columns for every area it covers.
+FIGURE_SOURCES = ["claimant_count"]
+FIGURE_COLUMNS = [
+    "area_code", "area_name", "area_level", "ward_vintage", "period", "indicator", "value", "numerator",
+    "denominator", "unit", "lower", "upper", "status", "rounding_base", "obs_status", "source_dataset",
+    "source_query_id", "denominator_query_id", "denominator_year",
+]
+
+AREA_INDICATORS_SQL = """
+CREATE OR REPLACE TABLE area_indicators AS
+SELECT f.*,
+       f.numerator < $small_number_threshold AS small_number,
+       p.data_label, p.release, p.retrieved_at
+FROM ({figures}) AS f
+LEFT JOIN provenance AS p ON p.query_id = f.source_query_id
+ORDER BY f.indicator, f.area_level, f.area_code, f.period
+"""
+
+CATALOGUE_SQL = """
+CREATE OR REPLACE TABLE indicator_catalogue AS
+SELECT c.*,
+       coalesce(a.levels_available, '') AS levels_available,
+       a.latest_period,
+       -- Expected next release: the end of the period after the latest one, plus the usual lag. A guide
+       -- for staleness, not an announced date.
+       (a.latest_period + to_months(CASE c.frequency WHEN 'monthly' THEN 2 WHEN 'quarterly' THEN 6
+                                                     WHEN 'annual' THEN 24 WHEN 'decennial' THEN 240 END)
+        - INTERVAL 1 DAY + to_days(c.release_lag_days))::DATE AS expected_next_release,
+       a.data_label
+FROM catalogue AS c
+LEFT JOIN (
+    SELECT indicator, max(period) AS latest_period,
+           string_agg(DISTINCT area_level, ', ' ORDER BY area_level) AS levels_available,
+           string_agg(DISTINCT data_label, ', ') AS data_label
+    FROM area_indicators GROUP BY indicator
+) AS a USING (indicator)
+ORDER BY c.indicator
+"""
+
+
+@dg.asset(group_name="indicators", kinds={"duckdb"}, deps=["claimant_count", "population", "provenance"],
+          pool="duckdb_writer")
+def area_indicators(project: ProjectResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Every indicator for every area held (wards, districts, counties, regions, England), long format.
+
+    Official figures are the publisher's own; derived ones (youth claimant rates) are computed here from
+    claimants and mid-year residents of the same age, identically at every level. `lower`/`upper` give
+    the range the nearest-5 rounding of the count allows; `small_number` flags counts under the threshold.
+    """
+    threshold = project.areas().small_number_threshold
+    cols = ", ".join(FIGURE_COLUMNS)
+    figures = " UNION ALL BY NAME ".join(
+        f"SELECT {cols} FROM ({load_sql(__file__, 'figures_' + source)})" for source in FIGURE_SOURCES)
+    with warehouse.get_connection() as conn:
+        conn.execute("BEGIN")
+        conn.execute(AREA_INDICATORS_SQL.format(figures=figures), {"small_number_threshold": threshold})
+        conn.execute("COMMIT")
+        n = conn.execute("SELECT count(*) FROM area_indicators").fetchone()[0]
+    return dg.MaterializeResult(metadata={"dagster/row_count": n})
+
+
+@dg.asset(group_name="indicators", kinds={"duckdb"}, deps=["area_indicators"], pool="duckdb_writer")
+def indicator_catalogue(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """One row per indicator: name, definition, unit, source dataset, the levels the source publishes
+    and the levels we hold, frequency, latest period, expected next release, licence, official/derived/proxy
+    status and caveats.
+    """
+    with warehouse.get_connection() as conn:
+        conn.execute("BEGIN")
+        conn.register("catalogue", pa.Table.from_pylist(catalogue_rows()))
+        conn.execute(CATALOGUE_SQL)
+        conn.execute("COMMIT")
+        n = conn.execute("SELECT count(*) FROM indicator_catalogue").fetchone()[0]
+    return dg.MaterializeResult(metadata={"dagster/row_count": n})

@@ -1,0 +1,86 @@
+"""Shared fixtures: the synthetic upstream behind a real local HTTP server, and project folders in tmp."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from werkzeug import Request as WRequest
+from werkzeug import Response as WResponse
+
+from lmi_pipeline.demo.server import UpstreamSim
+from lmi_pipeline.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def sim_handler(sim: UpstreamSim):
+    """A pytest-httpserver handler that answers from the synthetic upstream."""
+
+    def handler(request: WRequest) -> WResponse:
+        status, ctype, body = sim.handle(request.path, dict(request.args.items()))
+        return WResponse(body, status=status, content_type=ctype)
+
+    return handler
+
+
+@pytest.fixture
+def sim() -> UpstreamSim:
+    return UpstreamSim()
+
+
+@pytest.fixture
+def upstream(httpserver, sim) -> str:
+    """Root URL of a local HTTP server (127.0.0.1) replaying the synthetic Nomis/ONS responses."""
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(sim_handler(sim))
+    return httpserver.url_for("/").rstrip("/")
+
+
+def make_project(tmp_path: Path, areas_text: str | None = None) -> Path:
+    project = tmp_path / "project"
+    project.mkdir(parents=True, exist_ok=True)
+    (project / "lmi.toml").write_text(areas_text if areas_text is not None else (ROOT / "lmi.toml").read_text())
+    return project
+
+
+def live_settings(project: Path, sim: UpstreamSim, root: str, **env: str) -> Settings:
+    """Settings for a live run against the local server, with every path inside `project`."""
+    return load_settings({"LMI_SOURCE": "live", "LMI_PROJECT_DIR": str(project), **sim.base_urls(root), **env})
+
+
+def fast_resources(settings: Settings, **overrides):
+    """The project's resources with a tiny retry back-off, so fault tests run in milliseconds."""
+    from lmi_pipeline.defs.resources import build_resources
+
+    resources = build_resources(settings)
+    for name in ("nomis", "ons_geo"):
+        resources[name] = resources[name].model_copy(update={"backoff_seconds": 0.01, "max_retries": 3, **overrides})
+    return resources
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    return make_project(tmp_path)
+
+
+def copy_tree(src: Path, dest: Path) -> None:
+    shutil.copytree(src, dest, dirs_exist_ok=True)
+
+
+def match(pattern: str, text: str) -> bool:
+    return re.search(pattern, text) is not None
+
+
+def all_assets() -> list:
+    from lmi_pipeline.definitions import defs
+
+    return list(defs().assets)
+
+
+def run_pipeline(settings: Settings, resources: dict | None = None, **kwargs):
+    """Materialise every asset, as `lmi run` does, with a real Dagster run."""
+    import dagster as dg
+
+    return dg.materialize(all_assets(), resources=resources or fast_resources(settings), **kwargs)

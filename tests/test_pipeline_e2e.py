@@ -1,0 +1,115 @@
+"""End to end: a real Dagster run over a real local HTTP server into a real DuckDB file, then checks on numbers."""
+
+import csv
+import io
+
+import duckdb
+import pytest
+
+from lmi_pipeline.demo.server import UpstreamSim, serve
+from tests.conftest import live_settings, make_project, run_pipeline
+
+HASTINGS_WARDS = 16
+MAIDSTONE_WARDS = 26
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """One full run against the synthetic upstream; yields (settings, read-only connection, sim)."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    sim = UpstreamSim()
+    with serve(sim) as root:
+        settings = live_settings(make_project(tmp), sim, root)
+        result = run_pipeline(settings)
+    assert result.success
+    conn = duckdb.connect(str(settings.published_db), read_only=True)
+    yield settings, conn, sim
+    conn.close()
+
+
+def test_every_configured_ward_every_month_every_indicator(published):
+    _, conn, sim = published
+    n_months = len(sim.world.months)
+    rows = conn.execute("""
+        SELECT lad_code, indicator, count(DISTINCT ward_code), count(DISTINCT period), count(*)
+        FROM ward_indicators GROUP BY ALL ORDER BY ALL""").fetchall()
+    assert {r[1] for r in rows} == {"claimant_count", "claimant_rate", "claimant_count_16_24",
+                                    "claimant_count_18_24", "claimant_rate_16_24", "claimant_rate_18_24"}
+    for lad, _, wards, months, n in rows:
+        assert wards == {"E07000062": HASTINGS_WARDS, "E07000110": MAIDSTONE_WARDS}[lad]
+        assert months == n_months and n == wards * months
+    focus = conn.execute("SELECT DISTINCT ward_name FROM ward_indicators WHERE is_focus ORDER BY 1").fetchall()
+    assert [f[0] for f in focus] == ["Castle", "Central St Leonards", "Gensing", "Park Wood"]
+    assert conn.execute("SELECT count(*) FROM ward_indicators WHERE ward_vintage IS NULL").fetchone()[0] == 0
+
+
+def test_rates_equal_count_over_denominator(published):
+    _, conn, _ = published
+    official, derived = conn.execute("""
+        SELECT max(abs(value - 100 * numerator / denominator)) FILTER (indicator = 'claimant_rate'),
+               max(abs(value - round(100 * numerator / denominator, 1))) FILTER (indicator LIKE 'claimant_rate_%')
+        FROM ward_indicators""").fetchone()
+    assert official <= 0.05 + 1e-9  # Nomis publishes the rate to 1 dp
+    assert derived == 0
+    statuses = dict(conn.execute("SELECT indicator, any_value(status) FROM ward_indicators GROUP BY 1").fetchall())
+    assert statuses["claimant_rate_16_24"] == "derived" and statuses["claimant_rate"] == "official"
+
+
+def test_hand_checked_cell_against_the_raw_csv(published):
+    """Gensing, October 2026: the count is what Nomis served; benchmarks and change are the right rows."""
+    _, conn, sim = published
+    ids = {a.code: i for i, (a, t, _) in sim.nomis.geo_index.items() if t in (177, 424, 423, 480, 499)}
+    served = {}
+    for code in ("E05011207", "E07000062", "E10000011", "E12000008", "E92000001"):
+        _, _, body = sim.nomis.handle("dataset/NM_162_1.data.csv", {
+            "geography": str(ids[code]), "date": "2026-10,2025-10", "gender": "0", "age": "0", "measure": "1,2"})
+        for r in csv.DictReader(io.StringIO(body.decode())):
+            served[(code, r["DATE"], r["MEASURE"])] = float(r["OBS_VALUE"])
+    row = conn.execute("""
+        SELECT value, numerator, lad_value, county_value, region_value, england_value, change_12m, lower, upper
+        FROM ward_indicators WHERE ward_code = 'E05011207' AND indicator = ? AND period = DATE '2026-10-01'""",
+        ["claimant_rate"]).fetchone()
+    assert row[0] == served[("E05011207", "2026-10", "2")]
+    assert row[1] == served[("E05011207", "2026-10", "1")]
+    assert row[2:6] == tuple(served[(c, "2026-10", "2")] for c in ("E07000062", "E10000011", "E12000008", "E92000001"))
+    assert row[6] == pytest.approx(served[("E05011207", "2026-10", "2")] - served[("E05011207", "2025-10", "2")])
+    count = conn.execute("""SELECT value, lower, upper, small_number FROM ward_indicators
+        WHERE ward_code = 'E05011207' AND indicator = 'claimant_count' AND period = DATE '2026-10-01'""").fetchone()
+    assert count[0] % 5 == 0 and (count[1], count[2]) == (count[0] - 2, count[0] + 2)
+
+
+def test_rank_within_district(published):
+    _, conn, _ = published
+    bad = conn.execute("""
+        SELECT count(*) FROM ward_indicators w
+        WHERE rank_in_lad = 1 AND value < (SELECT max(value) FROM ward_indicators v
+              WHERE v.lad_code = w.lad_code AND v.indicator = w.indicator AND v.period = w.period)""").fetchone()[0]
+    assert bad == 0
+    n = conn.execute("SELECT DISTINCT n_wards_in_lad FROM ward_indicators WHERE lad_code = 'E07000062' "
+                     "AND indicator = 'claimant_count'").fetchall()
+    assert n == [(HASTINGS_WARDS,)]
+
+
+def test_small_numbers_flagged(published):
+    _, conn, _ = published
+    wrong = conn.execute("""SELECT count(*) FROM ward_indicators
+        WHERE small_number IS DISTINCT FROM (numerator < 20)""").fetchone()[0]
+    flagged = conn.execute("SELECT count(*) FROM ward_indicators WHERE small_number").fetchone()[0]
+    assert wrong == 0 and flagged > 0
+
+
+def test_provenance_on_every_figure(published):
+    _, conn, _ = published
+    missing = conn.execute("""SELECT count(*) FROM ward_indicators
+        WHERE source_query_id IS NULL OR data_label IS NULL OR release IS NULL OR retrieved_at IS NULL""").fetchone()[0]
+    assert missing == 0
+    prov = conn.execute("""SELECT dataset, query_url, rows, latest_period, release FROM provenance
+        WHERE source_asset = 'raw_claimant_count' AND rows IS NOT NULL""").fetchone()
+    assert prov[0] == "NM_162_1" and "RecordOffset" not in prov[1] and prov[2] > 0
+    assert prov[3] == "2026-10" and prov[4]
+
+
+def test_published_file_is_readable_by_duckdb_1_4(published):
+    settings, conn, _ = published
+    tags = conn.execute("SELECT tags FROM duckdb_databases() WHERE NOT internal").fetchone()[0]
+    assert tags["storage_version"].startswith("v1.4.0")

@@ -1,0 +1,67 @@
+"""Demo mode end to end, and publishing: failed runs touch nothing, open readers are never blocked."""
+
+import hashlib
+import re
+
+import duckdb
+import pytest
+from werkzeug import Response
+
+from lmi_pipeline.demo.snapshot import build_demo_snapshot
+from lmi_pipeline.runs import failure_messages
+from lmi_pipeline.settings import load_settings
+from tests.conftest import live_settings, make_project, run_pipeline, sim_handler
+
+
+def _digest(settings) -> dict[str, str]:
+    files = [settings.published_db] + sorted(p for p in settings.assets_dir.rglob("*") if p.is_file())
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+def test_demo_mode_is_labelled_synthetic_everywhere(tmp_path):
+    project = make_project(tmp_path)
+    settings = load_settings({"LMI_SOURCE": "demo", "LMI_PROJECT_DIR": str(project)})
+    build_demo_snapshot(settings)
+    assert run_pipeline(settings).success
+    with duckdb.connect(str(settings.published_db), read_only=True) as conn:
+        assert conn.execute("SELECT DISTINCT data_label FROM provenance").fetchall() == [("synthetic demo data",)]
+        assert conn.execute("SELECT DISTINCT data_label FROM ward_indicators").fetchall() == [("synthetic demo data",)]
+        assert conn.execute("SELECT DISTINCT source_mode FROM provenance").fetchall() == [("demo",)]
+    chart = (settings.assets_dir / "charts" / "claimant_rate_focus_wards.html").read_text()
+    assert "SYNTHETIC DEMO DATA" in chart and "synthetic demo data" in chart
+    assert 'src="plotly.min.js"' in chart and "cdn.plot.ly" not in chart  # works offline
+    assert (settings.assets_dir / "charts" / "plotly.min.js").stat().st_size > 1_000_000
+
+
+def test_failed_run_leaves_the_publication_untouched(httpserver, sim, tmp_path):
+    handler = sim_handler(sim)
+    state = {"broken": False}
+
+    def maybe_broken(request):
+        if state["broken"] and "NM_2014_1.data.csv" in request.path:
+            return Response("<html><body>Service temporarily unavailable</body></html>", content_type="text/html")
+        return handler(request)
+
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(maybe_broken)
+    settings = live_settings(make_project(tmp_path), sim, httpserver.url_for("/").rstrip("/"))
+    assert run_pipeline(settings).success
+    before = _digest(settings)
+    state["broken"] = True
+    result = run_pipeline(settings, raise_on_error=False)
+    assert not result.success
+    (message,) = failure_messages(result)
+    assert message.startswith("raw_population: UpstreamFormatError") and "NM_2014_1" in message and "HTML" in message
+    assert _digest(settings) == before
+
+
+def test_open_reader_keeps_its_view_and_never_blocks_a_run(httpserver, sim, tmp_path):
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(sim_handler(sim))
+    settings = live_settings(make_project(tmp_path), sim, httpserver.url_for("/").rstrip("/"))
+    assert run_pipeline(settings).success
+    reader = duckdb.connect(str(settings.published_db), read_only=True)
+    old_run = reader.execute("SELECT max(retrieved_at) FROM provenance").fetchone()[0]
+    assert run_pipeline(settings).success  # the reader holds the file open throughout
+    assert reader.execute("SELECT max(retrieved_at) FROM provenance").fetchone()[0] == old_run
+    reader.close()
+    with duckdb.connect(str(settings.published_db), read_only=True) as fresh:
+        assert fresh.execute("SELECT max(retrieved_at) FROM provenance").fetchone()[0] > old_run
