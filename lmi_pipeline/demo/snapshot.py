@@ -21,7 +21,7 @@ from lmi_pipeline.demo.world import DEMO_LATEST_MONTH, World
 from lmi_pipeline.settings import Settings
 
 MANIFEST = "manifest.json"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 1  # bump when the synthetic upstream changes, so stale demo snapshots rebuild
 
 
 def _fingerprint(settings: Settings) -> str:
@@ -39,12 +39,8 @@ def snapshot_is_current(settings: Settings) -> bool:
 
 def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
     """(Re)write the synthetic snapshot for the areas in settings.areas_file. Returns the snapshot dir."""
+    from lmi_pipeline.definitions import defs
     from lmi_pipeline.defs.resources import build_resources
-    from lmi_pipeline.defs.sources.claimant_count import raw_claimant_count
-    from lmi_pipeline.defs.sources.nomis_geographies import nomis_geographies
-    from lmi_pipeline.defs.sources.ons_ward_lookup import ons_ward_lookup
-    from lmi_pipeline.defs.sources.population import raw_population
-    from lmi_pipeline.defs.warehouse.ward_lookup import ward_lookup
 
     sim = UpstreamSim(world or World.default())
     target = settings.snapshot_dir
@@ -55,10 +51,11 @@ def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
             record = replace(settings, source_mode="record", nomis_url=urls["NOMIS_BASE_URL"],
                              ons_geo_url=urls["ONS_GEO_BASE_URL"], dfe_url=urls["DFE_BASE_URL"], nomis_uid=None,
                              snapshot_dir=staging / "snapshot", data_dir=staging / "data")
+            # Every source asset, and whatever they need upstream (e.g. ward_lookup resolves the areas).
+            sources = dg.AssetSelection.groups("sources")
             result = dg.materialize(
-                [nomis_geographies, ons_ward_lookup, ward_lookup, raw_claimant_count, raw_population],
-                resources=build_resources(record, record_origin="synthetic"),
-                raise_on_error=True,
+                list(defs().assets), selection=sources | sources.upstream(),
+                resources=build_resources(record, record_origin="synthetic"), raise_on_error=True,
             )
             assert result.success
         manifest = {"origin": "synthetic", "fingerprint": _fingerprint(settings), "latest_month": DEMO_LATEST_MONTH,
