@@ -43,6 +43,7 @@ class AreasConfig:
     small_number_threshold: int = 20
     priority_weights: dict[str, float] = field(default_factory=dict)
     max_monthly_jump_pct: float = 60.0
+    revision_window_months: int = 2
 
     @property
     def lad_codes(self) -> list[str]:
@@ -118,7 +119,15 @@ def parse_areas(doc: dict, path: Path = Path("lmi.toml")) -> AreasConfig:
         small_number_threshold=int(analysis.get("small_number_threshold", 20)),
         priority_weights={k: float(v) for k, v in weights.items()},
         max_monthly_jump_pct=float(analysis.get("max_monthly_jump_pct", 60.0)),
+        revision_window_months=_positive_int(cc.get("revision_window_months", 2), "claimant_count.revision_window_months",
+                                             path),
     )
+
+
+def _positive_int(value: object, name: str, path: Path) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise AreasError(f"{path}: {name} = {value!r} must be a whole number of at least 1.")
+    return value
 
 
 def _month(value: object, name: str, path: Path) -> str:

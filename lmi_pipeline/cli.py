@@ -1,6 +1,7 @@
-"""`lmi`: run the pipeline headlessly (what `make run` calls), rebuild the demo snapshot.
+"""`lmi`: run the pipeline headlessly.
 
-    lmi run               materialise every asset; in demo mode, (re)build the synthetic snapshot first
+    lmi run               materialise every asset (full history); in demo mode, build the snapshot first
+    lmi refresh           what the nightly schedule does, once: ask upstream what is new, fetch only that
     lmi demo-snapshot     rebuild the synthetic demo snapshot for the areas in lmi.toml
 """
 
@@ -15,8 +16,8 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from lmi_pipeline.areas import AreasError, load_areas
-from lmi_pipeline.runs import failure_messages
-from lmi_pipeline.settings import SettingsError, load_settings
+from lmi_pipeline.clients.transport import UpstreamError
+from lmi_pipeline.settings import Settings, SettingsError, load_settings
 
 
 def _prepare_environment() -> None:
@@ -36,33 +37,56 @@ def cmd_demo_snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _refresh(settings: Settings, everything: bool) -> int:
     import dagster as dg
 
     from lmi_pipeline.definitions import defs
-    from lmi_pipeline.demo.snapshot import build_demo_snapshot, snapshot_is_current
+    from lmi_pipeline.defs.resources import build_resources
+    from lmi_pipeline.refresh import plan_refresh, refresh_selection
+    from lmi_pipeline.runs import execute, failure_messages
 
-    settings = load_settings()
-    load_areas(settings.areas_file)  # a bad lmi.toml stops here, before anything else
+    areas = load_areas(settings.areas_file)  # a bad lmi.toml stops here, before any network call
     started = time.monotonic()
-    if settings.source_mode == "demo" and not snapshot_is_current(settings):
-        print("building the synthetic demo snapshot for lmi.toml ...")
-        build_demo_snapshot(settings)
-    job = defs().resolve_job_def("lmi_refresh")
+    definitions = defs()
+    job = definitions.resolve_job_def("lmi_refresh")
+    nomis = build_resources(settings)["nomis"]
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        plan = plan_refresh(instance, nomis, areas.start_month, areas.revision_window_months,
+                            list(definitions.resolve_all_asset_specs()), everything=everything)
+        print(plan.summary())
+        if plan.nothing_to_do:
+            print(f"nothing new upstream ({plan.requests} small requests, {time.monotonic() - started:.1f}s); "
+                  "the published data is current.")
+            return 0
+        selection = None if everything else refresh_selection(definitions, plan)
+        result = execute(job, instance, tags=plan.partition_tags(), asset_selection=selection)
     elapsed = time.monotonic() - started
     if not result.success:
         message = "\n".join(failure_messages(result)) or "see the Dagster logs (make dev)"
-        print(f"\nlmi run FAILED after {elapsed:.1f}s (run {result.run_id}).\n{message}\n"
+        print(f"\nlmi FAILED after {elapsed:.1f}s (run {result.run_id}).\n{message}\n"
               f"The last published {settings.published_db} and {settings.assets_dir}/ are unchanged.", file=sys.stderr)
         return 1
     mode = "synthetic demo data" if settings.source_mode == "demo" else f"{settings.source_mode} mode"
-    print(f"\nlmi run succeeded in {elapsed:.1f}s ({mode}, run {result.run_id}).\n"
+    print(f"\nlmi succeeded in {elapsed:.1f}s ({mode}, run {result.run_id}).\n"
           f"  database : {settings.published_db}   (duckdb -readonly {_rel(settings.published_db)})\n"
-          f"  charts   : {settings.assets_dir / 'charts'}\n"
+          f"  files    : {settings.assets_dir}/\n"
           f"  UI       : make dev   (then open http://127.0.0.1:3000; this run is in its history)")
     return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from lmi_pipeline.demo.snapshot import build_demo_snapshot, snapshot_is_current
+
+    settings = load_settings()
+    load_areas(settings.areas_file)
+    if settings.source_mode == "demo" and not snapshot_is_current(settings):
+        print("building the synthetic demo snapshot for lmi.toml ...")
+        build_demo_snapshot(settings)
+    return _refresh(settings, everything=True)
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    return _refresh(load_settings(), everything=False)
 
 
 def _rel(path: Path) -> str:
@@ -76,12 +100,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lmi", description="lmi-pipeline: ward-level labour market intelligence")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="materialise every asset and publish data/lmi.duckdb and assets/").set_defaults(func=cmd_run)
+    sub.add_parser("refresh", help="fetch only what is new upstream, then rebuild and publish").set_defaults(
+        func=cmd_refresh)
     sub.add_parser("demo-snapshot", help="rebuild the synthetic demo snapshot").set_defaults(func=cmd_demo_snapshot)
     args = parser.parse_args(argv)
     _prepare_environment()
     try:
         return args.func(args)
-    except (AreasError, SettingsError) as exc:
+    except (AreasError, SettingsError, UpstreamError) as exc:
         print(f"lmi: {exc}", file=sys.stderr)
         return 2
 

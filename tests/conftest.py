@@ -79,8 +79,18 @@ def all_assets() -> list:
     return list(defs().assets)
 
 
-def run_pipeline(settings: Settings, resources: dict | None = None, **kwargs):
-    """Materialise every asset, as `lmi run` does, with a real Dagster run."""
+def run_pipeline(settings: Settings, resources: dict | None = None, instance=None, **kwargs):
+    """Materialise every asset over the whole claimant history, as `lmi run` does, in a real Dagster run."""
     import dagster as dg
 
-    return dg.materialize(all_assets(), resources=resources or fast_resources(settings), **kwargs)
+    from lmi_pipeline.areas import load_areas
+    from lmi_pipeline.definitions import defs
+    from lmi_pipeline.refresh import plan_refresh
+
+    resources = resources or fast_resources(settings)
+    definitions = defs()
+    instance = instance or dg.DagsterInstance.ephemeral()
+    plan = plan_refresh(instance, resources["nomis"], load_areas(settings.areas_file).start_month,
+                        source_specs=list(definitions.resolve_all_asset_specs()), everything=True)
+    return dg.materialize(list(definitions.assets) + list(definitions.asset_checks), instance=instance,
+                          resources=resources, tags=plan.partition_tags(), **kwargs)

@@ -5,6 +5,7 @@ import dagster as dg
 lmi_refresh = dg.define_asset_job(
     name="lmi_refresh",
     selection=dg.AssetSelection.all(),
-    description="Fetch every source, rebuild the warehouse and indicators, then publish data/lmi.duckdb and assets/.",
+    description="Fetch the sources (monthly claimant-count partitions for the months given), rebuild the "
+    "warehouse and indicators, run the quality checks, then publish data/lmi.duckdb and assets/.",
     executor_def=dg.in_process_executor,
 )

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from lmi_pipeline.areas import load_areas
 from lmi_pipeline.demo.server import UpstreamSim, serve
 from lmi_pipeline.demo.world import DEMO_LATEST_MONTH, World
 from lmi_pipeline.settings import Settings
@@ -41,6 +42,7 @@ def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
     """(Re)write the synthetic snapshot for the areas in settings.areas_file. Returns the snapshot dir."""
     from lmi_pipeline.definitions import defs
     from lmi_pipeline.defs.resources import build_resources
+    from lmi_pipeline.refresh import plan_refresh
 
     sim = UpstreamSim(world or World.default())
     target = settings.snapshot_dir
@@ -51,12 +53,18 @@ def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
             record = replace(settings, source_mode="record", nomis_url=urls["NOMIS_BASE_URL"],
                              ons_geo_url=urls["ONS_GEO_BASE_URL"], dfe_url=urls["DFE_BASE_URL"], nomis_uid=None,
                              snapshot_dir=staging / "snapshot", data_dir=staging / "data")
-            # Every source asset, and whatever they need upstream (e.g. ward_lookup resolves the areas).
-            sources = dg.AssetSelection.groups("sources")
-            result = dg.materialize(
-                list(defs().assets), selection=sources | sources.upstream(),
-                resources=build_resources(record, record_origin="synthetic"), raise_on_error=True,
-            )
+            resources = build_resources(record, record_origin="synthetic")
+            definitions = defs()
+            # What `lmi run` asks first (release stamps, the latest month), then every source asset and
+            # whatever they need upstream (e.g. ward_lookup resolves the areas), over the same months.
+            with dg.DagsterInstance.ephemeral() as instance:
+                plan = plan_refresh(instance, resources["nomis"], load_areas(settings.areas_file).start_month,
+                                    source_specs=list(definitions.resolve_all_asset_specs()), everything=True)
+                sources = dg.AssetSelection.groups("sources")
+                result = dg.materialize(
+                    list(definitions.assets), selection=sources | sources.upstream(), instance=instance,
+                    resources=resources, tags=plan.partition_tags(), raise_on_error=True,
+                )
             assert result.success
         manifest = {"origin": "synthetic", "fingerprint": _fingerprint(settings), "latest_month": DEMO_LATEST_MONTH,
                     "note": "SYNTHETIC DEMO DATA from lmi_pipeline.demo; real area codes, made-up values.",

@@ -1,11 +1,14 @@
 import re
+from datetime import timedelta
 
 import dagster as dg
 
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
 from lmi_pipeline.clients.transport import UpstreamError
+from lmi_pipeline.defs.partitions import claimant_months
 from lmi_pipeline.defs.sources.nomis_loading import finish_source, load_nomis_query
 from lmi_pipeline.defs.sources.query_areas import query_areas
+from lmi_pipeline.defs.sources.revisions import PeriodDiff
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
 
@@ -18,6 +21,12 @@ AGE_BANDS = {
 }
 SELECT = ("DATE", "DATE_NAME", "GEOGRAPHY", "GEOGRAPHY_NAME", "GEOGRAPHY_CODE", "GEOGRAPHY_TYPE", "GENDER_NAME",
           "AGE", "AGE_NAME", "MEASURE", "MEASURE_NAME", "MEASURES_NAME", "OBS_VALUE", "OBS_STATUS", "OBS_STATUS_NAME")
+# A month's identity within the raw table, and the cells compared to detect a revision.
+ROW_KEY = ["GEOGRAPHY_CODE", "GEOGRAPHY_TYPE", "AGE", "MEASURE"]
+ROW_VALUES = ["OBS_VALUE", "OBS_STATUS"]
+# Claimant counts come out mid-month, about five weeks after the count date.
+MONTHLY_RELEASE = dg.FreshnessPolicy.cron(deadline_cron="0 12 20 * *", lower_bound_delta=timedelta(days=28),
+                                          timezone="Europe/London")
 
 
 def resolve_codes(codelist: dict[str, str], wanted: dict[str, re.Pattern], what: str) -> dict[str, str]:
@@ -31,32 +40,61 @@ def resolve_codes(codelist: dict[str, str], wanted: dict[str, re.Pattern], what:
     return found
 
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup"], pool="nomis_api")
+def requested_months(context: dg.AssetExecutionContext, start_month: str) -> list[str]:
+    """The partition months of this run, from the configured start month on."""
+    return [k[:7] for k in context.partition_keys if k[:7] >= start_month]
+
+
+@dg.asset(
+    group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup"], pool="nomis_api",
+    partitions_def=claimant_months, backfill_policy=dg.BackfillPolicy.single_run(),
+    metadata={"lmi/upstream": f"nomis:{DATASET}"}, freshness_policy=MONTHLY_RELEASE,
+)
 def raw_claimant_count(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
                        warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Nomis NM_162_1 claimant count, exactly as served (every column text), monthly from the start month.
+    """Nomis NM_162_1 claimant count, exactly as served (every column text), one monthly partition per month.
 
     Wards of every configured district plus the districts and their benchmarks; all ages, 16-24 and
-    18-24; measure 1 (count) and 2 (proportion of residents aged 16-64), sexes combined.
+    18-24; measure 1 (count) and 2 (proportion of residents aged 16-64), sexes combined. A run replaces
+    only its months. Each month's content hash is compared with the last load's, so silent upstream
+    revisions are detected and logged in `source_revisions`.
     """
     areas = project.areas()
+    months = requested_months(context, areas.start_month)
+    if not months:
+        return dg.MaterializeResult(metadata={"skipped": f"all months are before start_month {areas.start_month}"})
     mark = len(nomis.transport().fetched)
     ages = resolve_codes(nomis.codelist(DATASET, "age"), AGE_BANDS, f"Nomis {DATASET} age")
-    release = nomis.dataset_release(DATASET)
+    release = nomis.dataset_release(DATASET).get("LastUpdated", "")
     with warehouse.get_connection() as conn:
         geography, expected, labels = query_areas(conn, "claimant_count", DATASET)
         query = NomisQuery(
-            dataset=DATASET, geography=tuple(geography), select=SELECT,
-            time=f"{areas.start_month},latest",
+            dataset=DATASET, geography=tuple(geography), select=SELECT, time=f"{months[0]},{months[-1]}",
             dimensions=(("gender", "0"), ("age", ",".join(ages.values())), ("measure", "1,2"), ("measures", "20100")),
-            label=f"Nomis {DATASET} (claimant count)",
+            label=f"Nomis {DATASET} (claimant count, {months[0]} to {months[-1]})",
         )
+        diff = PeriodDiff(conn, "raw_claimant_count", "DATE", ROW_KEY, ROW_VALUES)
+
+        def replace_months() -> None:
+            diff.keep_old(months)
+            conn.execute("DELETE FROM raw_claimant_count WHERE DATE IN (SELECT unnest($m))", {"m": months})
+
         conn.execute("BEGIN")
-        loaded = load_nomis_query(conn, "raw_claimant_count", nomis, query, context.log, expected, labels)
-        loaded.release = release.get("LastUpdated", "")
-        finish_source(conn, "raw_claimant_count", nomis, mark, DATASET, loaded)
+        loaded = load_nomis_query(conn, "raw_claimant_count", nomis, query, context.log, expected, labels,
+                                  on_first_page=replace_months)
+        loaded.release = release
+        got = {r[0] for r in conn.execute("SELECT DISTINCT DATE FROM raw_claimant_count WHERE query_id = ?",
+                                          [loaded.query_id]).fetchall()}
+        if set(months) - got:
+            raise UpstreamError(f"{query.label}: Nomis returned no rows for {sorted(set(months) - got)}; "
+                                "those months may not be released yet. Nothing was loaded.")
+        revised = diff.record("raw_claimant_count", months, release, loaded.query_id)
+        finish_source(conn, "raw_claimant_count", nomis, mark, DATASET, loaded, keep_referenced_by="raw_claimant_count")
         conn.execute("COMMIT")
+    if revised:
+        context.log.warning(f"{DATASET}: upstream revised {len(revised)} month(s) already loaded: {revised}")
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": loaded.rows, "pages": loaded.pages, "latest_period": loaded.latest_period,
-        "release": loaded.release,
+        "dagster/row_count": loaded.rows, "pages": loaded.pages, "months": len(months),
+        "latest_period": loaded.latest_period, "release": release,
+        "revised_months": dg.MetadataValue.json(revised), "revisions": len(revised),
     })

@@ -20,7 +20,8 @@ SELECT = ("DATE", "DATE_NAME", "GEOGRAPHY", "GEOGRAPHY_NAME", "GEOGRAPHY_CODE", 
           "C_AGE", "C_AGE_NAME", "MEASURES_NAME", "OBS_VALUE", "OBS_STATUS", "OBS_STATUS_NAME")
 
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup"], pool="nomis_api")
+@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup"], pool="nomis_api",
+          metadata={"lmi/upstream": f"nomis:{DATASET}"})
 def raw_population(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
                    warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Nomis NM_2014_1 small-area mid-year population estimates, exactly as served (every column text).

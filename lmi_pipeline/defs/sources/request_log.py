@@ -9,6 +9,7 @@ import duckdb
 import pyarrow as pa
 
 from lmi_pipeline.clients.transport import Fetched, Request
+from lmi_pipeline.storage import quote_ident
 
 PAGING_PARAMS = {"RecordOffset", "resultOffset"}
 
@@ -37,14 +38,19 @@ def query_id(request: Request) -> str:
 
 def log_requests(conn: duckdb.DuckDBPyConnection, asset: str, fetched: list[Fetched],
                  datasets: dict[str, str] | None = None, releases: dict[str, str] | None = None,
-                 rows: dict[Request, int] | None = None) -> None:
+                 rows: dict[Request, int] | None = None, keep_referenced_by: str | None = None) -> None:
     """Replace this asset's rows in source_requests with what it fetched.
 
     `datasets` / `releases` map a request path prefix (e.g. "dataset/NM_162_1") to the dataset id and
-    its upstream release stamp; `rows` gives the data rows each page held.
+    its upstream release stamp; `rows` gives the data rows each page held. Earlier rows of the asset are
+    dropped, except queries whose rows `keep_referenced_by` (a raw table) still holds.
     """
     conn.execute(CREATE_SOURCE_REQUESTS)
-    conn.execute("DELETE FROM source_requests WHERE source_asset = ?", [asset])
+    fresh = sorted({query_id(f.request) for f in fetched})
+    keep = (f" AND (query_id NOT IN (SELECT DISTINCT query_id FROM {quote_ident(keep_referenced_by)})"
+            " OR query_id IN (SELECT unnest($fresh)))" if keep_referenced_by else "")
+    conn.execute(f"DELETE FROM source_requests WHERE source_asset = $asset{keep}",
+                 {"asset": asset, **({"fresh": fresh} if keep_referenced_by else {})})
     if not fetched:
         return
     datasets, releases, rows = datasets or {}, releases or {}, rows or {}

@@ -3,9 +3,9 @@
 CREATE OR REPLACE TABLE claimant_count AS
 SELECT DISTINCT
     r.GEOGRAPHY_CODE                                            AS area_code,
-    g.nomis_name                                                AS area_name,
-    g.level                                                     AS area_level,
-    g.ward_vintage,
+    r.GEOGRAPHY_NAME                                            AS area_name,
+    gss_level(r.GEOGRAPHY_CODE)                                 AS area_level,
+    CASE WHEN gss_level(r.GEOGRAPHY_CODE) = 'ward' THEN type_vintage(r.GEOGRAPHY_TYPE) END AS ward_vintage,
     CAST(r.DATE || '-01' AS DATE)                               AS period,
     'all'                                                       AS sex,
     CASE
@@ -22,7 +22,5 @@ SELECT DISTINCT
     'NM_162_1'                                                  AS source_dataset,
     r.query_id                                                  AS source_query_id
 FROM raw_claimant_count AS r
-JOIN nomis_geographies AS g
-  ON g.nomis_id = r.GEOGRAPHY AND g.role = 'claimant_count'
 LEFT JOIN obs_status_codes AS s
   ON s.code = r.OBS_STATUS;

@@ -2,9 +2,9 @@
 CREATE OR REPLACE TABLE population AS
 SELECT DISTINCT
     r.GEOGRAPHY_CODE                                            AS area_code,
-    g.nomis_name                                                AS area_name,
-    g.level                                                     AS area_level,
-    g.ward_vintage,
+    r.GEOGRAPHY_NAME                                            AS area_name,
+    gss_level(r.GEOGRAPHY_CODE)                                 AS area_level,
+    CASE WHEN gss_level(r.GEOGRAPHY_CODE) = 'ward' THEN type_vintage(r.GEOGRAPHY_TYPE) END AS ward_vintage,
     CAST(r.DATE AS INTEGER)                                     AS year,
     CASE
         WHEN regexp_matches(r.C_AGE_NAME, '(?i)^all ages')      THEN 'all'
@@ -17,5 +17,4 @@ SELECT DISTINCT
     'NM_2014_1'                                                 AS source_dataset,
     r.query_id                                                  AS source_query_id
 FROM raw_population AS r
-JOIN nomis_geographies AS g
-  ON g.nomis_id = r.GEOGRAPHY AND g.role = 'population';
+;

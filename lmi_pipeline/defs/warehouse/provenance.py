@@ -16,8 +16,9 @@ GROUP BY table_name HAVING count(*) = 2 ORDER BY table_name
           pool="duckdb_writer")
 def provenance(project: ProjectResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Where every figure came from: one row per upstream query, with its URL (never the key),
-    parameters, retrieval time, source mode, release stamp, the period "latest" resolved to, row count
-    and a SHA-256 of the bytes received. Demo rows are labelled "synthetic demo data".
+    parameters, retrieval time, source mode, release stamp, the period "latest" resolved to, row count,
+    a SHA-256 of the bytes received, and the periods the query found revised upstream (details in
+    `source_revisions`). Demo rows are labelled "synthetic demo data".
     """
     with warehouse.get_connection() as conn:
         raw_tables = [r[0] for r in conn.execute(RAW_WITH_DATES_SQL).fetchall()]
@@ -26,6 +27,11 @@ def provenance(project: ProjectResource, warehouse: WarehouseResource) -> dg.Mat
         ) or "SELECT NULL::VARCHAR AS query_id, NULL::VARCHAR AS latest_period WHERE false"
         conn.execute("BEGIN")
         conn.execute(f"CREATE OR REPLACE TEMP VIEW resolved_periods AS {union}")
+        has_revisions = conn.execute("SELECT count(*) FROM information_schema.tables "
+                                     "WHERE table_name = 'source_revisions'").fetchone()[0]
+        conn.execute("CREATE OR REPLACE TEMP VIEW revisions AS " + (
+            "SELECT query_id, period FROM source_revisions" if has_revisions
+            else "SELECT NULL::VARCHAR AS query_id, NULL::VARCHAR AS period WHERE false"))
         conn.execute(load_sql(__file__, "provenance"), {"source_mode": project.source_mode})
         conn.execute("COMMIT")
         n, labels = conn.execute("SELECT count(*), string_agg(DISTINCT data_label, ', ') FROM provenance").fetchone()

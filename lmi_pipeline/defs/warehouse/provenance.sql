@@ -1,6 +1,7 @@
 -- One row per logical upstream query (its pages grouped): what was asked, when, and what came back.
 CREATE OR REPLACE TABLE provenance AS
-WITH periods AS (SELECT * FROM resolved_periods)
+WITH periods AS (SELECT * FROM resolved_periods),
+revised AS (SELECT query_id, string_agg(period, ', ' ORDER BY period) AS periods FROM revisions GROUP BY query_id)
 SELECT
     r.query_id,
     r.source_asset,
@@ -20,8 +21,10 @@ SELECT
     sum(r.rows)                                                  AS rows,
     sha256(string_agg(r.sha256, '' ORDER BY r.page_offset))      AS sha256,
     any_value(r.release)                                         AS release,
-    any_value(p.latest_period)                                   AS latest_period
+    any_value(p.latest_period)                                   AS latest_period,
+    any_value(v.periods)                                         AS revised_periods  -- upstream changed these
 FROM source_requests AS r
 LEFT JOIN periods AS p ON p.query_id = r.query_id
+LEFT JOIN revised AS v ON v.query_id = r.query_id
 GROUP BY r.query_id, r.source_asset
 ORDER BY r.source_asset, min(r.retrieved_at);

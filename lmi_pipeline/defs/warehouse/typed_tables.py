@@ -19,6 +19,7 @@ def build_typed_table(conn, table: str, key: list[str], dataset: str) -> int:
     """Run `{table}.sql`; refuse rows with conflicting values for one key (e.g. an area served twice)."""
     conn.register("obs_status_source", OBS_STATUS_TABLE)
     conn.execute("CREATE OR REPLACE TABLE obs_status_codes AS SELECT * FROM obs_status_source")
+    conn.execute(load_sql(__file__, "macros"))
     conn.execute(load_sql(__file__, table))
     cols = ", ".join(quote_ident(k) for k in key)
     dupes = conn.execute(

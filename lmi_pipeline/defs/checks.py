@@ -1,0 +1,133 @@
+"""Blocking quality checks. A failure stops the run before `published_database`, so bad data never
+reaches data/lmi.duckdb or assets/; the previous publication stays as it was.
+
+Each check is one SQL query returning the offending rows (empty = pass), kept as a named constant.
+"""
+
+import dagster as dg
+
+from lmi_pipeline.project import ProjectResource
+from lmi_pipeline.storage import WarehouseResource
+
+SAMPLE = 10
+
+MISSING_WARDS_SQL = """
+-- Every ward of the configured districts, in the vintage a month was published on, for every month.
+WITH months AS (SELECT DISTINCT period, ward_vintage FROM claimant_count WHERE area_level = 'ward'),
+expected AS (
+    SELECT m.period, w.ward_code, w.ward_name, w.ward_vintage
+    FROM months m JOIN ward_lookup w ON w.ward_vintage = m.ward_vintage
+)
+SELECT e.ward_code, e.ward_name, e.ward_vintage, strftime(min(e.period), '%Y-%m') AS first_missing, count(*) AS months
+FROM expected e
+WHERE NOT EXISTS (SELECT 1 FROM claimant_count c WHERE c.area_code = e.ward_code AND c.period = e.period
+                  AND c.measure = 'count' AND c.age_band = '16+')
+GROUP BY ALL ORDER BY months DESC
+"""
+
+UNROUNDED_COUNTS_SQL = """
+SELECT area_code, strftime(period, '%Y-%m') AS period, age_band, value
+FROM claimant_count
+WHERE measure = 'count' AND value IS NOT NULL AND (value < 0 OR value % 5 <> 0)
+"""
+
+BAD_RATES_SQL = """
+-- Rates must lie in 0..100 and agree with numerator / denominator: exactly (to 1 dp) when derived here,
+-- within the publisher's 1 dp rounding when official.
+SELECT area_code, indicator, strftime(period, '%Y-%m') AS period, value, numerator, denominator,
+       round(100 * numerator / denominator, 2) AS recomputed
+FROM area_indicators
+WHERE unit = '%' AND value IS NOT NULL AND (
+      value < 0 OR value > 100
+   OR (denominator > 0 AND status = 'derived' AND source_dataset LIKE 'NM_162_1%'
+       AND abs(value - round(100 * numerator / denominator, 1)) > 1e-9)
+   OR (denominator > 0 AND status = 'official' AND indicator = 'claimant_rate'
+       AND abs(value - 100 * numerator / denominator) > 0.05 + 1e-9))
+"""
+
+DUPLICATE_KEYS_SQL = """
+SELECT ward_code, ward_vintage, indicator, strftime(period, '%Y-%m') AS period, count(*) AS rows
+FROM ward_indicators GROUP BY ALL HAVING count(*) > 1
+"""
+
+MISSING_BENCHMARKS_SQL = """
+-- A ward figure needs its district and country figure; county and region where the ward has them.
+SELECT w.ward_code, w.indicator, strftime(w.period, '%Y-%m') AS period,
+       w.lad_value IS NULL AS no_lad, w.england_value IS NULL AS no_country,
+       (l.county_code IS NOT NULL AND w.county_value IS NULL) AS no_county,
+       (l.region_code IS NOT NULL AND w.region_value IS NULL) AS no_region
+FROM ward_indicators w
+JOIN ward_lookup l ON l.ward_code = w.ward_code AND l.ward_vintage = w.ward_vintage
+WHERE w.value IS NOT NULL
+  AND (w.lad_value IS NULL OR w.england_value IS NULL
+       OR (l.county_code IS NOT NULL AND w.county_value IS NULL)
+       OR (l.region_code IS NOT NULL AND w.region_value IS NULL))
+"""
+
+JUMPS_SQL = """
+-- A ward's month-on-month change in claimants, beyond the change in England the same month (so a
+-- national shock such as April 2020 explains itself). Small counts are left out: rounding to 5 dominates.
+WITH counts AS (
+    SELECT area_code, area_level, period, value,
+           lag(value) OVER (PARTITION BY area_code, area_level ORDER BY period) AS previous,
+           lag(period) OVER (PARTITION BY area_code, area_level ORDER BY period) AS previous_period
+    FROM claimant_count WHERE measure = 'count' AND age_band = '16+'
+),
+england AS (SELECT period, 100 * (value / previous - 1) AS pct FROM counts WHERE area_level = 'country')
+SELECT c.area_code, strftime(c.period, '%Y-%m') AS period, c.previous, c.value,
+       round(100 * (c.value / c.previous - 1), 1) AS pct_change, round(e.pct, 1) AS england_pct_change
+FROM counts c JOIN england e USING (period)
+WHERE c.area_level = 'ward' AND c.previous_period = c.period - INTERVAL 1 MONTH
+  AND least(c.value, c.previous) >= $small AND abs(100 * (c.value / c.previous - 1) - e.pct) > $max_jump
+ORDER BY abs(100 * (c.value / c.previous - 1) - e.pct) DESC
+"""
+
+
+def _result(warehouse: WarehouseResource, sql: str, what: str, params: dict | None = None) -> dg.AssetCheckResult:
+    with warehouse.get_connection() as conn:
+        bad = conn.execute(sql, params or {}).df()
+    metadata = {"failing_rows": len(bad)}
+    if len(bad):
+        metadata["sample"] = dg.MetadataValue.md(bad.head(SAMPLE).to_markdown(index=False))
+        metadata["problem"] = f"{len(bad)} {what}"
+    return dg.AssetCheckResult(passed=bad.empty, metadata=metadata)
+
+
+@dg.asset_check(asset="claimant_count", blocking=True)
+def every_ward_every_month(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """Every ward of the configured districts has a claimant count for every month loaded (in the ward
+    vintage that month was published on). A gap usually means a half-loaded backfill or a vintage switch."""
+    return _result(warehouse, MISSING_WARDS_SQL, "ward(s) missing from some months; backfill those months")
+
+
+@dg.asset_check(asset="claimant_count", blocking=True)
+def counts_are_rounded_to_five(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """Claimant counts are non-negative multiples of 5, as DWP publishes them."""
+    return _result(warehouse, UNROUNDED_COUNTS_SQL, "count(s) negative or not a multiple of 5")
+
+
+@dg.asset_check(asset="claimant_count", blocking=True)
+def no_unexplained_jumps(project: ProjectResource, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """No ward's claimant count moves from one month to the next by more than `max_monthly_jump_pct`
+    (lmi.toml) percentage points beyond England's change that month, among counts large enough to judge."""
+    areas = project.areas()
+    return _result(warehouse, JUMPS_SQL, "unexplained month-to-month jump(s)",
+                   {"small": areas.small_number_threshold, "max_jump": areas.max_monthly_jump_pct})
+
+
+@dg.asset_check(asset="area_indicators", blocking=True)
+def rates_are_consistent(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """Rates lie between 0 and 100 and agree with count / denominator within the publisher's rounding."""
+    return _result(warehouse, BAD_RATES_SQL, "rate(s) out of range or inconsistent with count / denominator")
+
+
+@dg.asset_check(asset="ward_indicators", blocking=True)
+def no_duplicate_keys(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """One row per ward, vintage, indicator and period."""
+    return _result(warehouse, DUPLICATE_KEYS_SQL, "duplicated ward x vintage x indicator x period key(s)")
+
+
+@dg.asset_check(asset="ward_indicators", blocking=True)
+def benchmarks_present(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """Every ward figure has its district and England benchmark, and its county and region where it has them."""
+    return _result(warehouse, MISSING_BENCHMARKS_SQL, "ward figure(s) without a benchmark")

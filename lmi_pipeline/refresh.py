@@ -1,0 +1,114 @@
+"""What a refresh should fetch: asked upstream with a handful of small requests, never by re-downloading.
+
+- The claimant count (monthly partitions): compare NM_162_1's release stamp (`LastUpdated`) with the
+  one the last load recorded. Unchanged means nothing new: no data request at all. Changed means asking
+  Nomis for its latest month (one 1-row request), then loading every month not yet loaded plus the
+  last `revision_window` months, which Nomis revises at each release.
+- Other sources (annual, irregular) declare `lmi/upstream` metadata ("nomis:NM_xxx"); they are
+  refreshed when their release stamp changes, skipped (with the reason) when it does not.
+Used by `lmi run` (everything), `lmi refresh` (cron) and the nightly schedule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
+from lmi_pipeline.clients.transport import UpstreamError
+from lmi_pipeline.demo.world import months as month_range
+
+CLAIMANT_DATASET = "NM_162_1"
+CLAIMANT_ASSET = dg.AssetKey("raw_claimant_count")
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+@dataclass
+class RefreshPlan:
+    months: list[str] = field(default_factory=list)  # claimant months to load, contiguous, oldest first
+    skipped: dict[str, str] = field(default_factory=dict)  # source asset -> why it is not fetched
+    refreshed: dict[str, str] = field(default_factory=dict)  # source asset -> why it is fetched
+    requests: int = 0  # upstream requests the planning itself made
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not self.months and not self.refreshed
+
+    def partition_tags(self) -> dict[str, str]:
+        if not self.months:
+            return {}
+        return {RANGE_START: f"{self.months[0]}-01", RANGE_END: f"{self.months[-1]}-01"}
+
+    def summary(self) -> str:
+        lines = [f"fetch {k}: {v}" for k, v in self.refreshed.items()]
+        lines += [f"skip {k}: {v}" for k, v in self.skipped.items()]
+        return "\n".join(lines)
+
+
+def latest_released_month(nomis: NomisResource, dataset: str = CLAIMANT_DATASET) -> str:
+    """Nomis's latest month for a dataset, from a one-row request for the country."""
+    types = dict((name.lower(), sel) for sel, name in nomis.geography_types(dataset))
+    countries = nomis.areas(dataset, types.get("countries", "TYPE499"))
+    england = next((a for a in countries if a.gss_code in ("E92000001", "K04000001", "K02000001")), None)
+    if england is None:
+        raise UpstreamError(f"Nomis {dataset}: no country geography to ask for the latest month.")
+    query = NomisQuery(dataset, (england.nomis_id,), ("DATE",), date="latest",
+                       dimensions=(("gender", "0"), ("age", "0"), ("measure", "1"), ("measures", "20100")),
+                       label=f"Nomis {dataset} (latest month probe)")
+    table = nomis.fetch(query).table
+    return max(table["DATE"].to_pylist())
+
+
+def _last_materialization(instance: dg.DagsterInstance, key: dg.AssetKey) -> dict:
+    event = instance.get_latest_materialization_event(key)
+    if event is None or event.asset_materialization is None:
+        return {}
+    return {k: v.value for k, v in event.asset_materialization.metadata.items()}
+
+
+def plan_refresh(instance: dg.DagsterInstance, nomis: NomisResource, start_month: str,
+                 revision_window: int = 2, source_specs: list[dg.AssetSpec] | None = None,
+                 everything: bool = False) -> RefreshPlan:
+    """Decide what to fetch. `everything` loads the whole claimant history and every source."""
+    plan = RefreshPlan()
+    before = len(nomis.transport().fetched)
+    last = _last_materialization(instance, CLAIMANT_ASSET)
+    release = nomis.dataset_release(CLAIMANT_DATASET).get("LastUpdated", "")
+    loaded = {k[:7] for k in instance.get_materialized_partitions(CLAIMANT_ASSET)}
+    if not everything and loaded and release and last.get("release") == release:
+        plan.skipped["raw_claimant_count"] = (f"{CLAIMANT_DATASET} release {release} unchanged since the last load "
+                                              f"(latest month {last.get('latest_period', '?')})")
+    else:
+        latest = latest_released_month(nomis)
+        wanted = month_range(start_month, latest)
+        todo = set(wanted) if everything else {m for m in wanted if m not in loaded}
+        todo |= set(wanted[-revision_window:])
+        plan.months = [m for m in wanted if m >= min(todo)] if todo else []
+        why = "full history" if everything else (f"release {release or '?'} (was {last.get('release', 'never loaded')}); "
+                                                f"{len(todo - set(wanted[-revision_window:]))} new month(s) "
+                                                f"+ last {revision_window} for revisions")
+        plan.refreshed["raw_claimant_count"] = f"{plan.months[0]} to {plan.months[-1]}: {why}"
+    for spec in source_specs or []:
+        upstream = str(spec.metadata.get("lmi/upstream", ""))
+        name = spec.key.to_user_string()
+        if spec.key == CLAIMANT_ASSET or not upstream.startswith("nomis:"):
+            continue
+        dataset = upstream.split(":", 1)[1]
+        stamp = nomis.dataset_release(dataset).get("LastUpdated", "")
+        previous = _last_materialization(instance, spec.key).get("release")
+        if everything:
+            plan.refreshed[name] = f"full refresh ({dataset} release {stamp or '?'})"
+        elif not stamp or previous != stamp:
+            plan.refreshed[name] = f"{dataset} release {stamp or '?'} (was {previous or 'never loaded'})"
+        else:
+            plan.skipped[name] = f"{dataset} release {stamp} unchanged"
+    plan.requests = len(nomis.transport().fetched) - before
+    return plan
+
+
+def refresh_selection(definitions: dg.Definitions, plan: RefreshPlan) -> list[dg.AssetKey]:
+    """Every asset except the upstream-stamped sources the plan skips."""
+    skipped = {dg.AssetKey(name) for name in plan.skipped}
+    return [spec.key for spec in definitions.resolve_all_asset_specs() if spec.key not in skipped]
