@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)
 
-.PHONY: run test dev setup demo-snapshot clean
+.PHONY: run test dev refresh setup demo-snapshot clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ test: $(STAMP)
 
 dev: $(STAMP)
 	$(BIN)/dg dev
+
+# The nightly refresh, once, for cron: live data unless LMI_SOURCE says otherwise.
+refresh: $(STAMP)
+	LMI_SOURCE=$${LMI_SOURCE:-live} $(BIN)/lmi refresh
 
 demo-snapshot: $(STAMP)
 	$(BIN)/lmi demo-snapshot

@@ -1,4 +1,5 @@
 import re
+from datetime import timedelta
 
 import dagster as dg
 
@@ -21,7 +22,9 @@ SELECT = ("DATE", "DATE_NAME", "GEOGRAPHY", "GEOGRAPHY_NAME", "GEOGRAPHY_CODE", 
 
 
 @dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup"], pool="nomis_api",
-          metadata={"lmi/upstream": f"nomis:{DATASET}"})
+          metadata={"lmi/upstream": f"nomis:{DATASET}"},
+          # Mid-year estimates come once a year (small-area ones about a year after the district ones).
+          freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(days=400)))
 def raw_population(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
                    warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Nomis NM_2014_1 small-area mid-year population estimates, exactly as served (every column text).
