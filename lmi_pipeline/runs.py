@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -44,7 +45,7 @@ def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, tags: dict[str,
     thread = threading.Thread(target=work, name="lmi-run")
     thread.start()
     if progress:
-        _show_progress(instance, run_id, thread, len(asset_selection) if asset_selection else None)
+        _show_progress(instance, run_id, thread, None if asset_selection else len(job.graph.node_dict))
     thread.join()
     if "error" in outcome:
         raise outcome["error"]
@@ -54,7 +55,10 @@ def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, tags: dict[str,
 def _show_progress(instance: dg.DagsterInstance, run_id: str, thread: threading.Thread, total: int | None) -> None:
     from tqdm import tqdm
 
-    bar = tqdm(total=total, unit="step", desc="lmi", file=sys.stderr)
+    # Dagster captures each step's stdout/stderr at the file-descriptor level, which would swallow the bar:
+    # draw it on a duplicate of the terminal's descriptor instead.
+    terminal = os.fdopen(os.dup(sys.stderr.fileno()), "w")
+    bar = tqdm(total=total, unit="step", desc="lmi", file=terminal)
     done: set[str] = set()
     while thread.is_alive():
         time.sleep(0.5)
@@ -74,3 +78,4 @@ def _show_progress(instance: dg.DagsterInstance, run_id: str, thread: threading.
         if running:
             bar.set_postfix_str(running[-1])
     bar.close()
+    terminal.close()
