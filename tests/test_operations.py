@@ -76,7 +76,9 @@ def test_incremental_refresh_fetches_only_the_new_month_and_detects_a_revision(h
         seen = len(up.sim.log)
         plan, result = _refresh(settings, instance)
         asked = up.sim.log[seen:]
-        assert result is None and plan.requests == len(asked) <= 4
+        stamped = [s for s in defs().resolve_all_asset_specs()
+                   if str(s.metadata.get("lmi/upstream", "")).startswith("nomis:")]
+        assert result is None and plan.requests == len(asked) == len(stamped)  # one release stamp per Nomis source
         assert all(p.endswith(".def.sdmx.json") for p in asked)  # metadata only, no data
         assert "unchanged" in plan.skipped["raw_claimant_count"]
 

@@ -32,7 +32,7 @@ def test_every_configured_ward_every_month_every_indicator(published):
     n_months = len(sim.world.months)
     rows = conn.execute("""
         SELECT lad_code, indicator, count(DISTINCT ward_code), count(DISTINCT period), count(*)
-        FROM ward_indicators GROUP BY ALL ORDER BY ALL""").fetchall()
+        FROM ward_indicators WHERE indicator LIKE 'claimant%' GROUP BY ALL ORDER BY ALL""").fetchall()
     assert {r[1] for r in rows} == {"claimant_count", "claimant_rate", "claimant_count_16_24",
                                     "claimant_count_18_24", "claimant_rate_16_24", "claimant_rate_18_24"}
     for lad, _, wards, months, n in rows:

@@ -52,6 +52,48 @@ WARD_LOOKUPS = {
 }
 
 
+@dataclass(frozen=True)
+class LsoaWardLookupService:
+    """One vintage of the LSOA21 -> ward best-fit lookup (each 2021 LSOA to the ward holding most of it)."""
+
+    vintage: int
+    service: str
+    lsoa_code: str = "LSOA21CD"
+    lsoa_name: str = "LSOA21NM"
+
+    @property
+    def yy(self) -> str:
+        return f"{self.vintage % 100:02d}"
+
+    @property
+    def ward_code(self) -> str:
+        return f"WD{self.yy}CD"
+
+    @property
+    def ward_name(self) -> str:
+        return f"WD{self.yy}NM"
+
+    @property
+    def lad_code(self) -> str:
+        return f"LAD{self.yy}CD"
+
+    @property
+    def lad_name(self) -> str:
+        return f"LAD{self.yy}NM"
+
+    @property
+    def fields(self) -> list[str]:
+        return [self.lsoa_code, self.lsoa_name, self.ward_code, self.ward_name, self.lad_code, self.lad_name]
+
+
+# LSOA21 -> ward best-fit lookups by ward vintage (ONS catalogue names; the 2022 one was republished as _v3).
+LSOA_WARD_LOOKUPS = {
+    2022: LsoaWardLookupService(2022, "LSOA21_WD22_LAD22_EW_LU_v3"),
+    2023: LsoaWardLookupService(2023, "LSOA21_WD23_LAD23_EW_LU"),
+    2024: LsoaWardLookupService(2024, "LSOA21_WD24_LAD24_EW_LU"),
+}
+
+
 class OnsGeoResource(UpstreamResource):
     """ONS Open Geography Portal lookups (ward -> LAD -> county -> region; LSOA -> ward)."""
 

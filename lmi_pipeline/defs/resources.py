@@ -2,6 +2,7 @@ import os
 
 import dagster as dg
 
+from lmi_pipeline.clients.dfe import DfeResource
 from lmi_pipeline.clients.nomis import NomisResource
 from lmi_pipeline.clients.ons_geo import OnsGeoResource
 from lmi_pipeline.project import ProjectResource
@@ -21,6 +22,7 @@ def build_resources(settings: Settings, record_origin: str = "recorded") -> dict
     return {
         "nomis": NomisResource(base_url=settings.nomis_url, uid=uid, **common),
         "ons_geo": OnsGeoResource(base_url=settings.ons_geo_url, **common),
+        "dfe": DfeResource(base_url=settings.dfe_url, **common),
         "warehouse": WarehouseResource(database=str(settings.work_db)),
         "project": ProjectResource(
             areas_file=str(settings.areas_file),

@@ -31,9 +31,14 @@ GEO_TYPES = {
     "lad": [(424, "local authorities: district / unitary (as of April 2023)")],
     "ward": [(153, "2022 wards"), (177, "2023 wards")],
 }
+# Every ward TYPE the sim knows, by vintage. A dataset offers the ones in its geography types, plus any a
+# test adds with `NomisSim.offer_ward_type` (e.g. NM_162_1 moving to 2024 wards).
+WARD_TYPES = {2022: (153, "2022 wards"), 2023: (177, "2023 wards"), 2024: (187, "2024 wards")}
 # Nomis disambiguates common ward names with the LA's name.
 AMBIGUOUS_WARD_NAMES = {"Castle", "Bridge", "East", "North", "South", "Heath", "Devonshire"}
-STATUS_NAMES = {"A": "Normal Value", "X": "These figures are not available", "Q": "These figures are missing"}
+STATUS_NAMES = {"A": "Normal Value", "X": "These figures are not available", "Q": "These figures are missing",
+                "!": "Estimate and confidence interval not available since the group sample size is zero or disclosive (0-2)",
+                "*": "Estimate and confidence interval unreliable since the group sample size is small (3-9)"}
 
 
 @dataclass
@@ -53,6 +58,8 @@ class SimDataset:
     values: Callable[..., tuple[np.ndarray, np.ndarray]]  # (value float with NaN, status str)
     description: str = ""
     measures: list[tuple[int, str]] = field(default_factory=lambda: [(20100, "Value")])
+    geo_types: dict[str, list[tuple[int, str]]] | None = None  # level -> TYPEs offered; None: GEO_TYPES
+    released: str = ""  # LastUpdated; "" uses the sim's release stamp
 
     def dim(self, name: str) -> Dim:
         return next(d for d in self.dims if d.name == name)
@@ -68,11 +75,35 @@ class NomisSim:
         self.world = world
         self.page_size = page_size
         self.released = released
-        self.datasets = {d.id: d for d in (self._claimant_count(), self._population())}
+        from lmi_pipeline.demo.census_sim import census_datasets
+        from lmi_pipeline.demo.survey_sim import survey_datasets
+
+        self.datasets = {d.id: d for d in (self._claimant_count(), self._population(), *census_datasets(world),
+                                           *survey_datasets(world))}
+        self.extra_ward_types: dict[str, list[tuple[int, str]]] = {}
         self.geo_index: dict[int, tuple[Area, int, str]] = {}  # nomis id -> (area, type code, type name)
-        for a in world.areas:
-            for code, name in GEO_TYPES[a.level]:
-                self.geo_index[synthetic_id(str(code), a.code)] = (a, code, name)
+        for a in world.areas + world.lsoas:  # every (area, TYPE) any dataset could offer
+            for code, name in self._types_for_level(a.level):
+                if a.level != "ward" or a.in_vintage(int(name[:4])):
+                    self.geo_index.setdefault(synthetic_id(str(code), a.code), (a, code, name))
+
+    def _types_for_level(self, level: str) -> list[tuple[int, str]]:
+        if level == "ward":
+            return list(WARD_TYPES.values())
+        seen = dict(GEO_TYPES.get(level, []))
+        for ds in self.datasets.values():
+            seen.update(dict((ds.geo_types or {}).get(level, [])))
+        return sorted(seen.items())
+
+    def offer_ward_type(self, dataset_id: str, vintage: int) -> None:
+        """Publish a dataset on another ward vintage too (Nomis moving a series to new wards)."""
+        self.extra_ward_types.setdefault(dataset_id, []).append(WARD_TYPES[vintage])
+
+    def offered_types(self, ds: SimDataset) -> dict[str, list[tuple[int, str]]]:
+        types = {level: list(t) for level, t in (ds.geo_types or GEO_TYPES).items()}
+        if ds.id in self.extra_ward_types:
+            types["ward"] = types.get("ward", []) + self.extra_ward_types[ds.id]
+        return types
 
     # -- datasets --------------------------------------------------------------------------------
     def _claimant_count(self) -> SimDataset:
@@ -162,7 +193,7 @@ class NomisSim:
     # -- metadata ---------------------------------------------------------------------------------
     def _definition(self, ds: SimDataset) -> dict:
         notes = [("Status", "Current"), ("SubDescription", ds.description), ("Units", "Persons"),
-                 ("LastUpdated", self.released), ("FirstReleased", "2015-06-17 09:30:00")]
+                 ("LastUpdated", ds.released or self.released), ("FirstReleased", "2015-06-17 09:30:00")]
         return {"structure": {"keyfamilies": {"keyfamily": [{
             "id": ds.id, "agencyid": "NOMIS", "version": 1.0,
             "name": {"value": ds.name, "lang": "en"},
@@ -174,13 +205,11 @@ class NomisSim:
 
     def _geography(self, ds: SimDataset, selector: str) -> dict:
         if selector == "TYPE":
-            seen = {}
-            for a in self.world.areas:
-                for code, name in GEO_TYPES[a.level]:
-                    seen[code] = name
+            present = {t for _, t, _ in self.geo_index.values()}
+            seen = {c: n for types in self.offered_types(ds).values() for c, n in types if c in present}
             codes = [{"value": f"TYPE{c}", "description": {"value": n, "lang": "en"}} for c, n in sorted(seen.items())]
         else:
-            codes = [_geo_code(a, t, n, i) for i, (a, t, n) in self._select_areas(selector)]
+            codes = [_geo_code(a, t, n, i) for i, (a, t, n) in self._select_areas(selector, ds)]
         return _codelist_doc(f"CL_{ds.id[3:]}_GEOGRAPHY", codes)
 
     def _codelist(self, ds: SimDataset, concept: str) -> dict:
@@ -193,8 +222,14 @@ class NomisSim:
             codes = [{"value": c, "description": {"value": n, "lang": "en"}} for c, n in zip(dims[0].codes, dims[0].labels)]
         return _codelist_doc(f"CL_{ds.id[3:]}_{concept}", codes)
 
-    def _select_areas(self, selector: str) -> list[tuple[int, tuple[Area, int, str]]]:
-        """Resolve `TYPEn`, `{parent}TYPEn` or a Nomis id to (id, (area, type code, type name))."""
+    def _select_areas(self, selector: str, ds: SimDataset | None = None) -> list[tuple[int, tuple[Area, int, str]]]:
+        """Resolve `TYPEn`, `{parent}TYPEn` or a Nomis id to (id, (area, type code, type name)).
+
+        With `ds`, only the geography types that dataset is published for answer (as on Nomis).
+        """
+        if ds is not None:
+            offered = {c for types in self.offered_types(ds).values() for c, _ in types}
+            return [x for x in self._select_areas(selector) if x[1][1] in offered]
         m = re.fullmatch(r"(\d+)?TYPE(\d+)", selector)
         if m:
             parent = self.geo_index.get(int(m.group(1))) if m.group(1) else None
@@ -217,7 +252,7 @@ class NomisSim:
     def _data(self, ds: SimDataset, args: dict[str, str]) -> tuple[int, str, bytes]:
         geos: list[tuple[int, tuple[Area, int, str]]] = []
         for part in args.get("geography", "").split(","):
-            geos += self._select_areas(part.strip())
+            geos += self._select_areas(part.strip(), ds)
         dates = _select_dates(ds.dates, args.get("time"), args.get("date"))
         dim_sel = {}
         for d in ds.dims:
@@ -247,7 +282,9 @@ class NomisSim:
         dim_i = {d.name: np.array(dim_sel[d.name], dtype=int)[idx[2 + k]] if n else np.array([], dtype=int)
                  for k, d in enumerate(ds.dims)}
         meas_i = np.array(measures, dtype=int)[idx[-1]] if n else np.array([], dtype=int)
-        value, status = ds.values(area_i, date_i, dim_i) if n else (np.array([]), np.array([], dtype=str))
+        # Value models that depend on the statistic (APS value / numerator / confidence) read MEASURES.
+        value, status = (ds.values(area_i, date_i, {**dim_i, "MEASURES": meas_i}) if n
+                         else (np.array([]), np.array([], dtype=str)))
 
         def geo_col(f):
             return [f(*geo_meta[p]) for p in geo_pos]

@@ -1,4 +1,8 @@
-"""A synthetic ONS Open Geography Portal: ArcGIS FeatureServer `query` over the world's ward lookup.
+"""A synthetic ONS Open Geography Portal: ArcGIS FeatureServer `query` over the world's ward lookups.
+
+Serves the ward -> district -> county -> region lookups and the LSOA21 -> ward best-fit lookups for
+each ward vintage; a ward appears in the vintages it exists in (the SYNTHETIC 2024 Maidstone wards only
+in 2024). LSOA codes are SYNTHETIC (see world.py).
 
 Answers `where` clauses of the forms the pipeline sends (`FIELD IN ('a','b')`, `FIELD = 'a'`, `1=1`),
 honours outFields, orderByFields, resultOffset/resultRecordCount and sets exceededTransferLimit, and
@@ -10,24 +14,32 @@ from __future__ import annotations
 import json
 import re
 
-from lmi_pipeline.clients.ons_geo import WARD_LOOKUPS
+from lmi_pipeline.clients.ons_geo import LSOA_WARD_LOOKUPS, WARD_LOOKUPS
 from lmi_pipeline.demo.world import World
 
 MAX_RECORDS = 2000
 
 
 class OnsGeoSim:
-    def __init__(self, world: World, max_records: int = MAX_RECORDS, vintages: tuple[int, ...] = (2022, 2023)):
+    def __init__(self, world: World, max_records: int = MAX_RECORDS, vintages: tuple[int, ...] = (2022, 2023, 2024)):
         self.world = world
         self.max_records = max_records
         self.services = {WARD_LOOKUPS[v].service: (v, WARD_LOOKUPS[v]) for v in vintages}
+        self.lsoa_services = {LSOA_WARD_LOOKUPS[v].service: (v, LSOA_WARD_LOOKUPS[v]) for v in vintages}
 
     def handle(self, path: str, args: dict[str, str]) -> tuple[int, str, bytes]:
         m = re.fullmatch(r"([\w]+)/FeatureServer/0/query", path)
-        if not m or m.group(1) not in self.services:
+        if m and m.group(1) in self.services:
+            vintage, spec = self.services[m.group(1)]
+            rows = [self._row(spec, w) for w in self.world.wards if w.in_vintage(vintage)]
+        elif m and m.group(1) in self.lsoa_services:
+            vintage, lspec = self.lsoa_services[m.group(1)]
+            rows = [self._lsoa_row(lspec, s) for s in self.world.lsoas]
+        else:
             return _error(400, "Invalid URL", ["Service not found"])
-        vintage, spec = self.services[m.group(1)]
-        rows = [self._row(spec, w) for w in self.world.wards]
+        return self._query(rows, args)
+
+    def _query(self, rows: list[dict], args: dict[str, str]) -> tuple[int, str, bytes]:
         where = args.get("where", "").strip()
         try:
             rows = [r for r in rows if _matches(where, r)]
@@ -65,6 +77,14 @@ class OnsGeoSim:
             spec.region_code: region.code if region else "", spec.region_name: region.name if region else "",
             "ObjectId": self.world.index[ward.code],
         }
+
+    def _lsoa_row(self, spec, lsoa) -> dict:
+        ward = self.world.by_code[self.world.lsoa_ward(lsoa, spec.vintage)]
+        lad = self.world.by_code[lsoa.lad_code]
+        return {spec.lsoa_code: lsoa.code, spec.lsoa_name: lsoa.name, "LSOA21NMW": "",
+                spec.ward_code: ward.code, spec.ward_name: ward.name, f"WD{spec.yy}NMW": "",
+                spec.lad_code: lad.code, spec.lad_name: lad.name, f"LAD{spec.yy}NMW": "",
+                "ObjectId": self.world.index[lsoa.code]}
 
 
 def _matches(where: str, row: dict) -> bool:

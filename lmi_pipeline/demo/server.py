@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
+from lmi_pipeline.demo.dfe_sim import DfeSim
 from lmi_pipeline.demo.nomis_sim import NomisSim, UnknownColumn
 from lmi_pipeline.demo.ons_sim import OnsGeoSim
 from lmi_pipeline.demo.world import World
@@ -33,6 +34,7 @@ class UpstreamSim:
     def __post_init__(self) -> None:
         self.nomis = NomisSim(self.world, self.page_size)
         self.ons = OnsGeoSim(self.world)
+        self.dfe = DfeSim()
         self.log: list[str] = []  # request paths with query, in arrival order
 
     def handle(self, path: str, args: dict[str, str]) -> tuple[int, str, bytes]:
@@ -42,6 +44,8 @@ class UpstreamSim:
                 return self.nomis.handle(path[len(NOMIS_PREFIX):], args)
             if path.startswith(ONS_PREFIX):
                 return self.ons.handle(path[len(ONS_PREFIX):], args)
+            if path.startswith(DFE_PREFIX):
+                return self.dfe.handle(path[len(DFE_PREFIX):], args)
         except (KeyError, UnknownColumn) as exc:
             return 400, "text/html", f"<html><body>Bad request: {exc}</body></html>".encode()
         return 404, "text/html", b"<html><body>Not found</body></html>"

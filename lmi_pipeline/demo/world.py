@@ -65,6 +65,17 @@ LADS = [
     ("E07000061", "Eastbourne", "E10000011", EASTBOURNE),
 ]
 REGION, COUNTRY = ("E12000008", "South East"), ("E92000001", "England")
+# SYNTHETIC LSOA21 codes (E019xxxxx, beyond the real E01000001-E01035xxx range) and names ("Hastings 907A":
+# MSOA numbers 9xx do not exist in these districts): the number of LSOAs per ward is real, the codes are not.
+SYNTHETIC_LSOA_PREFIX = "E019"
+# SYNTHETIC 2024 Maidstone wards (codes E059xxxxx, clearly not real; the real May-2024 codes are not used):
+# each 2023 ward continues under a new code, except that Park Wood's last two LSOAs move to Shepway South,
+# Shepway South's first LSOA moves to Park Wood, and Leeds merges into Bearsted. Only used when a test
+# builds World.default(maidstone_2024=True), to exercise a Nomis ward-vintage switch.
+SYNTHETIC_WARD_PREFIX = "E059"
+MAIDSTONE_2024_MOVES = {("Park Wood", 4): "Shepway South", ("Park Wood", 5): "Shepway South",
+                        ("Shepway South", 0): "Park Wood", ("Leeds", 0): "Bearsted and Leeds",
+                        **{("Bearsted", k): "Bearsted and Leeds" for k in range(5)}}
 # The national claimant-rate shape, relative to November 2025 (JSA era, UC roll-out, COVID-19 peak, 2025 fall).
 RATE_SHAPE = [
     ("2013-01", 0.95), ("2015-01", 0.62), ("2016-06", 0.50), ("2018-01", 0.55), ("2019-06", 0.70),
@@ -85,6 +96,14 @@ class Area:
     county_code: str = ""
     region_code: str = ""
     wards: list["Area"] = field(default_factory=list)
+    # Wards: the ward boundary vintages the ward exists in (empty: every vintage). LSOAs: the ward
+    # they fall in (best fit) on 2022/2023 boundaries.
+    vintages: tuple[int, ...] = ()
+    ward_code: str = ""
+    n_lsoa: int = 0  # wards: how many 2021 LSOAs they hold (real counts for the demo districts)
+
+    def in_vintage(self, vintage: int) -> bool:
+        return not self.vintages or vintage in self.vintages
 
     @property
     def nomis_id(self) -> int:
@@ -119,17 +138,29 @@ def _noise(*keys: np.ndarray | int) -> np.ndarray:
 class World:
     """Areas plus the value model. Every number it produces is synthetic demo data."""
 
-    def __init__(self, areas: list[Area], latest_month: str = DEMO_LATEST_MONTH):
+    def __init__(self, areas: list[Area], latest_month: str = DEMO_LATEST_MONTH, lsoas: list[Area] | None = None,
+                 lsoa_ward_2024: dict[str, str] | None = None):
         self.areas = areas
         self.latest_month = latest_month
         self.months = months(FIRST_MONTH, latest_month)
-        self.by_code = {a.code: a for a in areas}
+        # LSOAs are kept apart from `areas` (the claimant-count model's rows) and indexed after them.
+        self.lsoas = lsoas if lsoas is not None else derive_lsoas(areas)
+        self.lsoa_ward_2024 = lsoa_ward_2024 or {}  # LSOA code -> 2024 ward code, where it differs
+        self.by_code = {a.code: a for a in areas + self.lsoas}
         self.wards = [a for a in areas if a.level == "ward"]
-        self.index = {a.code: i for i, a in enumerate(areas)}
+        self.index = {a.code: i for i, a in enumerate(areas + self.lsoas)}
+
+    def lsoa_ward(self, lsoa: Area, vintage: int) -> str:
+        """The ward an LSOA best-fits in the given boundary vintage."""
+        return self.lsoa_ward_2024.get(lsoa.code, lsoa.ward_code) if vintage >= 2024 else lsoa.ward_code
+
+    def ward_lsoas(self, ward: Area, vintage: int) -> list[Area]:
+        return [s for s in self.lsoas if self.lsoa_ward(s, vintage) == ward.code]
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
-    def default(cls) -> "World":
+    def default(cls, maidstone_2024: bool = False) -> "World":
+        """The demo areas. `maidstone_2024` adds SYNTHETIC May-2024 Maidstone wards (see MAIDSTONE_2024_MOVES)."""
         areas: list[Area] = []
         for code, name, level, rate, ys, pop in BENCHMARKS:
             areas.append(Area(code, name, level, rate, ys, pop))
@@ -137,10 +168,16 @@ class World:
             lad = Area(lad_code, lad_name, "lad", 0.0, 0.0, 0.0, lad_code, county, REGION[0])
             for j, (code, name, rate, ys, n_lsoa) in enumerate(wards):
                 pop = n_lsoa * 960 * (1 + 0.08 * float(_noise(j, len(lad_code))))
-                lad.wards.append(Area(code, name, "ward", rate, ys, round(pop), lad_code, county, REGION[0]))
+                lad.wards.append(Area(code, name, "ward", rate, ys, round(pop), lad_code, county, REGION[0],
+                                      n_lsoa=n_lsoa))
             areas.append(lad)
             areas += lad.wards
-        return cls(areas)
+        lsoas = derive_lsoas(areas)
+        remap: dict[str, str] = {}
+        if maidstone_2024:  # appended last, so every other area keeps its index (and its values)
+            new_wards, remap = _maidstone_2024(areas, lsoas)
+            areas += new_wards
+        return cls(areas, lsoas=lsoas, lsoa_ward_2024=remap)
 
     @classmethod
     def national(cls, n_lads: int = 330, wards_per_lad: int = 23, latest_month: str = DEMO_LATEST_MONTH) -> "World":
@@ -156,7 +193,7 @@ class World:
                 code = f"E05{r * wards_per_lad + w + 1:06d}"
                 rate = 1.0 + 8.0 * (float(_noise(r, w, 7)) + 1) / 2
                 lad.wards.append(Area(code, f"Ward {r + 1}-{w + 1}", "ward", round(rate, 1), 0.15,
-                                      3000 + 1500 * (float(_noise(r, w)) + 1), lad_code, "", region.code))
+                                      3000 + 1500 * (float(_noise(r, w)) + 1), lad_code, "", region.code, n_lsoa=2))
             areas.append(lad)
             areas += lad.wards
         return cls(areas, latest_month)
@@ -205,6 +242,53 @@ class World:
         if area.level == "lad":
             return sum(self.population(w, year, band) for w in area.wards)
         return self.pop_16_64(area, year) * share * tilt
+
+
+def derive_lsoas(areas: list[Area]) -> list[Area]:
+    """Every district's wards' SYNTHETIC LSOAs, in area order (so the same areas give the same LSOAs)."""
+    lsoas: list[Area] = []
+    for lad in (a for a in areas if a.level == "lad"):
+        for j, ward in enumerate(lad.wards):
+            lsoas += _lsoas(ward, lad.name, j, ward.n_lsoa, len(lsoas))
+    return lsoas
+
+
+def _lsoas(ward: Area, lad_name: str, j: int, n: int, start: int) -> list[Area]:
+    """The ward's SYNTHETIC LSOAs, sharing its residents unevenly (weights from deterministic noise)."""
+    weights = 1 + 0.15 * _noise(np.arange(n) + start, 17)
+    weights = weights / weights.sum()
+    out = []
+    for k in range(n):
+        code = f"{SYNTHETIC_LSOA_PREFIX}{start + k + 1:05d}"
+        rate = ward.rate * (1 + 0.1 * float(_noise(start + k, 19)))
+        out.append(Area(code, f"{lad_name} {901 + j:03d}{chr(65 + k)}", "lsoa", round(rate, 2), ward.youth_share,
+                        ward.pop16_64 * float(weights[k]), ward.lad_code, ward.county_code, ward.region_code,
+                        ward_code=ward.code))
+    return out
+
+
+def _maidstone_2024(areas: list[Area], lsoas: list[Area]) -> tuple[list[Area], dict[str, str]]:
+    """SYNTHETIC 2024 Maidstone wards built from the 2023 wards' LSOAs; the 2023 wards end in 2023."""
+    old = [a for a in areas if a.level == "ward" and a.lad_code == "E07000110"]
+    target: dict[str, str] = {}  # LSOA code -> 2024 ward name
+    for w in old:
+        w.vintages = (2022, 2023)
+        for k, s in enumerate(x for x in lsoas if x.ward_code == w.code):
+            target[s.code] = MAIDSTONE_2024_MOVES.get((w.name, k), w.name)
+    names = sorted(set(target.values()))
+    codes = {name: f"{SYNTHETIC_WARD_PREFIX}{i + 1:05d}" for i, name in enumerate(names)}
+    by_code = {s.code: s for s in lsoas}
+    new = []
+    for name in names:
+        members = [by_code[c] for c, n in target.items() if n == name]
+        pop = sum(s.pop16_64 for s in members)
+        rate = sum(s.rate * s.pop16_64 for s in members) / pop
+        share = sum(s.youth_share * s.pop16_64 for s in members) / pop
+        first = members[0]
+        new.append(Area(codes[name], name, "ward", round(rate, 2), share, pop, first.lad_code, first.county_code,
+                        first.region_code, vintages=(2024,)))
+    remap = {c: codes[n] for c, n in target.items()}
+    return new, remap
 
 
 def round5(x: np.ndarray) -> np.ndarray:

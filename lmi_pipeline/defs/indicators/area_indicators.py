@@ -7,7 +7,7 @@ from lmi_pipeline.sql import load_sql
 from lmi_pipeline.storage import WarehouseResource
 
 # Each source contributes `figures_<source>.sql` returning these columns for every area it covers.
-FIGURE_SOURCES = ["claimant_count"]
+FIGURE_SOURCES = ["claimant_count", "census", "aps", "model_unemployment", "neet"]
 FIGURE_COLUMNS = [
     "area_code", "area_name", "area_level", "ward_vintage", "period", "indicator", "value", "numerator",
     "denominator", "unit", "lower", "upper", "status", "rounding_base", "obs_status", "source_dataset",
@@ -26,19 +26,27 @@ ORDER BY f.indicator, f.area_level, f.area_code, f.period
 
 CATALOGUE_SQL = """
 CREATE OR REPLACE TABLE indicator_catalogue AS
-SELECT c.*,
+WITH steps AS (
+    SELECT *, CASE frequency WHEN 'monthly' THEN 1 WHEN 'quarterly' THEN 3 WHEN 'annual' THEN 12
+                             WHEN 'decennial' THEN 120 END AS step
+    FROM catalogue
+)
+SELECT c.* EXCLUDE (step, status),
+       -- What the figures at the lowest level held actually are (e.g. Census 16-24 ward rates are derived when
+       -- built from LSOAs, official when Nomis publishes them for wards); the definition's status otherwise.
+       coalesce(a.lowest_status, c.status) AS status,
        coalesce(a.levels_available, '') AS levels_available,
        a.latest_period,
        -- Expected next release: the end of the period after the latest one, plus the usual lag. A guide
        -- for staleness, not an announced date.
-       (a.latest_period + to_months(CASE c.frequency WHEN 'monthly' THEN 2 WHEN 'quarterly' THEN 6
-                                                     WHEN 'annual' THEN 24 WHEN 'decennial' THEN 240 END)
+       (a.latest_period + to_months(c.step + coalesce(c.reference_months, c.step))
         - INTERVAL 1 DAY + to_days(c.release_lag_days))::DATE AS expected_next_release,
        a.data_label
-FROM catalogue AS c
+FROM steps AS c
 LEFT JOIN (
     SELECT indicator, max(period) AS latest_period,
            string_agg(DISTINCT area_level, ', ' ORDER BY area_level) AS levels_available,
+           string_agg(DISTINCT status, '/' ORDER BY status) FILTER (WHERE area_level = 'ward') AS lowest_status,
            string_agg(DISTINCT data_label, ', ') AS data_label
     FROM area_indicators GROUP BY indicator
 ) AS a USING (indicator)
@@ -46,14 +54,19 @@ ORDER BY c.indicator
 """
 
 
-@dg.asset(group_name="indicators", kinds={"duckdb"}, deps=["claimant_count", "population", "provenance"],
+@dg.asset(group_name="indicators", kinds={"duckdb"},
+          deps=["claimant_count", "population", "census_economic_activity", "aps_estimates", "model_unemployment",
+                "neet_participation", "provenance"],
           pool="duckdb_writer")
 def area_indicators(project: ProjectResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Every indicator for every area held (wards, districts, counties, regions, England), long format.
 
-    Official figures are the publisher's own; derived ones (youth claimant rates) are computed here from
-    claimants and mid-year residents of the same age, identically at every level. `lower`/`upper` give
-    the range the nearest-5 rounding of the count allows; `small_number` flags counts under the threshold.
+    Official figures are the publisher's own; derived ones (youth claimant rates, Census 16-24 rates of
+    wards built from LSOAs by best fit) are computed here, identically at every level; proxies stand in
+    for what no one publishes (a Census NEET proxy for wards). `lower`/`upper` give the range the
+    nearest-5 rounding of a claimant count allows, or the 95% confidence interval of a survey estimate;
+    `small_number` flags counts under the threshold. Survey and DfE figures exist for districts or
+    counties and above only, never for wards.
     """
     threshold = project.areas().small_number_threshold
     cols = ", ".join(FIGURE_COLUMNS)

@@ -21,6 +21,10 @@ class Indicator:
     release_lag_days: int  # days from the end of the reference period to publication (typical)
     licence: str = OGL
     caveats: str = ""
+    # Months from `period` to the end of the reference period (default: one frequency step, i.e. `period`
+    # starts the period). APS periods are the last month of a 12-month window (1), NEET the January of a
+    # December-February average (2). Used for the expected next release.
+    reference_months: int | None = None
 
 
 CLAIMANT_CAVEAT = ("Counts are rounded to the nearest 5 by DWP, so ward sums differ from district totals and small "
@@ -51,6 +55,90 @@ INDICATORS: list[Indicator] = [
               "computed by lmi-pipeline the same way at every level.",
               "%", "derived", "NM_162_1 / NM_2014_1", "monthly", "district and above (as published by Nomis)", "ward", 16,
               caveats=CLAIMANT_CAVEAT + " Derived: not an official ward statistic."),
+]
+
+
+CENSUS_CAVEAT = ("Census 2021 (21 March 2021), a single snapshot taken during the COVID-19 pandemic (furlough), so "
+                 "there is no change on a year earlier. Counts are perturbed by ONS to protect confidentiality, so "
+                 "small-ward figures are approximate. On 2022 ward boundaries.")
+SURVEY_CAVEAT = ("A sample survey estimate for a rolling 12-month period (period = its last month); `lower`/`upper` "
+                 "are the 95% confidence interval. District estimates are often suppressed (small samples) or "
+                 "unreliable: compare intervals, not points, and avoid quarter-on-quarter comparisons. Not available "
+                 "for wards.")
+NEET_CAVEAT = ("NCCIS management information, average of end-December, January and February (period = that January). "
+               "Upper-tier local authorities only (counties and unitaries), no districts or wards; the headline adds "
+               "young people whose activity is not known, so LA tracking quality affects it. National and regional "
+               "counts are rounded to the nearest 10. `c` = suppressed, `z` = not applicable (NULL here).")
+DFE_LICENCE = OGL
+
+INDICATORS += [
+    Indicator("census_unemployment_rate", "Census unemployment rate (16+, excluding students)",
+              "Unemployed as a percentage of the economically active, both excluding full-time students, usual "
+              "residents aged 16+ (Census 2021 TS066: category 7 / category 1001).",
+              "%", "official", "NM_2083_1", "decennial", "output area, LSOA, ward (2022), district, county, region, "
+              "country", "ward", 650, caveats=CENSUS_CAVEAT, reference_months=1),
+    Indicator("census_unemployment_rate_16_24", "Census unemployment rate, aged 16-24 (excluding students)",
+              "Unemployed aged 16-24 as a percentage of the economically active aged 16-24, both excluding full-time "
+              "students (Census 2021 RM024). Where Nomis does not publish RM024 for wards, the ward figure sums the "
+              "ward's 2021 LSOAs by the ONS LSOA21 -> ward best-fit lookup (derived).",
+              "%", "derived", "NM_2124_1", "decennial", "LSOA, district, county, region, country (wards where Nomis "
+              "publishes them)", "ward", 735,
+              caveats=CENSUS_CAVEAT + " Ward values built from LSOAs by best fit are derived (status says which); "
+                                      "LSOAs straddling a ward boundary count wholly in one ward.",
+              reference_months=1),
+    *[Indicator(f"census_inactive_{key}", f"Economically inactive: {label} (% of residents 16+)",
+                f"Usual residents aged 16+ who were economically inactive because {why}, as a percentage of all usual "
+                "residents aged 16+ (Census 2021 TS066).",
+                "%", "official", "NM_2083_1", "decennial", "output area, LSOA, ward (2022), district, county, region, "
+                "country", "ward", 650, caveats=CENSUS_CAVEAT, reference_months=1)
+      for key, label, why in (("long_term_sick", "long-term sick or disabled", "long-term sick or disabled"),
+                              ("looking_after_home", "looking after home or family", "looking after home or family"),
+                              ("other", "other reasons", "of other reasons"),
+                              ("student", "student", "they were students"),
+                              ("retired", "retired", "they were retired"))],
+    Indicator("census_neet_proxy_16_24", "NEET proxy, aged 16-24 (Census)",
+              "Residents aged 16-24 who were neither in work nor full-time students (unemployed or economically "
+              "inactive, both excluding full-time students), as a percentage of all residents aged 16-24 (Census 2021 "
+              "RM024).",
+              "%", "proxy", "NM_2124_1", "decennial", "LSOA, district, county, region, country", "ward", 735,
+              caveats=CENSUS_CAVEAT + " A proxy for NEET, not the DfE measure (which is 16-17 and county level): it "
+                                      "includes carers and the long-term sick, and its ward values may be LSOA best-fit sums.",
+              reference_months=1),
+    Indicator("aps_unemployment_rate", "APS unemployment rate (16+)",
+              "Unemployed aged 16+ as a percentage of the economically active aged 16+ (Annual Population Survey, "
+              "Nomis NM_17_5 variable 83), 12 months to the period.",
+              "%", "official", "NM_17_5", "quarterly", "district, county, region, country", "lad", 105,
+              caveats=SURVEY_CAVEAT, reference_months=1),
+    Indicator("aps_unemployment_rate_16_64", "APS unemployment rate (16-64)",
+              "Unemployed aged 16-64 as a percentage of the economically active aged 16-64 (APS, NM_17_5 variable 84).",
+              "%", "official", "NM_17_5", "quarterly", "district, county, region, country", "lad", 105,
+              caveats=SURVEY_CAVEAT, reference_months=1),
+    Indicator("aps_employment_rate", "APS employment rate (16-64)",
+              "People in employment aged 16-64 as a percentage of all aged 16-64 (APS, NM_17_5 variable 45).",
+              "%", "official", "NM_17_5", "quarterly", "district, county, region, country", "lad", 105,
+              caveats=SURVEY_CAVEAT, reference_months=1),
+    Indicator("aps_inactivity_rate", "APS economic inactivity rate (16-64)",
+              "Economically inactive aged 16-64 as a percentage of all aged 16-64 (APS, NM_17_5 variable 111).",
+              "%", "official", "NM_17_5", "quarterly", "district, county, region, country", "lad", 105,
+              caveats=SURVEY_CAVEAT, reference_months=1),
+    Indicator("model_unemployment_rate", "Model-based unemployment rate (16+)",
+              "ONS model-based estimate of the unemployment rate aged 16+ for local authorities, combining the APS "
+              "with the claimant count (Nomis NM_127_1 item 2), 12 months to the period.",
+              "%", "official", "NM_127_1", "quarterly", "district, county, region, country", "lad", 105,
+              caveats="Modelled, so steadier than the district APS estimate; `lower`/`upper` are the 95% confidence "
+                      "interval. Not available for wards.", reference_months=1),
+    Indicator("neet_nk_16_17", "NEET or activity not known, aged 16-17",
+              "16 and 17 year olds (academic age) not in education, employment or training, or whose activity is not "
+              "known, as a percentage of the cohort known to the local authority (DfE).",
+              "%", "official", "DfE EES: Participation in education, training and NEET age 16 to 17 by local authority",
+              "annual", "upper-tier local authority, region, country", "county", 105, licence=DFE_LICENCE,
+              caveats=NEET_CAVEAT, reference_months=2),
+    Indicator("neet_16_17", "NEET, aged 16-17",
+              "16 and 17 year olds known to be not in education, employment or training, as a percentage of the "
+              "cohort (DfE). Excludes those whose activity is not known.",
+              "%", "official", "DfE EES: Participation in education, training and NEET age 16 to 17 by local authority",
+              "annual", "upper-tier local authority, region, country", "county", 105, licence=DFE_LICENCE,
+              caveats=NEET_CAVEAT, reference_months=2),
 ]
 
 

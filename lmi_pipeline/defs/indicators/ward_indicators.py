@@ -12,7 +12,8 @@ ORDER BY lad_code, indicator, rank_in_lad
 """
 
 
-@dg.asset(group_name="indicators", kinds={"duckdb"}, deps=["area_indicators", "ward_lookup"], pool="duckdb_writer")
+@dg.asset(group_name="indicators", kinds={"duckdb"}, deps=["area_indicators", "ward_lookup", "ward_vintage_bridge"],
+          pool="duckdb_writer")
 def ward_indicators(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Ward indicators: one row per ward x indicator x month, with value, numerator, denominator, unit,
     the rounding range, official/derived status and small-number flag; the district, county, region and

@@ -1,4 +1,6 @@
 -- Ward indicators in long format with their benchmarks, change on a year earlier and rank in the district.
+-- Every row keeps its ward boundary vintage; the change is against the same ward on the same boundaries
+-- (NULL where there is no figure a year earlier, e.g. the single Census 2021 snapshot).
 CREATE OR REPLACE TABLE ward_indicators AS
 WITH ward_figures AS (
     SELECT w.ward_code, w.ward_name, a.ward_vintage, w.lad_code, w.lad_name, w.county_code, w.region_code,
@@ -19,10 +21,12 @@ SELECT
     rgn.value  AS region_value,
     ctry.value AS england_value,
     f.value - prev.value AS change_12m,
+    -- Ranks compare wards of one boundary vintage only: a district with old and new wards (Maidstone
+    -- 2023 and 2024) has two rankings, never one that mixes boundaries.
     CASE WHEN f.value IS NOT NULL
-         THEN rank() OVER (PARTITION BY f.lad_code, f.indicator, f.period
+         THEN rank() OVER (PARTITION BY f.lad_code, f.ward_vintage, f.indicator, f.period
                            ORDER BY f.value DESC NULLS LAST) END AS rank_in_lad,
-    count(f.value) OVER (PARTITION BY f.lad_code, f.indicator, f.period) AS n_wards_in_lad,
+    count(f.value) OVER (PARTITION BY f.lad_code, f.ward_vintage, f.indicator, f.period) AS n_wards_in_lad,
     f.denominator_year,
     f.source_dataset, f.source_query_id, f.denominator_query_id, f.release, f.retrieved_at, f.data_label
 FROM ward_figures f

@@ -2,8 +2,14 @@
 
 Nomis keys data on its own numeric geography ids, and its ward TYPEs change with boundary vintages
 (NM_162_1 moved to a newer ward vintage in 2026, and the ids changed with it). So nothing here is
-hard-coded: each dataset's TYPE list is read, the newest ward and district types are picked by name,
-and areas are matched to our GSS codes through the `GeogCode` annotation.
+hard-coded: each dataset's TYPE list is read, types are classified by name ("2022 wards", "local
+authorities: district / unitary ...", "2021 super output areas - lower layer"), and areas are matched
+to our GSS codes through the `GeogCode` annotation.
+
+Ward vintages: a dataset is read on its newest ward type, and also on each older ward type (back to the
+oldest vintage any dataset here is published on, i.e. the Census's 2022 wards) in which a configured
+district's ward codes differ. So when Nomis moves a series to new wards, the old boundaries stay
+queryable beside the new; a vintage with identical codes adds nothing (same code, same area) and is skipped.
 """
 
 
@@ -13,19 +19,36 @@ from dataclasses import dataclass
 import dagster as dg
 import pyarrow as pa
 
-from lmi_pipeline.clients.nomis import NomisResource
+from lmi_pipeline.clients.nomis import NomisArea, NomisResource
 from lmi_pipeline.clients.transport import UpstreamError
 from lmi_pipeline.defs.sources.request_log import log_requests
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
 
+
+@dataclass(frozen=True)
+class NomisDataset:
+    dataset: str
+    # "ward": published for wards; "ward_or_lsoa": wards if Nomis publishes them, else 2021 LSOAs (to be
+    # aggregated to wards by best fit); None: districts and above only (survey estimates).
+    small_areas: str | None = "ward"
+
+
 # The Nomis datasets whose geographies we need, by the role they play here.
-NOMIS_DATASETS = {"claimant_count": "NM_162_1", "population": "NM_2014_1"}
+NOMIS_DATASETS = {
+    "claimant_count": NomisDataset("NM_162_1"),
+    "population": NomisDataset("NM_2014_1"),
+    "census_economic_activity": NomisDataset("NM_2083_1"),
+    "census_age_activity": NomisDataset("NM_2124_1", "ward_or_lsoa"),
+    "aps": NomisDataset("NM_17_5", None),
+    "model_unemployment": NomisDataset("NM_127_1", None),
+}
 
 LEVEL_PATTERNS = {
     "ward": re.compile(r"\bwards?\b", re.I),
+    "lsoa": re.compile(r"lower layer|\blsoas?\b", re.I),
     "lad": re.compile(r"local authorit.*district", re.I),
-    "county": re.compile(r"local authorit.*county", re.I),
+    "county": re.compile(r"local authorit.*count(y|ies)", re.I),
     "region": re.compile(r"^regions?$", re.I),
     "country": re.compile(r"^countries$", re.I),
 }
@@ -40,20 +63,25 @@ class GeoType:
     vintage: "int | None"  # the year in the type's name: "2022 wards" -> 2022
 
 
+def all_types(types: list[tuple[str, str]]) -> list[GeoType]:
+    """Every TYPE whose name says which level it is, newest vintage first. Ward types must carry a year."""
+    out = []
+    for selector, name in types:
+        for level, pattern in LEVEL_PATTERNS.items():
+            if pattern.search(name):
+                m = YEAR.search(name)
+                gt = GeoType(selector, name, level, int(m.group(0)) if m else None)
+                if level != "ward" or gt.vintage is not None:
+                    out.append(gt)
+                break
+    return sorted(out, key=lambda g: -(g.vintage or 0))
+
+
 def classify_types(types: list[tuple[str, str]]) -> dict[str, GeoType]:
     """Pick, for each level, the newest TYPE whose name says it is that level."""
     best: dict[str, GeoType] = {}
-    for selector, name in types:
-        for level, pattern in LEVEL_PATTERNS.items():
-            if not pattern.search(name):
-                continue
-            m = YEAR.search(name)
-            gt = GeoType(selector, name, level, int(m.group(0)) if m else None)
-            if level == "ward" and gt.vintage is None:
-                continue  # a ward type must say which boundaries it uses
-            current = best.get(level)
-            if current is None or (gt.vintage or 0) > (current.vintage or 0):
-                best[level] = gt
+    for gt in all_types(types):
+        best.setdefault(gt.level, gt)
     return best
 
 
@@ -62,37 +90,55 @@ def nomis_geographies(context: dg.AssetExecutionContext, nomis: NomisResource, p
                       warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Nomis geography ids for every area we query, resolved from Nomis metadata at run time.
 
-    One row per dataset x area: the configured districts and all their wards (newest ward vintage the
-    dataset offers), plus every county, region and country Nomis lists, so benchmarks resolve without
-    further requests. Joined to everything else on `gss_code`, never on names.
+    One row per dataset x area: the configured districts and their wards (the newest ward vintage the
+    dataset offers, plus older vintages whose ward codes differ, so both sides of a boundary change stay
+    queryable), or their 2021 LSOAs where a Census table is not published for wards; plus every county,
+    region and country Nomis lists, so benchmarks resolve without further requests. Joined to everything
+    else on `gss_code`, never on names.
     """
     areas = project.areas()  # validates lmi.toml before the first network call
     mark = len(nomis.transport().fetched)
+    typed = {role: all_types(nomis.geography_types(spec.dataset)) for role, spec in NOMIS_DATASETS.items()}
+    newest_wards = [next(g.vintage for g in t if g.level == "ward") for t in typed.values()
+                    if any(g.level == "ward" for g in t)]
+    oldest_kept = min(newest_wards, default=0)
     rows: list[dict] = []
-    for role, dataset in NOMIS_DATASETS.items():
-        types = classify_types(nomis.geography_types(dataset))
-        missing = [lvl for lvl in ("ward", "lad", "region", "country") if lvl not in types]
+    for role, spec in NOMIS_DATASETS.items():
+        dataset, types = spec.dataset, typed[role]
+        best = {}
+        for gt in types:
+            best.setdefault(gt.level, gt)
+        needed = ["lad", "region", "country"] + (["ward"] if spec.small_areas == "ward" else [])
+        if spec.small_areas == "ward_or_lsoa" and "ward" not in best:
+            needed.append("lsoa")
+        missing = [lvl for lvl in needed if lvl not in best]
         if missing:
-            raise UpstreamError(f"Nomis {dataset}: no geography type found for {missing}; Nomis may have "
-                                "renamed its types. Check dataset/{dataset}/geography/TYPE.def.sdmx.json.")
-        context.log.info(f"{dataset}: wards from '{types['ward'].name}' ({types['ward'].selector}), "
-                         f"districts from '{types['lad'].name}'")
-        listed = {}
+            raise UpstreamError(f"Nomis {dataset}: no geography type found for {missing} among "
+                                f"{[g.name for g in types]}; Nomis may have renamed its types. Check "
+                                f"dataset/{dataset}/geography/TYPE.def.sdmx.json.")
+        listed: dict[str, tuple[str, NomisArea]] = {}
         for level in ("lad", "county", "region", "country"):
-            if level in types:
-                for a in nomis.areas(dataset, types[level].selector):
+            if level in best:
+                for a in nomis.areas(dataset, best[level].selector):
                     listed.setdefault(a.gss_code, (level, a))
         for la in areas.local_authorities:
             if la.code not in listed or listed[la.code][0] != "lad":
                 raise UpstreamError(
                     f"lmi.toml: local authority {la.code} is not among the districts Nomis {dataset} publishes "
-                    f"('{types['lad'].name}'). Check the code is a current district/unitary GSS code."
+                    f"('{best['lad'].name}'). Check the code is a current district/unitary GSS code."
                 )
             lad = listed[la.code][1]
-            for w in nomis.areas(dataset, f"{lad.nomis_id}{types['ward'].selector}"):
-                rows.append(_row(role, dataset, "ward", w, types["ward"], la.code))
+            if spec.small_areas and "ward" in best:
+                wards = [g for g in types if g.level == "ward" and g.vintage >= oldest_kept]
+                for gt, found in _ward_vintages(nomis, dataset, lad, wards):
+                    rows += [_row(role, dataset, "ward", w, gt, la.code) for w in found]
+            elif spec.small_areas == "ward_or_lsoa":
+                lsoas = nomis.areas(dataset, f"{lad.nomis_id}{best['lsoa'].selector}")
+                rows += [_row(role, dataset, "lsoa", s, best["lsoa"], la.code) for s in lsoas]
+        context.log.info(f"{dataset}: " + "; ".join(sorted({f"{r['level']} from '{r['type_name']}'" for r in rows
+                                                            if r["dataset"] == dataset})))
         for code, (level, a) in listed.items():
-            rows.append(_row(role, dataset, level, a, types[level], a.gss_code if level == "lad" else None))
+            rows.append(_row(role, dataset, level, a, best[level], a.gss_code if level == "lad" else None))
         for b in areas.benchmarks:
             if b not in listed:
                 raise UpstreamError(f"lmi.toml: benchmark {b} is not an area Nomis {dataset} publishes.")
@@ -103,10 +149,24 @@ def nomis_geographies(context: dg.AssetExecutionContext, nomis: NomisResource, p
         conn.register("geographies", table)
         conn.execute("CREATE OR REPLACE TABLE nomis_geographies AS SELECT * FROM geographies")
         log_requests(conn, "nomis_geographies", nomis.transport().fetched[mark:],
-                     datasets={f"dataset/{d}": d for d in NOMIS_DATASETS.values()})
+                     datasets={f"dataset/{d.dataset}": d.dataset for d in NOMIS_DATASETS.values()})
         conn.execute("COMMIT")
     wards = sum(1 for r in rows if r["level"] == "ward")
-    return dg.MaterializeResult(metadata={"dagster/row_count": len(rows), "wards": wards})
+    vintages = sorted({r["ward_vintage"] for r in rows if r["ward_vintage"]})
+    return dg.MaterializeResult(metadata={"dagster/row_count": len(rows), "wards": wards,
+                                          "ward_vintages": str(vintages)})
+
+
+def _ward_vintages(nomis: NomisResource, dataset: str, lad: NomisArea,
+                   ward_types: list[GeoType]) -> list[tuple[GeoType, list[NomisArea]]]:
+    """The district's wards in its newest ward type, and in each older type whose ward codes differ."""
+    kept: list[tuple[GeoType, list[NomisArea]]] = []
+    for gt in ward_types:  # newest first
+        found = nomis.areas(dataset, f"{lad.nomis_id}{gt.selector}")
+        codes = {w.gss_code for w in found}
+        if found and all(codes != {w.gss_code for w in k} for _, k in kept):
+            kept.append((gt, found))
+    return kept
 
 
 def _row(role: str, dataset: str, level: str, area, gtype: GeoType, lad_code: str | None) -> dict:

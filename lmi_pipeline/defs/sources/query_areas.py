@@ -1,4 +1,4 @@
-"""Which Nomis geographies a data query asks for: wards by `{district}TYPE{ward}`, then benchmark ids."""
+"""Which Nomis geographies a data query asks for: small areas by `{district}TYPE{n}`, then benchmark ids."""
 
 from __future__ import annotations
 
@@ -12,24 +12,31 @@ WITH wanted AS (  -- districts we cover, and every benchmark: configured ones pl
     UNION SELECT DISTINCT country_code FROM ward_lookup
     UNION SELECT unnest(benchmarks) FROM areas_config
 )
-SELECT g.level, g.gss_code, g.nomis_id, g.type_selector, g.nomis_name
+SELECT g.level, g.gss_code, g.nomis_id, g.type_selector, g.nomis_name, g.lad_code
 FROM nomis_geographies g
 WHERE g.role = $role
-  AND (g.level = 'ward' OR g.gss_code IN (SELECT gss_code FROM wanted))
+  AND (g.level IN ('ward', 'lsoa') OR g.gss_code IN (SELECT gss_code FROM wanted))
 ORDER BY g.level, g.gss_code
 """
 
 
 def query_areas(conn: duckdb.DuckDBPyConnection, role: str, dataset: str) -> tuple[list[str], set[str], dict[str, str]]:
-    """(geography parameter parts, ward ids that must come back, id -> label for error messages)."""
+    """(geography parameter parts, ids that must come back, id -> label for error messages).
+
+    A district's wards (or LSOAs) are asked for as `{district id}TYPE{n}`, once per type: a district can
+    have wards in two boundary vintages when Nomis has moved the series (see nomis_geographies).
+    """
     rows = conn.execute(QUERY_AREAS_SQL, {"role": role}).fetchall()
     parts, expected, labels = [], set(), {}
-    ward_type = next((r[3] for r in rows if r[0] == "ward"), None)
-    for level, gss, nomis_id, selector, name in rows:
+    small_types: dict[str, list[str]] = {}  # district GSS code -> the small-area TYPEs it has
+    for level, _, _, selector, _, lad_code in rows:
+        if level in ("ward", "lsoa") and selector not in small_types.setdefault(lad_code, []):
+            small_types[lad_code].append(selector)
+    for level, gss, nomis_id, selector, name, _ in rows:
         labels[nomis_id] = f"{gss} {name} ({level})"
         expected.add(nomis_id)
-        if level == "lad" and ward_type:
-            parts.append(f"{nomis_id}{ward_type}")  # all wards in the district
-        if level != "ward":
+        if level == "lad":
+            parts += [f"{nomis_id}{t}" for t in sorted(small_types.get(gss, []))]  # all small areas in the district
+        if level not in ("ward", "lsoa"):
             parts.append(nomis_id)
     return parts, expected, labels

@@ -16,8 +16,8 @@ WHERE n.level = 'ward' AND NOT EXISTS (
 UNION ALL
 SELECT n.role, n.dataset, o.ward_code, o.ward_name, o.ward_vintage, 'in the ONS lookup but not published by Nomis'
 FROM ons_ward_lookup o
-JOIN (SELECT DISTINCT role, dataset, ward_vintage FROM nomis_geographies WHERE level = 'ward') n
-  ON n.ward_vintage = o.ward_vintage
+JOIN (SELECT DISTINCT role, dataset, ward_vintage, lad_code FROM nomis_geographies WHERE level = 'ward') n
+  ON n.ward_vintage = o.ward_vintage AND n.lad_code = o.lad_code  -- a district may skip a vintage (same wards)
 WHERE NOT EXISTS (SELECT 1 FROM nomis_geographies g
                   WHERE g.role = n.role AND g.level = 'ward' AND g.gss_code = o.ward_code)
 """

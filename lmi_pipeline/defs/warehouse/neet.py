@@ -1,0 +1,42 @@
+"""DfE NEET 16-17 by upper-tier local authority, typed and tidy, from either file layout."""
+
+import dagster as dg
+
+from lmi_pipeline.clients.dfe import NEET_GEO_COLUMNS, neet_schema
+from lmi_pipeline.clients.transport import UpstreamFormatError
+from lmi_pipeline.defs.warehouse.tidy import build
+from lmi_pipeline.storage import WarehouseResource, quote_ident, quote_literal
+
+# EES symbols (data guidance): c confidential (suppressed), z not applicable, x not available, low rounds to
+# zero but is not zero, u low reliability, : not available; an empty cell is missing. Anything else stops.
+DFE_SYMBOLS = {"c", "z", "x", "low", "u", ":", ""}
+
+
+@dg.asset(group_name="warehouse", kinds={"duckdb"}, deps=["raw_neet", "ward_lookup"], pool="duckdb_writer")
+def neet_participation(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """DfE NEET and not known, 16-17 year olds (NCCIS), for the upper-tier local authorities covering the
+    configured districts (East Sussex, Kent), their regions and England: one row per area x year x age x
+    characteristic x measure (cohort, NEET-or-not-known, NEET and not-known counts and percentages, annual
+    change). Either DfE file layout (2025 `avgNEETNK`..., 2026 `avg_neet_nk_count`...) is read; `c`/`z`
+    cells are NULL with their `symbol`, never zero.
+    """
+    with warehouse.get_connection() as conn:
+        columns = [r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns "
+                                              "WHERE table_name = 'raw_neet' ORDER BY ordinal_position").fetchall()]
+        schema, mapping = neet_schema(columns, "raw_neet (DfE NEET 16-17)")
+        renamed = ", ".join(f"{quote_ident(upstream)} AS {ours}" for ours, upstream in mapping.items())
+        conn.execute("BEGIN")
+        conn.execute(f"CREATE OR REPLACE TEMP VIEW neet_normalised AS SELECT {', '.join(NEET_GEO_COLUMNS)}, "
+                     f"{renamed}, {quote_literal(schema)} AS schema_version, query_id FROM raw_neet")
+        n = build(conn, __file__, "neet_participation",
+                  ["area_code", "year", "age", "characteristic_grouping", "characteristic", "measure"], "DfE NEET 16-17")
+        symbols = {r[0] for r in conn.execute("SELECT DISTINCT symbol FROM neet_participation "
+                                              "WHERE symbol IS NOT NULL").fetchall()}
+        if symbols - DFE_SYMBOLS:
+            raise UpstreamFormatError(f"DfE NEET 16-17: cells hold {sorted(symbols - DFE_SYMBOLS)}, which are neither "
+                                      f"numbers nor known EES symbols {sorted(DFE_SYMBOLS - {''})}. Decide what they "
+                                      "mean before publishing (lmi_pipeline/defs/warehouse/neet.py).")
+        conn.execute("COMMIT")
+        areas = conn.execute("SELECT string_agg(DISTINCT area_name, ', ') FROM neet_participation").fetchone()[0]
+    context.log.info(f"DfE NEET ({schema} column names): {areas}")
+    return dg.MaterializeResult(metadata={"dagster/row_count": n, "schema": schema, "areas": areas or ""})

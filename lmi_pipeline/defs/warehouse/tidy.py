@@ -1,0 +1,64 @@
+"""What the warehouse tables of the Census, survey, DfE and lookup sources share.
+
+Area level and ward vintage come from each raw row itself (the GSS code's entity prefix, the year in the
+Nomis geography type's name), so a row keeps its meaning whatever Nomis offers later. The macros are
+TEMP: they never reach the published database.
+"""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+import pyarrow as pa
+
+from lmi_pipeline.clients.nomis_csv import OBS_STATUS
+from lmi_pipeline.clients.transport import UpstreamFormatError
+from lmi_pipeline.sql import load_sql
+from lmi_pipeline.storage import quote_ident
+
+MACROS = r"""
+CREATE OR REPLACE TEMP MACRO level_of_code(code) AS CASE
+    WHEN regexp_matches(code, '^[EW]01')                 THEN 'lsoa'
+    WHEN regexp_matches(code, '^[EW]05')                 THEN 'ward'
+    WHEN regexp_matches(code, '^(E06|E07|E08|E09|W06)')  THEN 'lad'
+    WHEN regexp_matches(code, '^(E10|E11)')              THEN 'county'
+    WHEN regexp_matches(code, '^E12')                    THEN 'region'
+    WHEN regexp_matches(code, '^(E92|W92|K02|K03|K04)')  THEN 'country'
+END;
+CREATE OR REPLACE TEMP MACRO vintage_of_type(type_name) AS
+    TRY_CAST(nullif(regexp_extract(type_name, '((19|20)[0-9]{2})', 1), '') AS INTEGER);
+"""
+
+STATUS_TABLE = pa.table({"code": list(OBS_STATUS), "is_suppressed": [v[1] for v in OBS_STATUS.values()]})
+
+
+def label_table(groups: dict[str, dict[str, re.Pattern]]) -> pa.Table:
+    """(group, name, pattern) rows: upstream labels are mapped to our names in SQL with the same
+    patterns the source asset used to pick the codes (RE2 syntax; case-insensitive)."""
+    rows = [(g, name, ("(?i)" if p.flags & re.I else "") + p.pattern)
+            for g, wanted in groups.items() for name, p in wanted.items()]
+    return pa.table({"grp": [r[0] for r in rows], "name": [r[1] for r in rows], "pattern": [r[2] for r in rows]})
+
+
+def build(conn: duckdb.DuckDBPyConnection, module_file: str, table: str, key: list[str], what: str,
+          labels: pa.Table | None = None, unrecognised: str | None = None) -> int:
+    """Run `{table}.sql` (with the macros, `nomis_status` and `labels` available); refuse conflicting rows
+    for one key, and rows whose label matched none of ours (`unrecognised`: the column that is NULL then)."""
+    conn.execute(MACROS)
+    conn.register("nomis_status", STATUS_TABLE)
+    if labels is not None:
+        conn.register("labels", labels)
+    conn.execute(load_sql(module_file, table))
+    name = quote_ident(table)
+    cols = ", ".join(quote_ident(k) for k in key)
+    dupes = conn.execute(f"SELECT {cols}, count(*) FROM {name} GROUP BY ALL HAVING count(*) > 1 LIMIT 5").fetchall()
+    if dupes:
+        raise UpstreamFormatError(f"{what}: {len(dupes)}+ keys have conflicting rows in {table}, e.g. {dupes[0][:-1]}. "
+                                  "Upstream served one area twice; nothing was published.")
+    if unrecognised:
+        bad = conn.execute(f"SELECT count(*) FROM {name} WHERE {quote_ident(unrecognised)} IS NULL").fetchone()[0]
+        if bad:
+            raise UpstreamFormatError(f"{what}: {bad} rows in {table} have a label we do not recognise "
+                                      f"({unrecognised}); upstream may have renamed a category.")
+    return conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]

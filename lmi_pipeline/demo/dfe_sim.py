@@ -1,0 +1,200 @@
+"""A synthetic DfE Explore Education Statistics (EES) public API, serving the NEET 16-17 data sets.
+
+Endpoints (under /statistics/v1/), in the API's JSON shapes:
+  GET publications?search=&page=&pageSize=           paged list {paging, results: [{id, title, slug, ...}]}
+  GET publications/{id}/data-sets?page=&pageSize=     paged list of data sets (id, title, status, latestVersion)
+  GET data-sets/{id}                                  one data set's summary
+  GET data-sets/{id}/csv[?dataSetVersion=]            the data set as CSV (the release file's columns)
+Errors are JSON problem details with a 4xx status.
+
+The CSV follows "Participation in education, training and NEET age 16 to 17 by local authority":
+the 2025 file's columns (Age, avgcohort, avgNEETNK, NEETNKprop, ...; age "16-17") or the 2026 file's
+snake_case ones (age, avg_cohort_count, neet_nk_percent, ...; age "16 to 17"). Symbols: `c` suppressed,
+`z` not applicable. National and regional counts are rounded to the nearest 10. Areas and codes are
+real; every number is SYNTHETIC DEMO DATA.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import numpy as np
+
+from lmi_pipeline.demo.world import _noise
+
+PUBLICATION_ID = "5c7e4ad5-0000-4000-8000-5e7e0000de17"  # synthetic
+PUBLICATION_TITLE = "Participation in education, training and NEET age 16 to 17 by local authority"
+DATASET_2025 = "8162db7a-a24d-4b8e-bdfc-8da52819c1a8"
+DATASET_2026 = "a7bc111a-9503-40df-99fa-764fcb13a2e9"
+GEO_COLUMNS = ["time_period", "time_identifier", "geographic_level", "country_code", "country_name", "region_code",
+               "region_name", "old_la_code", "new_la_code", "la_name"]
+COLUMNS_2025 = ["Age", "Characteristic_grouping", "Characteristic", "avgcohort", "avgNEETNK", "avgNEET", "avgNK",
+                "NEETNKprop", "NEETprop", "Notknownprop", "annual_change_NEETNK"]
+COLUMNS_2026 = ["age", "characteristic_grouping", "characteristic", "avg_cohort_count", "avg_neet_nk_count",
+                "avg_neet_count", "avg_nk_count", "neet_nk_percent", "neet_percent", "nk_percent",
+                "annual_change_neet_nk_percent"]
+# (level, code, name, old LA number, region, cohort aged 16-17, NEET or not known %)
+AREAS = [
+    ("National", "E92000001", "England", "", None, 1_240_000, 5.4),
+    ("Regional", "E12000008", "South East", "", None, 205_000, 5.7),
+    ("Regional", "E12000007", "London", "", None, 190_000, 4.1),
+    ("Local authority", "E10000011", "East Sussex", "845", "E12000008", 11_600, 6.4),
+    ("Local authority", "E10000016", "Kent", "886", "E12000008", 36_500, 6.9),
+    ("Local authority", "E06000043", "Brighton and Hove", "846", "E12000008", 5_600, 6.0),
+    ("Local authority", "E06000035", "Medway", "887", "E12000008", 6_900, 7.4),
+    ("Local authority", "E10000032", "West Sussex", "938", "E12000008", 19_200, 5.3),
+]
+REGIONS = {"E12000008": "South East", "E12000007": "London"}
+YEAR_SHIFT = {2019: 0.3, 2020: 0.5, 2021: 0.2, 2022: 0.0, 2023: 0.2, 2024: 0.4, 2025: 0.5, 2026: 0.3}
+# A small breakdown cell the publisher suppresses: (area, year, age, characteristic) -> columns shown as c.
+SUPPRESSED_CELLS = {("E10000011", 2021, "16", "Female"): ("nk_count", "nk_percent")}
+
+
+class DfeSim:
+    def __init__(self, schema: int = 2026, suppress: set[tuple[str, int]] | None = None):
+        """`schema` 2025 serves only the 2019-2025 data set with the old column names; 2026 serves both.
+        `suppress`: (area code, year) whose headline (16-17, Total) NEET-or-not-known cells are `c`."""
+        self.schema = schema
+        self.suppress = suppress or set()
+
+    # -- routing ------------------------------------------------------------------------------
+    def handle(self, path: str, args: dict[str, str]) -> tuple[int, str, bytes]:
+        if path == "publications":
+            pubs = [p for p in PUBLICATIONS if args.get("search", "").lower() in (p["title"] + p["summary"]).lower()]
+            return _paged(pubs, args)
+        m = re.fullmatch(r"publications/([\w-]+)/data-sets", path)
+        if m:
+            if m.group(1) != PUBLICATION_ID:
+                return _problem(404, "Not Found")
+            return _paged([self._summary(d) for d in self._datasets()], args)
+        m = re.fullmatch(r"data-sets/([\w-]+)(/csv)?", path)
+        if m and m.group(1) in self._datasets():
+            if not m.group(2):
+                return 200, "application/json", json.dumps(self._summary(m.group(1))).encode()
+            wanted = args.get("dataSetVersion")
+            if wanted and wanted.rstrip("*").rstrip(".") not in self._summary(m.group(1))["latestVersion"]["version"]:
+                return _problem(404, "Not Found", f"Data set version {wanted} not found")
+            return 200, "text/csv", self.csv(m.group(1))
+        return _problem(404, "Not Found")
+
+    def _datasets(self) -> dict[str, int]:
+        """data set id -> last year it covers."""
+        return {DATASET_2025: 2025} if self.schema == 2025 else {DATASET_2025: 2025, DATASET_2026: 2026}
+
+    def _summary(self, dataset_id: str) -> dict:
+        last = self._datasets()[dataset_id]
+        summary = {
+            "id": dataset_id, "title": "NEET and not known by characteristics",
+            "summary": f"Young people aged 16 and 17 not in education, employment or training (NEET) or whose "
+                       f"activity is not known, by local authority, 2019 to {last}. SYNTHETIC DEMO DATA.",
+            "status": "Published",
+            "latestVersion": {
+                "version": "1.0" if last == 2026 else "1.2",
+                "published": f"{last}-06-12T09:30:00Z",
+                "totalResults": len(self._rows(last)),
+                "timePeriods": {"start": "2019", "end": str(last)},
+                "geographicLevels": ["Local authority", "National", "Regional"],
+                "filters": ["Age", "Characteristic"],
+                "indicators": ["Average cohort", "NEET or not known", "NEET", "Not known"],
+                "file": {"id": dataset_id[::-1]},
+            },
+        }
+        if last < max(self._datasets().values()):
+            summary["supersedingDataSetId"] = DATASET_2026
+        return summary
+
+    # -- the CSV ------------------------------------------------------------------------------
+    def csv(self, dataset_id: str) -> bytes:
+        last = self._datasets()[dataset_id]
+        names = COLUMNS_2025 if last == 2025 else COLUMNS_2026
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\r\n")
+        writer.writerow(GEO_COLUMNS + names)
+        for row in self._rows(last):
+            writer.writerow(row)
+        return buf.getvalue().encode("utf-8")
+
+    def _rows(self, last: int) -> list[list[str]]:
+        old_style = last == 2025
+        rows = []
+        for k, (level, code, name, old_la, region, cohort, pct) in enumerate(AREAS):
+            rounding = 10 if level != "Local authority" else 1
+            previous: dict[tuple[str, str], float] = {}
+            for year in range(2019, last + 1):
+                for age, age_share, age_tilt in (("16-17", 1.0, 1.0), ("16", 0.5, 0.75), ("17", 0.5, 1.25)):
+                    for group, char, share, tilt in (("Total", "Total", 1.0, 1.0), ("Gender", "Male", 0.51, 1.08),
+                                                     ("Gender", "Female", 0.49, 0.92)):
+                        p = (pct + YEAR_SHIFT[year] + 0.3 * float(_noise(k, year, 5))) * age_tilt * tilt
+                        n_cohort = _round(cohort * age_share * share * (1 + 0.01 * (year - 2022)), rounding)
+                        neet_nk = _round(n_cohort * p / 100, rounding)
+                        neet = _round(neet_nk * (0.52 + 0.03 * float(_noise(k, year, 6))), rounding)
+                        nk = neet_nk - neet
+                        cells = {"cohort": n_cohort, "neet_nk_count": neet_nk, "neet_count": neet, "nk_count": nk,
+                                 "neet_nk_percent": _pct(neet_nk, n_cohort), "neet_percent": _pct(neet, n_cohort),
+                                 "nk_percent": _pct(nk, n_cohort)}
+                        key = (age, char)
+                        change = ("z" if key not in previous
+                                  else f"{cells['neet_nk_percent'] - previous[key]:.1f}")
+                        previous[key] = cells["neet_nk_percent"]
+                        out = {c: (f"{v:.1f}" if c.endswith("percent") else str(int(v))) for c, v in cells.items()}
+                        for c in SUPPRESSED_CELLS.get((code, year, age, char), ()):
+                            out[c] = "c"
+                        if (code, year) in self.suppress and age == "16-17" and char == "Total":
+                            out["neet_nk_count"] = out["neet_nk_percent"] = "c"
+                            change = "c"
+                        geo = ["E92000001", "England",
+                               code if level == "Regional" else (region or ""),
+                               name if level == "Regional" else REGIONS.get(region or "", ""),
+                               old_la, code if level == "Local authority" else "",
+                               name if level == "Local authority" else ""]
+                        age_label = age if old_style or age != "16-17" else "16 to 17"
+                        rows.append([str(year), "Calendar year", level, *geo, age_label, group, char,
+                                     out["cohort"], out["neet_nk_count"], out["neet_count"], out["nk_count"],
+                                     out["neet_nk_percent"], out["neet_percent"], out["nk_percent"], change])
+        return rows
+
+
+def _round(x: float, base: int) -> float:
+    return float(np.round(x / base) * base)
+
+
+def _pct(count: float, cohort: float) -> float:
+    return round(100 * count / cohort, 1) if cohort else 0.0
+
+
+PUBLICATIONS = [
+    {"id": "11111111-1111-4111-8111-000000000016", "title": "NEET age 16 to 24", "slug": "neet-statistics-annual-brief",
+     "summary": "Young people not in education, employment or training (NEET), from the Labour Force Survey.",
+     "lastPublished": "2026-03-05T09:30:00Z"},
+    {"id": "11111111-1111-4111-8111-000000000018", "title": "Participation in education, training and employment age 16 to 18",
+     "slug": "participation-in-education-and-training-and-employment",
+     "summary": "Participation of 16 to 18 year olds; includes NEET estimates for England.",
+     "lastPublished": "2026-06-26T09:30:00Z"},
+    {"id": PUBLICATION_ID, "title": PUBLICATION_TITLE,
+     "slug": "participation-in-education-training-and-neet-age-16-to-17-by-local-authority",
+     "summary": "Participation and NEET of 16 and 17 year olds by local authority (NCCIS management information).",
+     "lastPublished": "2026-06-12T09:30:00Z"},
+]
+
+
+def _paged(items: list[dict], args: dict[str, str]) -> tuple[int, str, bytes]:
+    try:
+        page, size = int(args.get("page", 1)), int(args.get("pageSize", 20))
+    except ValueError:
+        return _problem(400, "Bad Request", "page and pageSize must be whole numbers")
+    if page < 1 or not 1 <= size <= 40:
+        return _problem(400, "Bad Request", "page must be at least 1 and pageSize between 1 and 40")
+    total = len(items)
+    doc = {"paging": {"page": page, "pageSize": size, "totalResults": total, "totalPages": max(1, -(-total // size))},
+           "results": items[(page - 1) * size: page * size]}
+    return 200, "application/json", json.dumps(doc).encode()
+
+
+def _problem(status: int, title: str, detail: str = "") -> tuple[int, str, bytes]:
+    doc = {"type": "https://tools.ietf.org/html/rfc9110", "title": title, "status": status}
+    if detail:
+        doc["errors"] = [{"message": detail}]
+    return status, "application/problem+json", json.dumps(doc).encode()
