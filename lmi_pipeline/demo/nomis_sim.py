@@ -117,8 +117,10 @@ class NomisSim:
         gender = Dim("GENDER", [0, 1, 2], ["Total", "Male", "Female"])
         claimants = w.claimants
         years = np.array([int(m[:4]) for m in w.months]).clip(max=POPULATION_YEARS[-1])
-        pops = {band: np.round(np.array([[w.population(a, int(y), band) for y in years] for a in w.areas]))
-                for band in ("16-64", "16-24", "18-24")}
+        # Residents per area and year (a few hundred thousand calls at national scale), then spread over months.
+        unique_years = sorted(set(years.tolist()))
+        month_year = np.searchsorted(unique_years, years)
+        pops = {band: np.round(w.population_table(band, unique_years))[:, month_year] for band in ("16-64", "16-24", "18-24")}
         gender_share = np.array([1.0, 0.58, 0.42])
 
         def values(area_i, date_i, dims):
@@ -152,8 +154,7 @@ class NomisSim:
         c_age = Dim("C_AGE", [200, 203, 250, 205], ["All Ages", "Aged 16 - 64", "Aged 16 - 24", "Aged 18 - 24"])
         gender = Dim("GENDER", [0, 1, 2], ["Total", "Male", "Female"])
         bands = {200: "all", 203: "16-64", 250: "16-24", 205: "18-24"}
-        table = {b: np.array([[w.population(a, y, b) for y in POPULATION_YEARS] for a in w.areas])
-                 for b in bands.values()}
+        table = {b: w.population_table(b, POPULATION_YEARS) for b in bands.values()}
 
         def values(area_i, date_i, dims):
             age = np.array(c_age.codes)[dims["C_AGE"]]

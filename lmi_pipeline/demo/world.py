@@ -221,10 +221,11 @@ class World:
         total = np.zeros((len(self.areas), n_t))
         youth = np.zeros_like(total)
         years = np.array([int(m[:4]) for m in self.months]).clip(max=2024)
+        pops = self.population_table("16-64", years)
         for i, a in enumerate(self.areas):
             if a.level == "lad":
                 continue
-            pop = np.array([self.pop_16_64(a, y) for y in years])
+            pop = pops[i]
             jitter = 1 + (0.07 if a.level == "ward" else 0.004) * _noise(i, t)
             total[i] = pop * a.rate / 100 * self.month_shape / self.month_shape[self.months.index("2025-11")] * jitter
             youth[i] = total[i] * a.youth_share * (1 + 0.15 * _noise(i, t, 3))
@@ -234,6 +235,19 @@ class World:
                 total[self.index[a.code]] = total[rows].sum(axis=0)
                 youth[self.index[a.code]] = youth[rows].sum(axis=0)
         return {"total": total, "16-24": youth, "18-24": youth * 0.86}
+
+    def population_table(self, band: str, years) -> np.ndarray:
+        """`population` for every area (rows, in area order) and year (columns), computed array-wise."""
+        years = np.asarray(years, dtype=float)
+        idx = np.arange(len(self.areas))
+        base = np.array([a.pop16_64 if a.level != "lad" else 0.0 for a in self.areas])
+        share = {"16-64": 1.0, "16-24": 0.172, "18-24": 0.133, "all": 1.63}[band]
+        tilt = 1 + 0.1 * _noise(idx, 11) if band in ("16-24", "18-24") else np.ones(len(idx))
+        table = base[:, None] * (1 - 0.004 * (2024 - years))[None, :] * share * tilt[:, None]
+        for a in self.areas:
+            if a.level == "lad":
+                table[self.index[a.code]] = table[[self.index[w.code] for w in a.wards]].sum(axis=0)
+        return table
 
     def population(self, area: Area, year: int, band: str) -> float:
         """Mid-year residents by age band; shares of 16-64 are typical of English coastal towns."""

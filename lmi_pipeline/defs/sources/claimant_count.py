@@ -1,4 +1,5 @@
 import re
+import time
 from datetime import timedelta
 
 import dagster as dg
@@ -88,7 +89,9 @@ def raw_claimant_count(context: dg.AssetExecutionContext, nomis: NomisResource, 
         if set(months) - got:
             raise UpstreamError(f"{query.label}: Nomis returned no rows for {sorted(set(months) - got)}; "
                                 "those months may not be released yet. Nothing was loaded.")
+        t0 = time.perf_counter()
         revised = diff.record("raw_claimant_count", months, release, loaded.query_id)
+        loaded.load_seconds += time.perf_counter() - t0
         finish_source(conn, "raw_claimant_count", nomis, mark, DATASET, loaded, keep_referenced_by="raw_claimant_count")
         conn.execute("COMMIT")
     if revised:
@@ -97,4 +100,5 @@ def raw_claimant_count(context: dg.AssetExecutionContext, nomis: NomisResource, 
         "dagster/row_count": loaded.rows, "pages": loaded.pages, "months": len(months),
         "latest_period": loaded.latest_period, "release": release,
         "revised_months": dg.MetadataValue.json(revised), "revisions": len(revised),
+        "fetch_parse_seconds": round(loaded.fetch_parse_seconds, 3), "load_seconds": round(loaded.load_seconds, 3),
     })

@@ -6,6 +6,7 @@ stays exactly as it was. Nothing holds the whole result in pandas.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -26,6 +27,8 @@ class LoadedQuery:
     latest_period: str = ""
     release: str = ""
     query_id: str = ""
+    fetch_parse_seconds: float = 0.0  # waiting for pages: HTTP and CSV parsing
+    load_seconds: float = 0.0  # appending them to DuckDB
 
 
 def load_nomis_query(conn: duckdb.DuckDBPyConnection, table: str, nomis: NomisResource, query: NomisQuery,
@@ -38,7 +41,15 @@ def load_nomis_query(conn: duckdb.DuckDBPyConnection, table: str, nomis: NomisRe
     """
     out = LoadedQuery()
     name = quote_ident(table)
-    for page, resp in nomis.iter_pages(query):
+    pages = nomis.iter_pages(query)
+    while True:
+        t0 = time.perf_counter()
+        try:
+            page, resp = next(pages)
+        except StopIteration:
+            break
+        t1 = time.perf_counter()
+        out.fetch_parse_seconds += t1 - t0
         qid = query_id(resp.request)
         conn.register("nomis_page", page)
         if out.pages == 0:
@@ -52,6 +63,7 @@ def load_nomis_query(conn: duckdb.DuckDBPyConnection, table: str, nomis: NomisRe
         out.pages += 1
         out.rows += page.num_rows
         out.rows_per_page[resp.request] = page.num_rows
+        out.load_seconds += time.perf_counter() - t1
         log.info(f"{query.label}: page {out.pages}, {out.rows:,} rows so far")
     got = {r[0] for r in conn.execute(f"SELECT DISTINCT GEOGRAPHY FROM {name} WHERE query_id = ?",
                                       [out.query_id]).fetchall()}

@@ -1,0 +1,137 @@
+"""One measured stage of the benchmark, run in its own process so its peak RSS is its own.
+
+    python -m benchmarks.stage pipeline <workdir> <asset>...   a real Dagster run of those assets
+    python -m benchmarks.stage floor <workdir>                  DuckDB alone: read_csv of the same pages + the same SQL
+    python -m benchmarks.stage noop <workdir>                   the nightly refresh planning, nothing new upstream
+
+Prints one JSON line of measurements.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _settings(workdir: Path):
+    from lmi_pipeline.settings import load_settings
+
+    env = json.loads((workdir / "env.json").read_text())
+    return load_settings({**env, "LMI_PROJECT_DIR": str(workdir)})
+
+
+def pipeline(workdir: Path, assets: list[str]) -> dict:
+    import dagster as dg
+
+    from lmi_pipeline.definitions import defs
+    from lmi_pipeline.defs.resources import build_resources
+    from lmi_pipeline.refresh import RANGE_END, RANGE_START
+
+    settings = _settings(workdir)
+    definitions = defs()
+    tags = json.loads((workdir / "range.json").read_text())
+    selection = [dg.AssetKey(a) for a in assets]
+    started = time.perf_counter()
+    with dg.DagsterInstance.get() as instance:  # DAGSTER_HOME is the workdir's home/
+        result = dg.materialize(list(definitions.assets) + list(definitions.asset_checks), selection=selection,
+                                instance=instance, resources=build_resources(settings),
+                                tags=tags if "raw_claimant_count" in assets else {})
+    wall = time.perf_counter() - started
+    steps = {}
+    for event in result.all_events:
+        if event.is_step_success:
+            steps[event.step_key] = event.event_specific_data.duration_ms / 1000
+    asset_seconds = sum(v for k, v in steps.items() if k in assets)
+    metadata = {}
+    for a in assets:
+        for m in result.asset_materializations_for_node(a):
+            metadata[a] = {k: v.value for k, v in m.metadata.items() if isinstance(v.value, (int, float, str))}
+    return {"success": result.success, "wall": wall, "peak_rss_mb": _peak_rss_mb(), "steps": steps,
+            "asset_seconds": asset_seconds, "check_seconds": sum(steps.values()) - asset_seconds,
+            "metadata": metadata, "range": [tags.get(RANGE_START), tags.get(RANGE_END)]}
+
+
+def floor(workdir: Path) -> dict:
+    """The same pages and the same SQL, with nothing but DuckDB."""
+    import duckdb
+
+    from lmi_pipeline.defs.indicators import area_indicators as ai
+    from lmi_pipeline.defs.warehouse.typed_tables import build_typed_table
+    from lmi_pipeline.sql import load_sql
+    from lmi_pipeline.storage import CONNECTION_CONFIG, quote_literal
+
+    settings = _settings(workdir)
+    pages = json.loads((workdir / "pages.json").read_text())
+    db = workdir / "floor.duckdb"
+    db.unlink(missing_ok=True)
+    con = duckdb.connect(str(db), config=dict(CONNECTION_CONFIG))
+    # Small reference tables the transform needs, copied untimed from the pipeline's working database.
+    con.execute(f"ATTACH {quote_literal(str(settings.work_db))} AS work (READ_ONLY)")
+    for table in ("population", "ward_lookup", "provenance", "areas_config", "source_requests"):
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM work.{table}")
+    extra = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'work' "
+                                       "AND table_name NOT IN ('raw_claimant_count', 'claimant_count', 'area_indicators', "
+                                       "'ward_indicators', 'population', 'ward_lookup', 'provenance', 'areas_config', "
+                                       "'source_requests')").fetchall()]
+    for table in extra:  # other sources' tables, if the figures SQL needs them
+        con.execute(f"CREATE TABLE \"{table}\" AS SELECT * FROM work.\"{table}\"")
+    con.execute("DETACH work")
+
+    t0 = time.perf_counter()
+    files = ", ".join(quote_literal(p) for p in pages)
+    con.execute(f"CREATE TABLE raw_claimant_count AS SELECT *, 'floor' AS query_id FROM read_csv([{files}], "
+                "all_varchar = true, header = true)")
+    ingest = time.perf_counter() - t0
+    rows = con.execute("SELECT count(*) FROM raw_claimant_count").fetchall()[0][0]
+    rss_ingest = _peak_rss_mb()
+
+    t1 = time.perf_counter()
+    build_typed_table(con, "claimant_count", ["area_code", "area_level", "period", "age_band", "measure"], "floor")
+    figures = " UNION ALL BY NAME ".join(
+        f"SELECT {', '.join(ai.FIGURE_COLUMNS)} FROM ({load_sql(ai.__file__, 'figures_' + s)})" for s in ai.FIGURE_SOURCES)
+    con.execute(ai.AREA_INDICATORS_SQL.format(figures=figures), {"small_number_threshold": 20})
+    con.execute(load_sql(ai.__file__, "ward_indicators"))
+    transform = time.perf_counter() - t1
+    ward_rows = con.execute("SELECT count(*) FROM ward_indicators").fetchone()[0]
+    con.close()
+
+    t2 = time.perf_counter()
+    from lmi_pipeline.storage import publish_database
+
+    publish_database(db, workdir / "floor_published.duckdb")
+    publish = time.perf_counter() - t2
+    return {"ingest": ingest, "transform": transform, "publish": publish, "rows": rows, "ward_rows": ward_rows,
+            "peak_rss_mb": _peak_rss_mb(), "ingest_peak_rss_mb": rss_ingest}
+
+
+def noop(workdir: Path) -> dict:
+    import dagster as dg
+
+    from lmi_pipeline.areas import load_areas
+    from lmi_pipeline.definitions import defs
+    from lmi_pipeline.defs.resources import build_resources
+    from lmi_pipeline.refresh import plan_refresh
+
+    settings = _settings(workdir)
+    started = time.perf_counter()
+    nomis = build_resources(settings)["nomis"]
+    areas = load_areas(settings.areas_file)
+    with dg.DagsterInstance.get() as instance:  # DAGSTER_HOME is the workdir's home/
+        plan = plan_refresh(instance, nomis, areas.start_month, areas.revision_window_months,
+                            list(defs().resolve_all_asset_specs()))
+    return {"wall": time.perf_counter() - started, "requests": plan.requests, "nothing_to_do": plan.nothing_to_do,
+            "summary": plan.summary(), "peak_rss_mb": _peak_rss_mb()}
+
+
+if __name__ == "__main__":
+    kind, workdir = sys.argv[1], Path(sys.argv[2])
+    out = {"pipeline": lambda: pipeline(workdir, sys.argv[3:]), "floor": lambda: floor(workdir),
+           "noop": lambda: noop(workdir)}[kind]()
+    print(json.dumps(out, default=str))
