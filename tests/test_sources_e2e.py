@@ -1,0 +1,126 @@
+"""End to end on the demo data: the synthetic snapshot is recorded through the real clients, then one
+Dagster run replays it (no network) and produces every indicator for every configured ward; a few
+cells are checked by hand against what the synthetic upstream serves."""
+
+from collections import defaultdict
+
+import duckdb
+import pytest
+
+from lmi_pipeline.defs.indicators.catalogue import INDICATORS
+from lmi_pipeline.demo.dfe_sim import DATASET_2026
+from lmi_pipeline.demo.server import UpstreamSim
+from lmi_pipeline.demo.snapshot import build_demo_snapshot
+from lmi_pipeline.runs import failure_messages
+from lmi_pipeline.settings import load_settings
+from tests.conftest import make_project, run_pipeline
+from tests.sources_helpers import nomis_id, served_neet, served_rows
+
+GENSING, PARK_WOOD, HASTINGS, MAIDSTONE, EAST_SUSSEX = "E05011207", "E05005002", "E07000062", "E07000110", "E10000011"
+WARDS = {HASTINGS: 16, MAIDSTONE: 26}
+WARD_INDICATORS = {i.indicator for i in INDICATORS if i.lowest_level == "ward"}
+AREA_ONLY = {i.indicator for i in INDICATORS if i.lowest_level != "ward"}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    project = make_project(tmp_path_factory.mktemp("demo"))
+    settings = load_settings({"LMI_SOURCE": "demo", "LMI_PROJECT_DIR": str(project)})
+    build_demo_snapshot(settings)
+    result = run_pipeline(settings, raise_on_error=False)
+    assert result.success, failure_messages(result)
+    conn = duckdb.connect(str(settings.published_db), read_only=True)
+    yield UpstreamSim(), conn  # the same deterministic world the snapshot was recorded from
+    conn.close()
+
+
+def test_every_ward_indicator_for_every_configured_ward(demo):
+    _, conn = demo
+    assert {"census_unemployment_rate", "census_unemployment_rate_16_24", "census_inactive_long_term_sick",
+            "census_inactive_looking_after_home", "census_inactive_other", "census_inactive_student",
+            "census_inactive_retired", "census_neet_proxy_16_24", "claimant_rate"} <= WARD_INDICATORS
+    rows = conn.execute("""SELECT indicator, lad_code, count(DISTINCT ward_code), count(value), count(*)
+        FROM ward_indicators WHERE period = (SELECT max(period) FROM ward_indicators w2 WHERE w2.indicator = ward_indicators.indicator)
+        GROUP BY ALL""").fetchall()
+    found = defaultdict(dict)
+    for indicator, lad, wards, values, n in rows:
+        found[indicator][lad] = (wards, values, n)
+    assert set(found) == WARD_INDICATORS  # and nothing else: survey and DfE figures are not ward figures
+    for indicator in WARD_INDICATORS:
+        for lad, n_wards in WARDS.items():
+            assert found[indicator][lad] == (n_wards, n_wards, n_wards), (indicator, lad)
+    census = conn.execute("""SELECT DISTINCT period, ward_vintage, change_12m FROM ward_indicators
+        WHERE indicator LIKE 'census%'""").fetchall()
+    assert [(p.isoformat(), v, c) for p, v, c in census] == [("2021-03-01", 2022, None)]  # a snapshot: no change
+
+
+def test_area_level_indicators_live_in_area_indicators(demo):
+    _, conn = demo
+    held = conn.execute("""SELECT indicator, string_agg(DISTINCT area_code, ',' ORDER BY area_code)
+        FROM area_indicators WHERE indicator IN (SELECT unnest($i)) GROUP BY 1""", {"i": sorted(AREA_ONLY)}).fetchall()
+    held = dict(held)
+    assert set(held) == AREA_ONLY
+    for aps in ("aps_unemployment_rate", "aps_employment_rate", "aps_inactivity_rate", "model_unemployment_rate"):
+        assert {HASTINGS, MAIDSTONE, EAST_SUSSEX, "E10000016", "E12000008", "E92000001"} <= set(held[aps].split(","))
+    assert held["neet_nk_16_17"] == "E10000011,E10000016,E12000008,E92000001"  # upper tier, region, England
+    catalogue = dict(conn.execute("SELECT indicator, status FROM indicator_catalogue").fetchall())
+    assert catalogue["census_unemployment_rate_16_24"] == "derived" and catalogue["census_neet_proxy_16_24"] == "proxy"
+    assert set(catalogue) == WARD_INDICATORS | AREA_ONLY
+    labels = conn.execute("SELECT DISTINCT data_label FROM area_indicators").fetchall()
+    assert labels == [("synthetic demo data",)]
+
+
+def test_census_cells_by_hand(demo):
+    sim, conn = demo
+    ts066 = {r["C2021_EASTAT_20"]: float(r["OBS_VALUE"]) for r in served_rows(
+        sim, "NM_2083_1", geography=nomis_id(sim, GENSING, 153), date="latest", c2021_eastat_20="0,1001,7,18")}
+    hastings = {r["C2021_EASTAT_20"]: float(r["OBS_VALUE"]) for r in served_rows(
+        sim, "NM_2083_1", geography=nomis_id(sim, HASTINGS, 154), date="latest", c2021_eastat_20="1001,7")}
+    rate = dict(((i, (v, n, d, lad)) for i, v, n, d, lad in conn.execute("""
+        SELECT indicator, value, numerator, denominator, lad_value FROM ward_indicators WHERE ward_code = ?
+        AND indicator IN ('census_unemployment_rate', 'census_inactive_long_term_sick')""", [GENSING]).fetchall()))
+    assert rate["census_unemployment_rate"] == (round(100 * ts066["7"] / ts066["1001"], 1), ts066["7"], ts066["1001"],
+                                                round(100 * hastings["7"] / hastings["1001"], 1))
+    assert rate["census_inactive_long_term_sick"][:3] == (round(100 * ts066["18"] / ts066["0"], 1), ts066["18"],
+                                                          ts066["0"])
+    # Park Wood aged 16-24: its six LSOAs as Nomis served them, summed, then unemployed / (employed + unemployed).
+    lsoas = [s.code for s in sim.world.lsoas if s.ward_code == PARK_WOOD]
+    cells = defaultdict(float)
+    for r in served_rows(sim, "NM_2124_1", geography=",".join(nomis_id(sim, c, 151) for c in lsoas), date="latest",
+                         c_sex="0", c2021_age_7="2", c2021_eastat_7="1,2"):
+        cells[r["C2021_EASTAT_7"]] += float(r["OBS_VALUE"])
+    row = conn.execute("""SELECT value, numerator, denominator, status, source_dataset FROM ward_indicators
+        WHERE ward_code = ? AND indicator = 'census_unemployment_rate_16_24'""", [PARK_WOOD]).fetchone()
+    assert row == (round(100 * cells["2"] / (cells["1"] + cells["2"]), 1), cells["2"], cells["1"] + cells["2"], "derived",
+                   "NM_2124_1 (2021 LSOAs aggregated to 2022 wards by LSOA21 best fit)")
+
+
+def test_survey_and_neet_cells_by_hand(demo):
+    sim, conn = demo
+    rows = served_rows(sim, "NM_17_5", geography=nomis_id(sim, MAIDSTONE, 424), date="latest", variable="83",
+                       measures="20599,21003")
+    served = {r["MEASURES"]: float(r["OBS_VALUE"]) for r in rows}
+    aps = conn.execute("""SELECT value, lower, upper, status FROM area_indicators WHERE area_code = ?
+        AND indicator = 'aps_unemployment_rate' AND period = DATE '2026-06-01'""", [MAIDSTONE]).fetchone()
+    assert aps[0] == served["20599"] and aps[1] == pytest.approx(served["20599"] - served["21003"])
+    assert aps[2] == pytest.approx(served["20599"] + served["21003"]) and aps[3] == "official"
+    suppressed = conn.execute("""SELECT value, lower, upper, obs_status FROM area_indicators WHERE area_code = ?
+        AND indicator = 'aps_unemployment_rate' AND period = DATE '2024-06-01'""", [HASTINGS]).fetchone()
+    assert suppressed == (None, None, None, "!")
+    neet = {r["time_period"]: r for r in served_neet(sim, DATASET_2026) if r["new_la_code"] == EAST_SUSSEX
+            and r["age"] == "16 to 17" and r["characteristic"] == "Total"}
+    got = conn.execute("""SELECT value, numerator, denominator, area_level FROM area_indicators WHERE area_code = ?
+        AND indicator = 'neet_nk_16_17' AND period = DATE '2026-01-01'""", [EAST_SUSSEX]).fetchone()
+    assert got == (float(neet["2026"]["neet_nk_percent"]), float(neet["2026"]["avg_neet_nk_count"]),
+                   float(neet["2026"]["avg_cohort_count"]), "county")
+
+
+def test_provenance_covers_the_new_sources(demo):
+    _, conn = demo
+    datasets = {d for (d,) in conn.execute("SELECT DISTINCT dataset FROM provenance").fetchall()}
+    assert {"NM_2083_1", "NM_17_5", "NM_127_1", f"DfE EES {DATASET_2026}",
+            "NM_2124_1 (2021 LSOAs; aggregated to wards by LSOA21 best fit)"} <= datasets
+    missing = conn.execute("""SELECT count(*) FROM area_indicators WHERE source_query_id IS NULL OR data_label IS NULL
+        OR retrieved_at IS NULL""").fetchone()[0]
+    assert missing == 0
+    assert conn.execute("SELECT DISTINCT source_mode FROM provenance").fetchall() == [("demo",)]
