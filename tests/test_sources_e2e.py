@@ -60,8 +60,10 @@ def test_area_level_indicators_live_in_area_indicators(demo):
         FROM area_indicators WHERE indicator IN (SELECT unnest($i)) GROUP BY 1""", {"i": sorted(AREA_ONLY)}).fetchall()
     held = dict(held)
     assert set(held) == AREA_ONLY
-    for aps in ("aps_unemployment_rate", "aps_employment_rate", "aps_inactivity_rate", "model_unemployment_rate"):
+    for aps in ("aps_unemployment_rate", "aps_employment_rate", "aps_inactivity_rate"):
         assert {HASTINGS, MAIDSTONE, EAST_SUSSEX, "E10000016", "E12000008", "E92000001"} <= set(held[aps].split(","))
+    # Model-based estimates exist for local authorities only: no region or England benchmark, and no error.
+    assert held["model_unemployment_rate"] == f"{HASTINGS},{MAIDSTONE},{EAST_SUSSEX},E10000016"
     assert held["neet_nk_16_17"] == "E10000011,E10000016,E12000008,E92000001"  # upper tier, region, England
     catalogue = dict(conn.execute("SELECT indicator, status FROM indicator_catalogue").fetchall())
     assert catalogue["census_unemployment_rate_16_24"] == "derived" and catalogue["census_neet_proxy_16_24"] == "proxy"

@@ -22,7 +22,7 @@ from lmi_pipeline.demo.world import DEMO_LATEST_MONTH, World
 from lmi_pipeline.settings import Settings
 
 MANIFEST = "manifest.json"
-GENERATOR_VERSION = 2  # bump when the synthetic upstream changes, so stale demo snapshots rebuild
+GENERATOR_VERSION = 3  # bump when the synthetic upstream changes, so stale demo snapshots rebuild
 
 
 def _fingerprint(settings: Settings) -> str:

@@ -4,7 +4,7 @@ Both are rolling 12-month estimates, quarterly (DATE "2026-06", DATE_NAME "Jul 2
 districts, counties, regions and countries only. APS comes with measures 20599 (the estimate), 21001
 numerator, 21002 denominator and 21003 confidence (half-width of the 95% interval, percentage points);
 small-sample district unemployment cells are suppressed ("!", value empty) or flagged unreliable ("*").
-Model-based estimates have measures 20100 value and 20701 confidence. SYNTHETIC DEMO DATA: levels
+Model-based estimates (districts and counties only) have measures 20100 value and 20701 confidence. SYNTHETIC DEMO DATA: levels
 follow each area's made-up claimant rate; intervals shrink with the area's (made-up) sample size.
 """
 
@@ -30,7 +30,9 @@ APS_VARIABLES = [(18, "% of all people aged 16+ who are economically active"), (
                  (83, "Unemployment rate - aged 16+"), (84, "Unemployment rate - aged 16-64"),
                  (111, "% who are economically inactive - aged 16-64")]
 APS_MEASURES = [(20599, "Variable"), (21001, "Numerator"), (21002, "Denominator"), (21003, "Confidence")]
-MODEL_ITEMS = [(1, "number of unemployed people aged 16+ (model based)"), (2, "unemployment rate - aged 16+ (model based)")]
+MODEL_ITEMS = [(1, "Unemployment count (model based)"), (2, "Unemployment rate (model based)")]
+# Model-based estimates are made for local authorities only (districts and counties / unitaries).
+MODEL_TYPES = {level: SURVEY_TYPES[level] for level in ("lad", "county")}
 MODEL_MEASURES = [(20100, "Value"), (20701, "Confidence")]
 # Cells the demo always suppresses, so the pipeline's handling is visible: (area, period, variable).
 FORCED_SUPPRESSED = {("E07000062", "2024-06", 83), ("E07000062", "2024-06", 84)}
@@ -106,7 +108,7 @@ class SurveyModel:
         pop = self.pop[i]
         rate = np.round(0.75 * cr + 1.3 + 0.15 * _noise(i, t, 127), 1)
         count = np.round(rate / 100 * pop * 0.79, -1)
-        conf_rate = np.round(np.clip(60 / np.sqrt(np.maximum(pop, 1) / 1000), 0.1, 2.5), 1)
+        conf_rate = np.round(np.clip(10 / np.sqrt(np.maximum(pop, 1) / 1000), 0.1, 2.5), 1)  # narrower than the APS
         value = np.where(item == 2, np.where(measure == 20100, rate, conf_rate),
                          np.where(measure == 20100, count, np.round(count * conf_rate / np.maximum(rate, 0.1), -1)))
         return value, np.full(len(value), "A")
@@ -144,5 +146,5 @@ def survey_datasets(world: World) -> list[SimDataset]:
                    measures=APS_MEASURES, geo_types=SURVEY_TYPES, released=APS_RELEASED),
         SimDataset("NM_127_1", "model-based estimates of unemployment", model.dates, names, [item], model_values,
                    f"Model-based estimates of unemployment for local authorities. {note}",
-                   measures=MODEL_MEASURES, geo_types=SURVEY_TYPES, released=APS_RELEASED),
+                   measures=MODEL_MEASURES, geo_types=MODEL_TYPES, released=APS_RELEASED),
     ]

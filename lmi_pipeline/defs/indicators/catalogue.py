@@ -124,9 +124,10 @@ INDICATORS += [
     Indicator("model_unemployment_rate", "Model-based unemployment rate (16+)",
               "ONS model-based estimate of the unemployment rate aged 16+ for local authorities, combining the APS "
               "with the claimant count (Nomis NM_127_1 item 2), 12 months to the period.",
-              "%", "official", "NM_127_1", "quarterly", "district, county, region, country", "lad", 105,
+              "%", "official", "NM_127_1", "quarterly", "district, county", "lad", 105,
               caveats="Modelled, so steadier than the district APS estimate; `lower`/`upper` are the 95% confidence "
-                      "interval. Not available for wards.", reference_months=1),
+                      "interval. Local authorities only: compare with the APS for regions and England. Not available "
+                      "for wards.", reference_months=1),
     Indicator("neet_nk_16_17", "NEET or activity not known, aged 16-17",
               "16 and 17 year olds (academic age) not in education, employment or training, or whose activity is not "
               "known, as a percentage of the cohort known to the local authority (DfE).",

@@ -32,6 +32,9 @@ class NomisDataset:
     # "ward": published for wards; "ward_or_lsoa": wards if Nomis publishes them, else 2021 LSOAs (to be
     # aggregated to wards by best fit); None: districts and above only (survey estimates).
     small_areas: str | None = "ward"
+    # Survey estimates are published for districts, but not always for every benchmark level (model-based
+    # unemployment: districts and counties only): a benchmark they lack is skipped, not an error.
+    all_benchmarks: bool = True
 
 
 # The Nomis datasets whose geographies we need, by the role they play here.
@@ -40,8 +43,8 @@ NOMIS_DATASETS = {
     "population": NomisDataset("NM_2014_1"),
     "census_economic_activity": NomisDataset("NM_2083_1"),
     "census_age_activity": NomisDataset("NM_2124_1", "ward_or_lsoa"),
-    "aps": NomisDataset("NM_17_5", None),
-    "model_unemployment": NomisDataset("NM_127_1", None),
+    "aps": NomisDataset("NM_17_5", None, all_benchmarks=False),
+    "model_unemployment": NomisDataset("NM_127_1", None, all_benchmarks=False),
 }
 
 LEVEL_PATTERNS = {
@@ -108,7 +111,8 @@ def nomis_geographies(context: dg.AssetExecutionContext, nomis: NomisResource, p
         best = {}
         for gt in types:
             best.setdefault(gt.level, gt)
-        needed = ["lad", "region", "country"] + (["ward"] if spec.small_areas == "ward" else [])
+        needed = ["lad"] + (["region", "country"] if spec.all_benchmarks else [])
+        needed += ["ward"] if spec.small_areas == "ward" else []
         if spec.small_areas == "ward_or_lsoa" and "ward" not in best:
             needed.append("lsoa")
         missing = [lvl for lvl in needed if lvl not in best]
@@ -139,9 +143,11 @@ def nomis_geographies(context: dg.AssetExecutionContext, nomis: NomisResource, p
                                                             if r["dataset"] == dataset})))
         for code, (level, a) in listed.items():
             rows.append(_row(role, dataset, level, a, best[level], a.gss_code if level == "lad" else None))
-        for b in areas.benchmarks:
-            if b not in listed:
-                raise UpstreamError(f"lmi.toml: benchmark {b} is not an area Nomis {dataset} publishes.")
+        unpublished = [b for b in areas.benchmarks if b not in listed]
+        if unpublished and spec.all_benchmarks:
+            raise UpstreamError(f"lmi.toml: benchmark {unpublished[0]} is not an area Nomis {dataset} publishes.")
+        if unpublished:
+            context.log.info(f"{dataset} is not published for {unpublished}; those benchmarks are left out.")
 
     table = pa.Table.from_pylist(rows)
     with warehouse.get_connection() as conn:

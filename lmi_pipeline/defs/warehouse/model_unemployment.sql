@@ -23,8 +23,8 @@ wide AS (
 SELECT w.area_code, w.area_name, w.area_level, w.period, w.period_name,
        CASE WHEN w.unrecognised_measures = 0 THEN w.item END AS item, w.item_label,
        w.value, w.confidence,
-       CASE WHEN w.value IS NOT NULL AND w.confidence IS NOT NULL THEN greatest(w.value - w.confidence, 0) END AS lower,
-       CASE WHEN w.value IS NOT NULL AND w.confidence IS NOT NULL THEN least(w.value + w.confidence, 100) END AS upper,
+       CASE WHEN w.value IS NOT NULL AND w.confidence IS NOT NULL THEN round(greatest(w.value - w.confidence, 0), 2) END AS lower,
+       CASE WHEN w.value IS NOT NULL AND w.confidence IS NOT NULL THEN round(least(w.value + w.confidence, 100), 2) END AS upper,
        w.obs_status, coalesce(s.is_suppressed, false) AS is_suppressed,
        'NM_127_1' AS source_dataset, w.source_query_id
 FROM wide AS w
