@@ -17,6 +17,11 @@ from pathlib import Path
 
 
 def _peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM). Not getrusage: Linux carries ru_maxrss across exec, so a
+    child would report its parent's size at fork."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

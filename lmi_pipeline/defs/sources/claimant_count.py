@@ -9,9 +9,9 @@ from lmi_pipeline.clients.transport import UpstreamError
 from lmi_pipeline.defs.partitions import claimant_months
 from lmi_pipeline.defs.sources.nomis_loading import finish_source, load_nomis_query
 from lmi_pipeline.defs.sources.query_areas import query_areas
-from lmi_pipeline.defs.sources.revisions import PeriodDiff
+from lmi_pipeline.defs.sources.revisions import PeriodReplace
 from lmi_pipeline.project import ProjectResource
-from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.storage import WarehouseResource, quote_ident
 
 DATASET = "NM_162_1"
 # Age bands we need, found in the dataset's own `age` codelist by label (codes are not assumed).
@@ -74,23 +74,19 @@ def raw_claimant_count(context: dg.AssetExecutionContext, nomis: NomisResource, 
             dimensions=(("gender", "0"), ("age", ",".join(ages.values())), ("measure", "1,2"), ("measures", "20100")),
             label=f"Nomis {DATASET} (claimant count, {months[0]} to {months[-1]})",
         )
-        diff = PeriodDiff(conn, "raw_claimant_count", "DATE", ROW_KEY, ROW_VALUES)
-
-        def replace_months() -> None:
-            diff.keep_old(months)
-            conn.execute("DELETE FROM raw_claimant_count WHERE DATE IN (SELECT unnest($m))", {"m": months})
-
         conn.execute("BEGIN")
-        loaded = load_nomis_query(conn, "raw_claimant_count", nomis, query, context.log, expected, labels,
-                                  on_first_page=replace_months)
+        periods = PeriodReplace(conn, "raw_claimant_count", "DATE", ROW_KEY, ROW_VALUES)
+        target = periods.staging_name(months)  # months loaded before arrive beside the old rows, to compare
+        loaded = load_nomis_query(conn, target, nomis, query, context.log, expected, labels,
+                                  on_first_page=(lambda: None) if target == "raw_claimant_count" else None)
         loaded.release = release
-        got = {r[0] for r in conn.execute("SELECT DISTINCT DATE FROM raw_claimant_count WHERE query_id = ?",
+        got = {r[0] for r in conn.execute(f"SELECT DISTINCT DATE FROM {quote_ident(target)} WHERE query_id = ?",
                                           [loaded.query_id]).fetchall()}
         if set(months) - got:
             raise UpstreamError(f"{query.label}: Nomis returned no rows for {sorted(set(months) - got)}; "
                                 "those months may not be released yet. Nothing was loaded.")
         t0 = time.perf_counter()
-        revised = diff.record("raw_claimant_count", months, release, loaded.query_id)
+        revised = periods.apply(target, months, "raw_claimant_count", release, loaded.query_id)
         loaded.load_seconds += time.perf_counter() - t0
         finish_source(conn, "raw_claimant_count", nomis, mark, DATASET, loaded, keep_referenced_by="raw_claimant_count")
         conn.execute("COMMIT")

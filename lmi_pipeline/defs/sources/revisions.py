@@ -1,8 +1,10 @@
-"""Revision detection: a content hash per period, compared with the hash from the previous load.
+"""Revision detection: a content fingerprint per period, compared with the one from the previous load.
 
 Nomis revises figures under the same URL without notice (the previous month at every claimant-count
-release, and occasionally older history). Each load of a period records its hash; a changed hash is a
-revision, logged in `source_revisions` with how many cells changed, and surfaced in provenance.
+release, and occasionally older history). Each load of a period records its fingerprint; a changed
+fingerprint is a revision, logged in `source_revisions` with how many cells changed, and surfaced in
+provenance. Reloaded periods arrive in a staging table first, so the old rows can be compared with the
+new ones before they are replaced.
 """
 
 from __future__ import annotations
@@ -11,9 +13,14 @@ import duckdb
 
 from lmi_pipeline.storage import quote_ident
 
+# The fingerprint: row count plus the sum of DuckDB's 64-bit row hashes, order-independent and one fast pass
+# over the data. DuckDB's hash may change between DuckDB versions, so the method is stored with it and a
+# method change re-stamps the periods instead of reporting them revised.
+HASH_METHOD = f"count+sum(hash) duckdb {duckdb.__version__.split('.')[0]}"
+
 CREATE_TABLES = """
 CREATE TABLE IF NOT EXISTS source_period_hashes (
-    source_asset VARCHAR, period VARCHAR, content_hash VARCHAR, rows BIGINT, release VARCHAR,
+    source_asset VARCHAR, period VARCHAR, content_hash VARCHAR, hash_method VARCHAR, rows BIGINT, release VARCHAR,
     query_id VARCHAR, loaded_at TIMESTAMPTZ, PRIMARY KEY (source_asset, period));
 CREATE TABLE IF NOT EXISTS source_revisions (
     source_asset VARCHAR, period VARCHAR, detected_at TIMESTAMPTZ, release VARCHAR, previous_hash VARCHAR,
@@ -21,50 +28,61 @@ CREATE TABLE IF NOT EXISTS source_revisions (
 """
 
 
-class PeriodDiff:
-    """Keep the rows of the periods about to be replaced, then compare them with what replaced them."""
+class PeriodReplace:
+    """Replace some periods of `table` with rows loaded into a staging table, recording revisions."""
 
     def __init__(self, conn: duckdb.DuckDBPyConnection, table: str, period_col: str, keys: list[str],
                  values: list[str]):
-        self.conn, self.table, self.period = conn, quote_ident(table), quote_ident(period_col)
+        self.conn, self.name = conn, table
+        self.table, self.period = quote_ident(table), quote_ident(period_col)
         self.keys = [quote_ident(k) for k in keys]
         self.values = [quote_ident(v) for v in values]
+        conn.execute(CREATE_TABLES)
 
-    def keep_old(self, periods: list[str]) -> None:
-        self.conn.execute(CREATE_TABLES)
-        self.conn.execute(f"CREATE OR REPLACE TEMP TABLE previous_rows AS SELECT * FROM {self.table} "
-                          f"WHERE {self.period} IN (SELECT unnest($periods))", {"periods": periods})
+    def already_loaded(self, periods: list[str]) -> list[str]:
+        exists = self.conn.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [self.name]).fetchall()
+        if not exists[0][0]:
+            return []
+        rows = self.conn.execute(f"SELECT DISTINCT {self.period} FROM {self.table} WHERE {self.period} IN "
+                                 "(SELECT unnest($p))", {"p": periods}).fetchall()
+        return sorted(r[0] for r in rows)
 
-    def _hash_sql(self, source: str) -> str:
-        parts = ", ".join(f"coalesce({c}, '')" for c in self.keys + self.values)
-        order = ", ".join(self.keys)
-        return (f"SELECT {self.period} AS period, sha256(string_agg(concat_ws('|', {parts}), ';' ORDER BY {order})) "
-                f"AS content_hash, count(*) AS rows FROM {source} WHERE {self.period} IN (SELECT unnest($periods)) "
-                f"GROUP BY {self.period}")
+    def staging_name(self, periods: list[str]) -> str:
+        """Where to load: the table itself when none of the periods is there yet (no copy needed)."""
+        return f"{self.name}__incoming" if self.already_loaded(periods) else self.name
 
-    def record(self, source_asset: str, periods: list[str], release: str, query_id: str) -> list[str]:
-        """Store the new hashes; log and return the periods whose content changed since the last load."""
-        c = self.conn
-        c.execute(f"CREATE OR REPLACE TEMP TABLE new_hashes AS {self._hash_sql(self.table)}", {"periods": periods})
-        join = " AND ".join(f"o.{k} = n.{k}" for k in self.keys)
-        changed = " OR ".join(f"o.{v} IS DISTINCT FROM n.{v}" for v in self.values)
-        revised = c.execute(f"""
-            INSERT INTO source_revisions
-            SELECT $asset, h.period, now(), $release, p.content_hash, h.content_hash,
-                   (SELECT count(*) FROM previous_rows o JOIN {self.table} n ON {join}
-                     WHERE o.{self.period} = h.period AND ({changed})),
-                   (SELECT count(*) FROM {self.table} n WHERE n.{self.period} = h.period
-                     AND NOT EXISTS (SELECT 1 FROM previous_rows o WHERE {join})),
-                   (SELECT count(*) FROM previous_rows o WHERE o.{self.period} = h.period
-                     AND NOT EXISTS (SELECT 1 FROM {self.table} n WHERE {join})),
-                   $query_id
-            FROM new_hashes h
-            JOIN source_period_hashes p ON p.source_asset = $asset AND p.period = h.period
-            WHERE p.content_hash <> h.content_hash
-            RETURNING period""", {"asset": source_asset, "release": release, "query_id": query_id}).fetchall()
-        c.execute("""
-            INSERT OR REPLACE INTO source_period_hashes
-            SELECT $asset, period, content_hash, rows, $release, $query_id, now() FROM new_hashes""",
-                  {"asset": source_asset, "release": release, "query_id": query_id})
-        c.execute("DROP TABLE previous_rows")
-        return sorted(r[0] for r in revised)
+    def apply(self, staging: str, periods: list[str], source_asset: str, release: str, query_id: str) -> list[str]:
+        """Fingerprint the new rows, log revisions against the old ones, move the new rows in. Returns
+        the revised periods."""
+        c, staged = self.conn, quote_ident(staging)
+        cols = ", ".join(self.keys + self.values)
+        c.execute(f"""CREATE OR REPLACE TEMP TABLE new_hashes AS
+            SELECT {self.period} AS period, count(*) || ':' || sum(hash({cols})::HUGEINT) AS content_hash,
+                   count(*) AS rows
+            FROM {staged} WHERE {self.period} IN (SELECT unnest($p)) GROUP BY ALL""", {"p": periods})
+        revised: list[str] = []
+        if staging != self.name:
+            join = " AND ".join(f"o.{k} = n.{k}" for k in self.keys)
+            changed = " OR ".join(f"o.{v} IS DISTINCT FROM n.{v}" for v in self.values)
+            revised = [r[0] for r in c.execute(f"""
+                INSERT INTO source_revisions
+                SELECT $asset, h.period, now(), $release, p.content_hash, h.content_hash,
+                       (SELECT count(*) FROM {self.table} o JOIN {staged} n ON {join} AND o.{self.period} = n.{self.period}
+                         WHERE n.{self.period} = h.period AND ({changed})),
+                       (SELECT count(*) FROM {staged} n WHERE n.{self.period} = h.period AND NOT EXISTS
+                         (SELECT 1 FROM {self.table} o WHERE {join} AND o.{self.period} = n.{self.period})),
+                       (SELECT count(*) FROM {self.table} o WHERE o.{self.period} = h.period AND NOT EXISTS
+                         (SELECT 1 FROM {staged} n WHERE {join} AND o.{self.period} = n.{self.period})),
+                       $query_id
+                FROM new_hashes h
+                JOIN source_period_hashes p ON p.source_asset = $asset AND p.period = h.period
+                WHERE p.hash_method = $method AND p.content_hash <> h.content_hash
+                RETURNING period""", {"asset": source_asset, "release": release, "query_id": query_id,
+                                      "method": HASH_METHOD}).fetchall()]
+            c.execute(f"DELETE FROM {self.table} WHERE {self.period} IN (SELECT unnest($p))", {"p": periods})
+            c.execute(f"INSERT INTO {self.table} BY NAME SELECT * FROM {staged}")
+            c.execute(f"DROP TABLE {staged}")
+        c.execute("""INSERT OR REPLACE INTO source_period_hashes
+            SELECT $asset, period, content_hash, $method, rows, $release, $query_id, now() FROM new_hashes""",
+                  {"asset": source_asset, "release": release, "query_id": query_id, "method": HASH_METHOD})
+        return sorted(revised)
