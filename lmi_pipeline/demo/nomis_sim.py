@@ -4,6 +4,10 @@ It serves the demo snapshot, the tests' local HTTP server and the national-scale
 computed page by page from the row index (no full result is ever held), in Nomis's column layout:
 every dimension X gives X, X_NAME, X_CODE, X_TYPE, X_TYPECODE, X_SORTORDER; text is quoted, numbers
 are not; OBS_STATUS and RECORD_OFFSET/RECORD_COUNT are on every row. The values are synthetic.
+
+Datasets: NM_162_1 and NM_2014_1 here; the Census tables (census_sim.py) and the survey estimates
+(survey_sim.py) register themselves with their own geography types. Each dataset answers only for the
+types it offers, as Nomis does; `offer_ward_type` lets a test move a dataset to another ward vintage.
 """
 
 from __future__ import annotations
