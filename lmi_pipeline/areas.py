@@ -21,6 +21,12 @@ BENCHMARK_CODE = re.compile(r"^(E06|E07|E08|E09|W06|E10|E11|E12|E92|W92|K04|K02|
 WARD_NAME = re.compile(r"^[\w][\w .,'&()/-]{0,79}$", re.UNICODE)
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 FIRST_WARD_MONTH = "2013-01"  # Nomis publishes small-area claimant counts from January 2013
+# The components of the priority-ward composite (lmi.toml [priority_weights]; method in docs/report.md).
+# The defaults lean on youth claimants (the partnerships' focus) and least on the change over a year,
+# which is noisy for small wards because every count is rounded to 5.
+PRIORITY_COMPONENTS = ("youth_claimant_rate", "claimant_rate", "claimant_rate_change_12m", "census_unemployment_rate")
+DEFAULT_PRIORITY_WEIGHTS = {"youth_claimant_rate": 0.4, "claimant_rate": 0.25, "claimant_rate_change_12m": 0.1,
+                            "census_unemployment_rate": 0.25}
 
 
 class AreasError(ValueError):
@@ -41,7 +47,7 @@ class AreasConfig:
     start_month: str = FIRST_WARD_MONTH
     baseline_month: str = "2015-04"
     small_number_threshold: int = 20
-    priority_weights: dict[str, float] = field(default_factory=dict)
+    priority_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PRIORITY_WEIGHTS))
     max_monthly_jump_pct: float = 60.0
     revision_window_months: int = 2
 
@@ -107,9 +113,7 @@ def parse_areas(doc: dict, path: Path = Path("lmi.toml")) -> AreasConfig:
     baseline = _month(analysis.get("baseline_month", "2015-04"), "analysis.baseline_month", path)
     if baseline < start:
         raise AreasError(f"{path}: analysis.baseline_month {baseline} is before claimant_count.start_month {start}.")
-    weights = doc.get("priority_weights", {})
-    if not all(isinstance(v, (int, float)) and v >= 0 for v in weights.values()):
-        raise AreasError(f"{path}: [priority_weights] must be non-negative numbers.")
+    weights = _priority_weights(doc.get("priority_weights"), path)
     return AreasConfig(
         path=path,
         local_authorities=tuple(las),
@@ -117,11 +121,33 @@ def parse_areas(doc: dict, path: Path = Path("lmi.toml")) -> AreasConfig:
         start_month=start,
         baseline_month=baseline,
         small_number_threshold=int(analysis.get("small_number_threshold", 20)),
-        priority_weights={k: float(v) for k, v in weights.items()},
+        priority_weights=weights,
         max_monthly_jump_pct=float(analysis.get("max_monthly_jump_pct", 60.0)),
         revision_window_months=_positive_int(cc.get("revision_window_months", 2), "claimant_count.revision_window_months",
                                              path),
     )
+
+
+def _priority_weights(raw: object, path: Path) -> dict[str, float]:
+    """[priority_weights]: absent means the defaults; present means exactly what it says (a component it
+    leaves out weighs 0), so the composite never silently mixes the user's weights with ours."""
+    if raw is None:
+        return dict(DEFAULT_PRIORITY_WEIGHTS)
+    if not isinstance(raw, dict):
+        raise AreasError(f"{path}: [priority_weights] must be a table of component = weight.")
+    for key, value in raw.items():
+        if key not in PRIORITY_COMPONENTS:
+            near = difflib.get_close_matches(key, PRIORITY_COMPONENTS, n=1, cutoff=0.5)
+            hint = f" Did you mean {near[0]!r}?" if near else ""
+            raise AreasError(f"{path}: [priority_weights] {key!r} is not a component.{hint} "
+                             f"The components are: {', '.join(PRIORITY_COMPONENTS)}.")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 <= value < float("inf")):
+            raise AreasError(f"{path}: [priority_weights] {key} = {value!r} must be a non-negative number.")
+    weights = {c: float(raw.get(c, 0.0)) for c in PRIORITY_COMPONENTS}
+    if not any(weights.values()):
+        raise AreasError(f"{path}: [priority_weights] gives every component weight 0; give at least one a positive "
+                         "weight (e.g. youth_claimant_rate = 1).")
+    return weights
 
 
 def _positive_int(value: object, name: str, path: Path) -> int:
