@@ -96,3 +96,19 @@ def test_census_stays_on_2022_wards(switched):
     assert vintages == [(2022,)]
     assert conn.execute("SELECT count(*) FROM ward_indicators WHERE indicator LIKE 'census%' AND ward_code = ?",
                         [new["Park Wood"]]).fetchone()[0] == 0
+
+
+def test_lsoa_lookup_pages_through_arcgis(upstream, sim):
+    """The LSOA21 -> ward lookup in ArcGIS's format, paged on exceededTransferLimit, for each vintage."""
+    from lmi_pipeline.clients.ons_geo import LSOA_WARD_LOOKUPS, OnsGeoResource
+
+    ons = OnsGeoResource(base_url=sim.base_urls(upstream)["ONS_GEO_BASE_URL"], source_mode="live", page_size=40,
+                         backoff_seconds=0.01)
+    spec = LSOA_WARD_LOOKUPS[2023]
+    rows, responses = ons.query(spec.service, f"{spec.lad_code} IN ('E07000062','E07000110')", spec.fields,
+                                order_by=spec.lsoa_code)
+    assert len(responses) == 4 and len(rows) == 53 + 99  # Hastings' and Maidstone's real LSOA counts
+    assert set(rows[0]) == {"LSOA21CD", "LSOA21NM", "WD23CD", "WD23NM", "LAD23CD", "LAD23NM"}
+    assert [r["LSOA21CD"] for r in rows] == sorted(r["LSOA21CD"] for r in rows)  # contiguous pages, in order
+    park_wood = [r for r in rows if r["WD23NM"] == "Park Wood"]
+    assert len(park_wood) == 6 and {r["WD23CD"] for r in park_wood} == {PARK_WOOD_2023}
