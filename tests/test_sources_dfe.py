@@ -20,6 +20,13 @@ from tests.sources_helpers import materialize_upstream_of, served_neet
 EAST_SUSSEX, KENT = "E10000011", "E10000016"
 
 
+
+def _step_failure(result) -> str:
+    """The failed step's message (a run may also report a run-level failure after it)."""
+    steps = [m for m in failure_messages(result) if not m.startswith("run:")]
+    assert len(steps) == 1, steps
+    return steps[0]
+
 def _dfe(upstream: str, sim: UpstreamSim, **kw) -> DfeResource:
     return DfeResource(base_url=sim.base_urls(upstream)["DFE_BASE_URL"], source_mode="live", backoff_seconds=0.01,
                        max_retries=1, **kw)
@@ -142,7 +149,7 @@ def test_renamed_columns_are_refused_by_name(tmp_path, httpserver):
     _, _, result = _neet_run(tmp_path, httpserver, DfeSim(),
                              mangle=lambda text: text.replace("avg_neet_nk_count", "neet_or_nk_avg", 1))
     assert not result.success
-    (message,) = failure_messages(result)
+    message = _step_failure(result)
     assert message.startswith("raw_neet: UpstreamFormatError") and "avg_neet_nk_count" in message
     assert "NEET_COLUMNS" in message
 
@@ -152,5 +159,5 @@ def test_unknown_symbol_stops_the_run(tmp_path, httpserver):
                              mangle=lambda text: re.sub(r"(East Sussex,16 to 17,Total,Total,\d+,)\d+", r"\1!!", text,
                                                         count=1))
     assert not result.success
-    (message,) = failure_messages(result)
+    message = _step_failure(result)
     assert message.startswith("neet_participation: UpstreamFormatError") and "'!!'" in message
