@@ -20,12 +20,12 @@ from tests.sources_helpers import materialize_upstream_of, nomis_id, served_rows
 PARK_WOOD, GENSING, HASTINGS = "E05005002", "E05011207", "E07000062"
 
 
-
 def _step_failure(result) -> str:
     """The failed step's message (a run may also report a run-level failure after it)."""
     steps = [m for m in failure_messages(result) if not m.startswith("run:")]
     assert len(steps) == 1, steps
     return steps[0]
+
 
 def _nomis(upstream: str, sim: UpstreamSim) -> NomisResource:
     return NomisResource(base_url=sim.base_urls(upstream)["NOMIS_BASE_URL"], source_mode="live",

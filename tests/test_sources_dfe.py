@@ -20,12 +20,12 @@ from tests.sources_helpers import materialize_upstream_of, served_neet
 EAST_SUSSEX, KENT = "E10000011", "E10000016"
 
 
-
 def _step_failure(result) -> str:
     """The failed step's message (a run may also report a run-level failure after it)."""
     steps = [m for m in failure_messages(result) if not m.startswith("run:")]
     assert len(steps) == 1, steps
     return steps[0]
+
 
 def _dfe(upstream: str, sim: UpstreamSim, **kw) -> DfeResource:
     return DfeResource(base_url=sim.base_urls(upstream)["DFE_BASE_URL"], source_mode="live", backoff_seconds=0.01,
