@@ -8,7 +8,11 @@ from lmi_pipeline.storage import WarehouseResource, publish_database, replace_fi
 
 # Every asset that must have succeeded in this run's graph before anything is published.
 PUBLISH_AFTER = ["ward_indicators", "area_indicators", "indicator_catalogue", "provenance", "ward_lookup",
-                 "claimant_rate_chart"]
+                 "claimant_rate_chart",
+                 # analyses, charts, report and exports (docs/report.md)
+                 "lmi_gaps", "priority_wards", "focus_ward_progress", "focus_ward_trend_charts",
+                 "youth_claimant_rate_ranking_charts", "lmi_gaps_chart", "ward_small_multiples", "lmi_report",
+                 "data_exports"]
 
 
 @dg.asset(group_name="publish", kinds={"duckdb"}, deps=PUBLISH_AFTER, pool="duckdb_writer")

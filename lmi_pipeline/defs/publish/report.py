@@ -1,0 +1,211 @@
+"""assets/report/index.html: the single-page report a partnership reads, every figure traceable to its source.
+
+Rendered with Jinja2 and autoescaping on, so every name from upstream (wards, districts, datasets) is
+HTML-escaped. Charts are the same figures as assets/charts/, embedded as <div>s that use the one
+plotly.min.js published beside them (../charts/plotly.min.js): the page works offline.
+"""
+
+import math
+from collections import defaultdict
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
+
+from lmi_pipeline.defs.analyses.focus_ward_progress import __file__ as progress_module
+from lmi_pipeline.defs.analyses.lmi_gaps import DATED_AFTER_MONTHS
+from lmi_pipeline.defs.analyses.lmi_gaps import __file__ as gaps_module
+from lmi_pipeline.defs.analyses.priority_wards import __file__ as priority_module
+from lmi_pipeline.defs.publish.charts import Chart, figure_div, safe_name
+from lmi_pipeline.defs.publish.gap_chart import gap_matrix_chart
+from lmi_pipeline.defs.publish.ranking_charts import youth_ranking_charts
+from lmi_pipeline.defs.publish.report_data import QUERIES, report_data
+from lmi_pipeline.defs.publish.small_multiples import small_multiples_charts
+from lmi_pipeline.defs.publish.trend_charts import focus_trend_charts
+from lmi_pipeline.project import ProjectResource
+from lmi_pipeline.sql import load_sql
+from lmi_pipeline.storage import WarehouseResource
+
+REPORT = "report/index.html"
+TEMPLATES = Path(__file__).parent / "templates"
+PLOTLY_SRC = "../charts/plotly.min.js"  # written once by write_chart, published with the charts
+# The researcher notebook in a source checkout (linked from the asset's metadata when present).
+NOTEBOOK = Path(__file__).resolve().parents[3] / "notebooks" / "explore_wards.ipynb"
+# The headline cards per district, in this order, where the catalogue and the data have them.
+HEADLINE_INDICATORS = ["claimant_count", "claimant_rate", "claimant_rate_16_24", "model_unemployment_rate",
+                       "census_unemployment_rate", "neet_nk_16_17"]
+# The cards of each focus ward profile.
+WARD_CARDS = ["claimant_rate", "claimant_rate_16_24", "claimant_count_16_24", "census_unemployment_rate",
+              "census_neet_proxy_16_24"]
+LEVEL_NAMES = {"ward": "ward", "lad": "district", "county": "county", "region": "region", "country": "England"}
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def num(value: Any, unit: str = "") -> str:
+    """A figure as it should be read: rates to 1 dp, counts whole, never more precision than the source."""
+    if _missing(value):
+        return "–"
+    if unit == "%":
+        return f"{value:.1f}%"
+    if unit == "claimants" or float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.1f}"
+
+
+def change(value: Any, unit: str = "") -> str:
+    if _missing(value):
+        return "–"
+    if unit == "%":
+        return f"{value:+.1f} pts"
+    return f"{value:+,.0f}"
+
+
+def span(lower: Any, upper: Any, unit: str = "") -> str:
+    """The range a figure allows (rounding or a confidence interval), e.g. '298–302' or '3.1–4.5%'."""
+    if _missing(lower) or _missing(upper):
+        return ""
+    low, high = (f"{lower:.1f}", f"{upper:.1f}") if unit == "%" else (f"{lower:,.0f}", f"{upper:,.0f}")
+    if low == high:  # narrower than the precision shown: saying "5.5–5.5%" would read as false precision
+        return ""
+    return f"{low}–{high}%" if unit == "%" else f"{low}–{high}"
+
+
+def month(value: Any) -> str:
+    return "–" if _missing(value) else value.strftime("%B %Y")
+
+
+def mon(value: Any) -> str:
+    return "–" if _missing(value) else value.strftime("%b %Y")
+
+
+def stamp(value: Any) -> str:
+    if _missing(value):
+        return "–"
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).strftime("%d %b %Y %H:%M UTC")
+    return str(value)
+
+
+class Sources:
+    """Numbers the upstream queries behind the figures, so a figure's [n] links to its provenance row."""
+
+    def __init__(self, rows: list[dict]):
+        self.rows = rows
+        self.number = {r["query_id"]: i for i, r in enumerate(rows, start=1)}
+
+    def cite(self, *ids: Any) -> Markup:
+        found = []
+        for value in ids:
+            for qid in str(value or "").split(","):
+                n = self.number.get(qid.strip())
+                if n and n not in found:
+                    found.append(n)
+        links = "".join(f'<a class="cite" href="#src-{n}" title="source {n}">[{n}]</a>' for n in sorted(found))
+        return Markup(links)
+
+
+def _by(rows: list[dict], key: str) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        out[r[key]].append(r)
+    return out
+
+
+def _embed(charts: list[Chart]) -> dict[str, dict]:
+    return {c.key or c.relative: {"title": c.title, "href": "../" + c.relative,
+                                  "div": Markup(figure_div(c.fig, "chart-" + safe_name(Path(c.relative).stem)))}
+            for c in charts}
+
+
+def build_context(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Everything the template needs, from the tables (report_data) and the chart builders."""
+    data = report_data(conn)
+    meta = data["meta"][0]
+    label = meta["data_label"] or "unknown source"
+    districts = data["districts"]
+    indicators = _by(data["district_indicators"], "lad_code")
+    focus = _by(data["focus_figures"], "ward_code")
+    priority = _by(data["priority"], "lad_code")
+    progress = _by(data["progress"], "ward_code")
+    ward_gaps = _by(data["focus_gaps"], "ward_code")
+    for d in districts:
+        rows = indicators.get(d["lad_code"], [])
+        d["indicators"] = rows
+        d["by_indicator"] = {r["indicator"]: r for r in rows}
+        d["headline"] = [r for i in HEADLINE_INDICATORS for r in rows if r["indicator"] == i and r["latest_value"] is not None]
+        d["priority"] = priority.get(d["lad_code"], [])
+        d["top"] = [r for r in d["priority"] if r["is_top_priority"]]
+        d["priority_shown"] = [r for r in d["priority"] if (r["priority_rank"] or 99) <= 5 or r["is_focus"]]
+    wards = []
+    for code, rows in focus.items():
+        first = rows[0]
+        by_indicator = {r["indicator"]: r for r in rows}
+        rank = next((p for d in districts for p in d["priority"] if p["ward_code"] == code), None)
+        wards.append({"ward_code": code, "ward_name": first["ward_name"], "lad_code": first["lad_code"],
+                      "lad_name": first["lad_name"], "figures": rows,
+                      "cards": [by_indicator[i] for i in WARD_CARDS if i in by_indicator],
+                      "priority": rank, "progress": progress.get(code, []), "gaps": ward_gaps.get(code, [])})
+    charts = {
+        "trend": _embed(focus_trend_charts(conn)),
+        "ranking": _embed(youth_ranking_charts(conn)),
+        "small_multiples": _embed(small_multiples_charts(conn)),
+        "gaps": _embed([gap_matrix_chart(conn)]),
+    }
+    weights = {}
+    if data["priority"]:
+        weights = dict(kv.split("=") for kv in data["priority"][0]["weights"].split(", "))
+    sources = Sources(data["sources"])
+    return {
+        "meta": meta, "label": label, "synthetic": "synthetic" in label, "districts": districts, "wards": wards,
+        "progress_rows": data["progress"], "gaps_to_fill": data["gaps_to_fill"], "catalogue": data["catalogue"],
+        "sources": sources, "other_requests": data["other_requests"][0], "charts": charts, "weights": weights,
+        "dated_months": DATED_AFTER_MONTHS, "plotly_src": PLOTLY_SRC,
+        "generated": datetime.now(timezone.utc).strftime("%d %B %Y %H:%M UTC"),
+        "analysis_sql": {
+            "lmi_gaps": load_sql(gaps_module, "lmi_gaps"), "lmi_gaps_to_fill": load_sql(gaps_module, "lmi_gaps_to_fill"),
+            "priority_wards": load_sql(priority_module, "priority_wards"),
+            "focus_ward_progress": load_sql(progress_module, "focus_ward_progress"),
+        },
+        "report_sql": QUERIES,
+        "css": Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
+    }
+
+
+def render_report(conn: duckdb.DuckDBPyConnection) -> str:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(num=num, change=change, span=span, month=month, mon=mon, stamp=stamp,
+                       level=lambda v: LEVEL_NAMES.get(v, v or ""))
+    context = build_context(conn)
+    env.globals.update(cite=context["sources"].cite, escape=escape, today=date.today())
+    return env.get_template("report.html.j2").render(**context)
+
+
+@dg.asset(group_name="publish", kinds={"html"},
+          deps=["lmi_gaps", "priority_wards", "focus_ward_progress", "ward_indicators", "area_indicators",
+                "indicator_catalogue", "provenance", "ward_lookup", "focus_ward_trend_charts",
+                "youth_claimant_rate_ranking_charts", "ward_small_multiples", "lmi_gaps_chart", "data_exports"])
+def lmi_report(context: dg.AssetExecutionContext, project: ProjectResource,
+               warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """assets/report/index.html: a single-page report for the partnership: headline figures per district,
+    focus-ward profiles, the priority wards with their reasons, progress since the baseline month, every
+    ward at a glance, the LMI gap matrix, and a methods and provenance section in which every figure links
+    to the upstream query it came from (dataset, query URL, release, retrieval time, SHA-256). Works
+    offline; names are HTML-escaped; synthetic demo data is labelled as such throughout.
+    """
+    with warehouse.get_connection() as conn:
+        page = render_report(conn)
+    path = project.staged(REPORT)
+    path.write_text(page, encoding="utf-8")
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(str(project.published(REPORT).resolve())),
+        "bytes": len(page.encode("utf-8")),
+        **({"notebook": dg.MetadataValue.notebook(str(NOTEBOOK))} if NOTEBOOK.exists() else {}),
+    })

@@ -1,0 +1,131 @@
+"""What the report shows, read from the working database: one named query per section.
+
+The report only reads: every figure it prints comes from one of these queries over the published tables,
+and carries the provenance ids (`source_query_id`, `denominator_query_id`) that the methods section lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+META_SQL = """
+SELECT (SELECT max(period) FROM ward_indicators WHERE indicator = 'claimant_rate' AND value IS NOT NULL)
+           AS latest_month,
+       (SELECT string_agg(DISTINCT data_label, ' + ' ORDER BY data_label) FROM provenance) AS data_label,
+       (SELECT string_agg(DISTINCT source_mode, ', ' ORDER BY source_mode) FROM provenance) AS source_mode,
+       (SELECT max(retrieved_at) FROM provenance) AS last_retrieved,
+       (SELECT min(baseline_period) FROM focus_ward_progress) AS baseline_month,
+       (SELECT any_value(small_number_threshold) FROM areas_config) AS small_number_threshold,
+       (SELECT any_value(as_of) FROM lmi_gaps) AS as_of
+"""
+
+DISTRICTS_SQL = """
+SELECT lad_code, lad_name, county_code, county_name, region_code, region_name, country_code, country_name,
+       (SELECT count(DISTINCT ward_code) FROM priority_wards p WHERE p.lad_code = w.lad_code) AS n_wards,
+       (SELECT string_agg(DISTINCT ward_name, ', ' ORDER BY ward_name) FROM ward_lookup f
+         WHERE f.lad_code = w.lad_code AND f.is_focus) AS focus_wards
+FROM ward_lookup w
+QUALIFY row_number() OVER (PARTITION BY lad_code ORDER BY ward_vintage DESC, ward_code) = 1
+ORDER BY lad_code
+"""
+
+# Every catalogue indicator for each district: the district's own latest figure where it is held, else the
+# lowest area above it (from lmi_gaps), with the same figure a year earlier and the region and England.
+DISTRICT_INDICATORS_SQL = """
+WITH parents AS (
+    SELECT lad_code, region_code, country_code FROM ward_lookup
+    QUALIFY row_number() OVER (PARTITION BY lad_code ORDER BY ward_vintage DESC) = 1
+)
+SELECT g.*, c.caveats AS indicator_caveats,
+       prev.value AS year_before_value,
+       rgn.value AS region_value, ctry.value AS england_value,
+       fig.numerator, fig.denominator_query_id
+FROM lmi_gaps g
+JOIN parents p USING (lad_code)
+JOIN indicator_catalogue c USING (indicator)
+LEFT JOIN area_indicators fig ON fig.area_code = g.available_area_code AND fig.indicator = g.indicator
+      AND fig.period = g.latest_period AND fig.ward_vintage IS NULL
+LEFT JOIN area_indicators prev ON prev.area_code = g.available_area_code AND prev.indicator = g.indicator
+      AND prev.period = g.latest_period - INTERVAL 12 MONTH AND prev.ward_vintage IS NULL
+LEFT JOIN area_indicators rgn ON rgn.area_code = p.region_code AND rgn.indicator = g.indicator
+      AND rgn.period = g.latest_period
+LEFT JOIN area_indicators ctry ON ctry.area_code = p.country_code AND ctry.indicator = g.indicator
+      AND ctry.period = g.latest_period
+WHERE g.place_level = 'lad'
+ORDER BY g.lad_code, g.release_interval_months, g.indicator
+"""
+
+# Each focus ward's latest figure for every indicator held for it, with its benchmarks.
+FOCUS_WARD_FIGURES_SQL = """
+SELECT w.*, c.label, c.frequency
+FROM ward_indicators w JOIN indicator_catalogue c USING (indicator)
+WHERE w.is_focus AND w.value IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY w.ward_code, w.indicator ORDER BY w.period DESC, w.ward_vintage DESC) = 1
+ORDER BY w.lad_code, w.ward_name,
+         CASE c.frequency WHEN 'monthly' THEN 1 WHEN 'quarterly' THEN 2 WHEN 'annual' THEN 3 ELSE 4 END, w.indicator
+"""
+
+FOCUS_WARD_GAPS_SQL = """
+SELECT place_code AS ward_code, label, coverage, available_level, available_area_name, latest_period
+FROM lmi_gaps
+WHERE place_level = 'ward' AND coverage NOT IN ('available')
+ORDER BY place_code, coverage, indicator
+"""
+
+PRIORITY_SQL = """
+SELECT * FROM priority_wards ORDER BY lad_code, priority_rank NULLS LAST, ward_name
+"""
+
+PROGRESS_SQL = """
+SELECT * FROM focus_ward_progress ORDER BY lad_code, ward_name,
+       CASE indicator WHEN 'claimant_rate' THEN 1 WHEN 'claimant_rate_16_24' THEN 2 WHEN 'claimant_count' THEN 3
+                      WHEN 'claimant_count_16_24' THEN 4 ELSE 5 END, indicator
+"""
+
+GAPS_TO_FILL_SQL = """
+SELECT * FROM lmi_gaps_to_fill ORDER BY severity, label, place_level DESC
+"""
+
+CATALOGUE_SQL = """
+SELECT * FROM indicator_catalogue
+ORDER BY CASE frequency WHEN 'monthly' THEN 1 WHEN 'quarterly' THEN 2 WHEN 'annual' THEN 3 ELSE 4 END, indicator
+"""
+
+# The upstream queries behind the figures (data, not metadata look-ups), numbered in this order in the report.
+SOURCES_SQL = """
+WITH used AS (
+    SELECT source_query_id AS query_id FROM area_indicators
+    UNION SELECT denominator_query_id FROM area_indicators
+)
+SELECT p.query_id, p.source_asset, p.service, p.dataset, p.query_url, p.release, p.retrieved_at, p.rows, p.pages,
+       p.sha256, p.source_mode, p.data_label, p.latest_period
+FROM provenance p
+WHERE p.query_id IN (SELECT query_id FROM used)
+ORDER BY p.source_asset, p.retrieved_at, p.query_id
+"""
+
+OTHER_REQUESTS_SQL = """
+SELECT count(*) AS queries, coalesce(sum(pages), 0) AS pages FROM provenance
+WHERE query_id NOT IN (SELECT source_query_id FROM area_indicators WHERE source_query_id IS NOT NULL
+                       UNION SELECT denominator_query_id FROM area_indicators WHERE denominator_query_id IS NOT NULL)
+"""
+
+QUERIES = {
+    "meta": META_SQL, "districts": DISTRICTS_SQL, "district_indicators": DISTRICT_INDICATORS_SQL,
+    "focus_figures": FOCUS_WARD_FIGURES_SQL, "focus_gaps": FOCUS_WARD_GAPS_SQL, "priority": PRIORITY_SQL,
+    "progress": PROGRESS_SQL, "gaps_to_fill": GAPS_TO_FILL_SQL, "catalogue": CATALOGUE_SQL, "sources": SOURCES_SQL,
+    "other_requests": OTHER_REQUESTS_SQL,
+}
+
+
+def records(conn: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    """Rows as dicts, NULL as None (never NaN), dates as dates."""
+    cursor = conn.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def report_data(conn: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]]]:
+    return {name: records(conn, sql) for name, sql in QUERIES.items()}
