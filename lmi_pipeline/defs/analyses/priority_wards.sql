@@ -99,7 +99,7 @@ per_ward AS (
            string_agg(component || '=' || weight, ', ' ORDER BY position) AS weights,
            string_agg(component, ', ' ORDER BY position) FILTER (WHERE is_used) AS components_used,
            string_agg(component || CASE WHEN weight = 0 THEN ' (weight 0)'
-                                        WHEN value IS NULL AND n_with_value = 0 THEN ' (no figures loaded)'
+                                        WHEN value IS NULL AND n_with_value = 0 THEN ' (no figures)'
                                         WHEN value IS NULL THEN ' (no figure for this ward)'
                                         ELSE ' (no variation between wards)' END, ', ' ORDER BY position)
                FILTER (WHERE NOT is_used) AS components_missing,
@@ -118,12 +118,13 @@ per_ward AS (
     FROM used
     GROUP BY lad_code, ward_code
 )
+-- Ranked on the score as published (3 dp), so equal scores tie rather than split on floating-point noise.
 SELECT lad_code, lad_name, ward_code, ward_name, ward_vintage, is_focus, claimant_period,
-       CASE WHEN score IS NOT NULL THEN rank() OVER (PARTITION BY lad_code ORDER BY score DESC NULLS LAST) END
+       CASE WHEN score IS NOT NULL THEN rank() OVER (PARTITION BY lad_code ORDER BY round(score, 3) DESC NULLS LAST) END
            AS priority_rank,
        count(*) OVER (PARTITION BY lad_code) AS n_wards,
-       coalesce(rank() OVER (PARTITION BY lad_code ORDER BY score DESC NULLS LAST) = 1 AND score IS NOT NULL, false)
-           AS is_top_priority,
+       coalesce(rank() OVER (PARTITION BY lad_code ORDER BY round(score, 3) DESC NULLS LAST) = 1
+                AND score IS NOT NULL, false) AS is_top_priority,
        round(score, 3) AS priority_score,
        * EXCLUDE (lad_code, lad_name, ward_code, ward_name, ward_vintage, is_focus, claimant_period, score)
 FROM per_ward

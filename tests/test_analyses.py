@@ -1,0 +1,390 @@
+"""The analyses on hand-made data: gap statuses, the priority ranking and progress, with answers worked by hand.
+
+Each fixture is a small DuckDB file holding only the columns the analysis reads, so the expected values can
+be checked on paper (z-scores use the population standard deviation, as stddev_pop does).
+"""
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from lmi_pipeline.areas import DEFAULT_PRIORITY_WEIGHTS, PRIORITY_COMPONENTS, AreasError, parse_areas
+from lmi_pipeline.defs.analyses.focus_ward_progress import build_focus_ward_progress
+from lmi_pipeline.defs.analyses.lmi_gaps import build_lmi_gaps
+from lmi_pipeline.defs.analyses.priority_wards import build_priority_wards
+from lmi_pipeline.defs.analyses.priority_wards import priority_wards as priority_wards_asset
+from lmi_pipeline.project import ProjectResource
+from lmi_pipeline.storage import WarehouseResource
+
+AS_OF = date(2026, 11, 23)
+OCT = date(2026, 10, 1)
+
+
+def make_table(conn: duckdb.DuckDBPyConnection, name: str, columns: dict[str, str], rows: list[tuple]) -> None:
+    conn.execute(f"CREATE OR REPLACE TABLE {name} ({', '.join(f'{c} {t}' for c, t in columns.items())})")
+    if rows:
+        conn.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' for _ in columns)})", rows)
+
+
+# --- the gap matrix -------------------------------------------------------------------------------------------
+
+LOOKUP_COLUMNS = {"ward_code": "VARCHAR", "ward_name": "VARCHAR", "ward_vintage": "INTEGER", "lad_code": "VARCHAR",
+                  "lad_name": "VARCHAR", "county_code": "VARCHAR", "county_name": "VARCHAR", "region_code": "VARCHAR",
+                  "region_name": "VARCHAR", "country_code": "VARCHAR", "country_name": "VARCHAR", "is_focus": "BOOLEAN"}
+AREA_COLUMNS = {"area_code": "VARCHAR", "area_level": "VARCHAR", "ward_vintage": "INTEGER", "indicator": "VARCHAR",
+                "period": "DATE", "value": "DOUBLE", "lower": "DOUBLE", "upper": "DOUBLE", "unit": "VARCHAR",
+                "status": "VARCHAR", "small_number": "BOOLEAN", "rounding_base": "INTEGER",
+                "source_query_id": "VARCHAR", "release": "VARCHAR", "retrieved_at": "TIMESTAMP", "data_label": "VARCHAR"}
+CATALOGUE_COLUMNS = {"indicator": "VARCHAR", "label": "VARCHAR", "unit": "VARCHAR", "status": "VARCHAR",
+                     "source_dataset": "VARCHAR", "frequency": "VARCHAR", "reference_months": "INTEGER",
+                     "release_lag_days": "INTEGER", "lowest_level": "VARCHAR", "published_levels": "VARCHAR",
+                     "caveats": "VARCHAR"}
+
+# Alpha (a district in Shire county) with focus ward Focus and another ward; Uni, a unitary (no county), with
+# focus ward Unifocus. Both in Region, England.
+WARDS = [
+    ("E05000001", "Focus", 2023, "E07000001", "Alpha", "E10000001", "Shire", "E12000001", "Region", "E92000001", "England", True),
+    ("E05000002", "Other", 2023, "E07000001", "Alpha", "E10000001", "Shire", "E12000001", "Region", "E92000001", "England", False),
+    ("E05000009", "Unifocus", 2023, "E06000001", "Uni", None, None, "E12000001", "Region", "E92000001", "England", True),
+]
+CATALOGUE = [
+    # indicator, label, unit, status, source, frequency, reference_months, lag days
+    ("monthly_ward", "Monthly at ward", "claimants", "official", "SRC1", "monthly", None, 16),
+    ("monthly_stale", "Monthly, stopped in June", "%", "official", "SRC1", "monthly", None, 16),
+    ("quarterly_lad", "Quarterly for districts", "%", "official", "SRC2", "quarterly", 1, 105),
+    ("annual_county", "Annual for upper tiers", "%", "official", "SRC3", "annual", 2, 105),
+    ("annual_region", "Annual for regions", "%", "official", "SRC3", "annual", 2, 105),
+    ("national", "England only", "%", "official", "SRC4", "annual", None, 30),
+    ("decennial_proxy", "Census proxy", "%", "proxy", "SRC5", "decennial", 1, 650),
+    ("suppressed_ward", "Suppressed for wards", "%", "official", "SRC1", "monthly", None, 16),
+    ("missing_one", "Never loaded", "%", "official", "SRC6", "monthly", None, 16),
+]
+
+
+def _figure(code, level, indicator, period, value, vintage=None, lower=None, upper=None, rounding=None,
+            small=False, status="official"):
+    return (code, level, vintage, indicator, period, value, lower, upper, "%", status, small, rounding, "q-" + indicator,
+            "r1", None, "synthetic demo data")
+
+
+def gaps_db(path: Path) -> duckdb.DuckDBPyConnection:
+    conn = duckdb.connect(str(path))
+    make_table(conn, "ward_lookup", LOOKUP_COLUMNS, WARDS)
+    make_table(conn, "indicator_catalogue", CATALOGUE_COLUMNS,
+               [(*row, "ward", "various", f"caveat of {row[0]}") for row in CATALOGUE])
+    everywhere = ["E05000001", "E05000002", "E05000009", "E07000001", "E06000001", "E10000001", "E12000001", "E92000001"]
+    level = {"E05": "ward", "E07": "lad", "E06": "lad", "E10": "county", "E12": "region", "E92": "country"}
+    rows = []
+    for code in everywhere:
+        lvl, vintage = level[code[:3]], (2023 if code.startswith("E05") else None)
+        rows += [_figure(code, lvl, "monthly_ward", date(2026, 9, 1), 40, vintage, 38, 42, 5),
+                 _figure(code, lvl, "monthly_ward", OCT, 15, vintage, 13, 17, 5, small=True),
+                 _figure(code, lvl, "monthly_stale", date(2026, 6, 1), 2.5, vintage)]
+        if lvl != "ward":
+            rows.append(_figure(code, lvl, "quarterly_lad", date(2026, 6, 1), 4.0, lower=3.0, upper=5.0))
+            rows.append(_figure(code, lvl, "suppressed_ward", OCT, 3.0))
+        else:
+            rows.append(_figure(code, lvl, "suppressed_ward", OCT, None, vintage))  # every ward figure suppressed
+        if code.startswith(("E10", "E06", "E12", "E92")):  # upper tiers: counties and unitaries
+            rows.append(_figure(code, lvl, "annual_county", date(2026, 1, 1), 6.0))
+        if lvl in ("region", "country"):
+            rows.append(_figure(code, lvl, "annual_region", date(2025, 1, 1), 7.0))
+        if lvl == "country":
+            rows.append(_figure(code, lvl, "national", date(2025, 1, 1), 8.0))
+        rows.append(_figure(code, lvl, "decennial_proxy", date(2021, 3, 1), 9.0, 2022 if vintage else None,
+                            status="proxy"))
+    make_table(conn, "area_indicators", AREA_COLUMNS, rows)
+    build_lmi_gaps(conn, AS_OF)
+    return conn
+
+
+@pytest.fixture
+def gaps(tmp_path):
+    conn = gaps_db(tmp_path / "gaps.duckdb")
+    yield conn
+    conn.close()
+
+
+def _gap(conn, place, indicator) -> dict:
+    cur = conn.execute("SELECT * FROM lmi_gaps WHERE place_code = ? AND indicator = ?", [place, indicator])
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    assert len(rows) == 1, (place, indicator, rows)
+    return dict(zip(names, rows[0]))
+
+
+def test_one_row_per_focus_ward_and_district_per_catalogue_indicator(gaps):
+    places = gaps.execute("SELECT DISTINCT place_level, place_code FROM lmi_gaps ORDER BY ALL").fetchall()
+    assert places == [("lad", "E06000001"), ("lad", "E07000001"), ("ward", "E05000001"), ("ward", "E05000009")]
+    assert gaps.execute("SELECT count(*) FROM lmi_gaps").fetchone()[0] == 4 * len(CATALOGUE)
+
+
+@pytest.mark.parametrize("place,indicator,coverage,level", [
+    ("E05000001", "monthly_ward", "available", "ward"),
+    ("E05000001", "quarterly_lad", "lad_only", "lad"),
+    ("E05000001", "annual_county", "county_only", "county"),
+    ("E05000001", "annual_region", "region_only", "region"),
+    ("E05000001", "national", "country_only", "country"),
+    ("E05000001", "decennial_proxy", "proxy", "ward"),
+    ("E05000001", "suppressed_ward", "lad_only", "lad"),
+    ("E05000001", "missing_one", "missing", None),
+    # A unitary has no county: its own (upper-tier) figure is the district's, one step up from its wards.
+    ("E05000009", "annual_county", "lad_only", "lad"),
+    ("E06000001", "annual_county", "available", "lad"),
+    ("E07000001", "annual_county", "county_only", "county"),
+    ("E07000001", "quarterly_lad", "available", "lad"),
+    ("E07000001", "decennial_proxy", "proxy", "lad"),
+])
+def test_coverage_statuses(gaps, place, indicator, coverage, level):
+    row = _gap(gaps, place, indicator)
+    assert (row["coverage"], row["available_level"]) == (coverage, level)
+
+
+def test_ages_staleness_and_dated_snapshots(gaps):
+    fresh = _gap(gaps, "E05000001", "monthly_ward")
+    # October 2026 + one month's period + one month, less a day, plus 16 days' lag: 16 December 2026.
+    assert fresh["latest_period"] == OCT and fresh["age_months"] == 1
+    assert fresh["next_release_due"] == date(2026, 12, 16) and not fresh["is_stale"] and not fresh["is_dated"]
+    stale = _gap(gaps, "E05000001", "monthly_stale")
+    assert stale["next_release_due"] == date(2026, 8, 16) and stale["is_stale"] and stale["age_months"] == 5
+    quarterly = _gap(gaps, "E07000001", "quarterly_lad")  # June 2026 + 3 + 1 months - 1 day + 105 days
+    assert quarterly["next_release_due"] == date(2027, 1, 13) and not quarterly["is_stale"]
+    census = _gap(gaps, "E05000001", "decennial_proxy")
+    assert census["age_months"] == 68 and census["is_dated"] and not census["is_stale"]
+    assert census["ward_vintage"] == 2022
+    missing = _gap(gaps, "E05000001", "missing_one")
+    assert missing["latest_period"] is None and not missing["is_stale"] and not missing["is_dated"]
+
+
+def test_limits_say_rounding_small_numbers_intervals_and_suppression(gaps):
+    counts = _gap(gaps, "E05000001", "monthly_ward")
+    assert counts["rounding_base"] == 5 and counts["small_number"] and counts["latest_value"] == 15
+    assert "nearest 5" in counts["limits"] and "small number" in counts["limits"]
+    interval = _gap(gaps, "E05000001", "quarterly_lad")
+    assert "95% confidence interval" in interval["limits"] and interval["available_area_name"] == "Alpha"
+    suppressed = _gap(gaps, "E05000001", "suppressed_ward")
+    assert suppressed["suppressed_at_place"] and "suppressed for this ward" in suppressed["limits"]
+    assert "a proxy" in _gap(gaps, "E05000001", "decennial_proxy")["limits"]
+
+
+def test_gaps_to_fill_names_the_places(gaps):
+    rows = gaps.execute("SELECT indicator, gap, place_level, places FROM lmi_gaps_to_fill").fetchall()
+    got = {(i, g, lvl): p for i, g, lvl, p in rows}
+    assert got[("annual_county", "only at county level", "ward")] == "Focus"
+    assert got[("annual_county", "only at district level", "ward")] == "Unifocus"
+    assert got[("annual_county", "only at county level", "lad")] == "Alpha"
+    assert got[("missing_one", "missing", "ward")] == "Unifocus, Focus"  # by district code, then name
+    assert got[("monthly_stale", "stale", "lad")] == "Uni, Alpha"
+    assert ("decennial_proxy", "dated snapshot", "ward") in got and ("decennial_proxy", "proxy only", "ward") in got
+    assert not any(i == "monthly_ward" for i, _, _ in got)  # nothing to fill
+    first = gaps.execute("SELECT gap FROM lmi_gaps_to_fill LIMIT 1").fetchone()[0]
+    assert first == "missing"  # worst first
+
+
+def test_a_new_source_flows_in_without_code_changes(gaps):
+    gaps.execute("INSERT INTO indicator_catalogue VALUES ('new_thing', 'A new source', '%', 'official', 'NEW', "
+                 "'annual', NULL, 60, 'ward', 'ward', '')")
+    gaps.execute("INSERT INTO area_indicators VALUES ('E05000001', 'ward', 2023, 'new_thing', DATE '2026-01-01', 1.0, "
+                 "NULL, NULL, '%', 'official', false, NULL, 'q-new', 'r', NULL, 'synthetic demo data')")
+    build_lmi_gaps(gaps, AS_OF)
+    assert _gap(gaps, "E05000001", "new_thing")["coverage"] == "available"
+    assert _gap(gaps, "E05000009", "new_thing")["coverage"] == "missing"
+
+
+# --- priority wards -------------------------------------------------------------------------------------------
+
+WARD_IND_COLUMNS = {"ward_code": "VARCHAR", "ward_name": "VARCHAR", "ward_vintage": "INTEGER", "lad_code": "VARCHAR",
+                    "lad_name": "VARCHAR", "is_focus": "BOOLEAN", "indicator": "VARCHAR", "period": "DATE",
+                    "value": "DOUBLE", "lad_value": "DOUBLE", "change_12m": "DOUBLE", "small_number": "BOOLEAN",
+                    "status": "VARCHAR", "source_query_id": "VARCHAR", "denominator_query_id": "VARCHAR",
+                    "data_label": "VARCHAR"}
+BRIDGE_COLUMNS = {"from_ward_code": "VARCHAR", "from_vintage": "INTEGER", "to_ward_code": "VARCHAR",
+                  "to_vintage": "INTEGER", "relationship": "VARCHAR"}
+A, B = ("E07000001", "Alpha"), ("E07000002", "Beta")
+# ward, name, district, youth rate, claimant rate, change on a year. District A by hand:
+#   youth 10,10,20,20 -> mean 15, sd 5 -> z -1,-1,+1,+1; rate 2,4,4,2 -> z -1,+1,+1,-1;
+#   change +0.5,-0.5,+0.5,-0.5 -> z +1,-1,+1,-1.
+# District B: youth 5,7 -> z -1,+1; rate 1,3 -> z -1,+1; change 0,0 -> no variation (left out).
+PRIORITY_WARDS = [
+    ("E05000001", "W1", A, 10, 2, 0.5, True), ("E05000002", "W2", A, 10, 4, -0.5, False),
+    ("E05000003", "W3", A, 20, 4, 0.5, False), ("E05000004", "W4", A, 20, 2, -0.5, False),
+    ("E05000005", "W5", B, 5, 1, 0.0, False), ("E05000006", "W6", B, 7, 3, 0.0, True),
+]
+WEIGHTS = {"youth_claimant_rate": 0.4, "claimant_rate": 0.3, "claimant_rate_change_12m": 0.1,
+           "census_unemployment_rate": 0.2}
+
+
+def priority_db(path: Path, census: dict[str, float] | None = None) -> duckdb.DuckDBPyConnection:
+    """`census`: ward code -> Census unemployment rate (2022 wards; E05000044 is W4's code before a recode)."""
+    conn = duckdb.connect(str(path))
+    rows = []
+    for code, name, (lad, lad_name), youth, rate, chg, focus in PRIORITY_WARDS:
+        common = (code, name, 2023, lad, lad_name, focus)
+        rows.append((*common, "claimant_rate_16_24", OCT, youth, 14.0, None, youth < 8, "derived", "q-cc", "q-pop", "synthetic demo data"))
+        rows.append((*common, "claimant_rate", OCT, rate, 3.0, chg, False, "official", "q-cc", "q-pop", "synthetic demo data"))
+    for code, value in (census or {}).items():
+        ward = next((w for w in PRIORITY_WARDS if w[0] == code), None) or PRIORITY_WARDS[3]  # E05000044 -> W4
+        rows.append((code, ward[1], 2022, ward[2][0], ward[2][1], ward[6], "census_unemployment_rate",
+                     date(2021, 3, 1), value, 5.0, None, False, "official", "q-census", "q-census", "synthetic demo data"))
+    make_table(conn, "ward_indicators", WARD_IND_COLUMNS, rows)
+    make_table(conn, "area_indicators", {"area_code": "VARCHAR", "area_level": "VARCHAR", "indicator": "VARCHAR",
+                                         "period": "DATE", "value": "DOUBLE"},
+               [("E07000001", "lad", "claimant_rate", date(2025, 10, 1), 2.8),
+                ("E07000002", "lad", "claimant_rate", date(2025, 10, 1), 3.0)])
+    make_table(conn, "ward_vintage_bridge", BRIDGE_COLUMNS,
+               [("E05000044", 2022, "E05000004", 2023, "recoded")] +
+               [(w[0], 2022, w[0], 2023, "unchanged") for w in PRIORITY_WARDS if w[0] != "E05000004"])
+    build_priority_wards(conn, WEIGHTS)
+    return conn
+
+
+def _ranking(conn) -> dict[str, tuple]:
+    return {r[0]: r[1:] for r in conn.execute(
+        "SELECT ward_name, priority_rank, priority_score, is_top_priority, components_used, components_missing "
+        "FROM priority_wards").fetchall()}
+
+
+def test_priority_without_census_renormalises_over_the_rest(tmp_path):
+    conn = priority_db(tmp_path / "p.duckdb")
+    got = _ranking(conn)
+    # District A: score = (0.4 z_youth + 0.3 z_rate + 0.1 z_change) / 0.8 (the Census weight 0.2 drops out).
+    expected = {"W1": (4, -0.75), "W2": (3, -0.25), "W3": (1, 1.0), "W4": (2, 0.0),
+                # District B: the change has no variation, so (0.4 z_youth + 0.3 z_rate) / 0.7 = -1 and +1.
+                "W5": (2, -1.0), "W6": (1, 1.0)}
+    assert {w: (r[0], pytest.approx(r[1], abs=1e-3)) for w, r in got.items()} == expected
+    assert sorted(w for w, r in got.items() if r[2]) == ["W3", "W6"]
+    assert got["W3"][3] == "youth_claimant_rate, claimant_rate, claimant_rate_change_12m"
+    assert got["W3"][4] == "census_unemployment_rate (no figures)"
+    assert got["W6"][4] == "claimant_rate_change_12m (no variation between wards), census_unemployment_rate (no figures)"
+    row = conn.execute("SELECT youth_claimant_rate_z, claimant_rate_z, claimant_rate_change_12m_z, "
+                       "lad_claimant_rate_change_12m, n_wards, reasons FROM priority_wards WHERE ward_name = 'W3'").fetchone()
+    assert row[:4] == (pytest.approx(1.0), pytest.approx(1.0), pytest.approx(1.0), pytest.approx(0.2))
+    assert row[4] == 4
+    # Reasons: the largest contribution first, against the district.
+    assert row[5].startswith("youth claimant rate (16-24) 20.0% (district 14.0%), ranked 1 of 4 wards; "
+                             "claimant rate (16+) 4.0% (district 3.0%), ranked 1 of 4 wards; ")
+    assert "+0.5 pts (district +0.2)" in row[5]
+
+
+def test_priority_picks_up_the_census_when_it_lands(tmp_path):
+    # Census 8, 2, 2, 8 -> z +1, -1, -1, +1; W4's figure is under its 2022 code, recoded in 2023.
+    conn = priority_db(tmp_path / "p.duckdb", {"E05000001": 8, "E05000002": 2, "E05000003": 2, "E05000044": 8})
+    got = _ranking(conn)
+    # (0.4 z_youth + 0.3 z_rate + 0.1 z_change + 0.2 z_census) / 1.0
+    scores = {w: got[w][1] for w in ("W1", "W2", "W3", "W4")}
+    assert scores == {"W1": pytest.approx(-0.4), "W2": pytest.approx(-0.4), "W3": pytest.approx(0.6),
+                      "W4": pytest.approx(0.2)}
+    assert {w: got[w][0] for w in scores} == {"W1": 3, "W2": 3, "W3": 1, "W4": 2}  # a tie shares its rank
+    assert got["W4"][3].endswith("census_unemployment_rate") and got["W4"][4] is None
+    census = conn.execute("SELECT census_unemployment_rate, census_period FROM priority_wards WHERE ward_name = 'W4'").fetchone()
+    assert census == (8.0, date(2021, 3, 1))
+    assert "Census unemployment rate 8.0% (district 5.0%) in March 2021" in conn.execute(
+        "SELECT reasons FROM priority_wards WHERE ward_name = 'W1'").fetchone()[0]
+
+
+def test_a_ward_without_a_census_figure_is_scored_on_what_it_has(tmp_path):
+    # W2 has no Census figure: Census 8, 2, 8 for W1, W3, W4 -> mean 6, sd sqrt(8) -> z 0.7071, -1.4142, 0.7071.
+    conn = priority_db(tmp_path / "p.duckdb", {"E05000001": 8, "E05000003": 2, "E05000044": 8})
+    got = _ranking(conn)
+    assert got["W2"][1] == pytest.approx(-0.25, abs=1e-3)  # (0.4 * -1 + 0.3 * 1 + 0.1 * -1) / 0.8
+    assert got["W2"][4] == "census_unemployment_rate (no figure for this ward)"
+    assert got["W1"][1] == pytest.approx(-0.6 + 0.2 * 0.70711, abs=1e-3)
+    assert got["W3"][1] == pytest.approx(0.8 - 0.2 * 1.41421, abs=1e-3)
+    assert got["W4"][1] == pytest.approx(0.2 * 0.70711, abs=1e-3)
+    assert [w for w, _ in sorted(((w, got[w][0]) for w in ("W1", "W2", "W3", "W4")), key=lambda x: x[1])] == \
+        ["W3", "W4", "W2", "W1"]
+
+
+def test_weights_come_from_lmi_toml(tmp_path):
+    """The asset reads [priority_weights]: youth claimants alone put W3 and W4 (joint) first in district A."""
+    priority_db(tmp_path / "p.duckdb").close()
+    areas = tmp_path / "lmi.toml"
+    areas.write_text('[[local_authority]]\ncode = "E07000001"\n[priority_weights]\nyouth_claimant_rate = 1\n')
+    result = priority_wards_asset(project=ProjectResource(areas_file=str(areas)),
+                                  warehouse=WarehouseResource(database=str(tmp_path / "p.duckdb")))
+    assert isinstance(result, dg.MaterializeResult) and result.metadata["dagster/row_count"] == 6
+    with duckdb.connect(str(tmp_path / "p.duckdb"), read_only=True) as conn:
+        top = conn.execute("SELECT ward_name FROM priority_wards WHERE is_top_priority AND lad_code = 'E07000001' "
+                           "ORDER BY 1").fetchall()
+        missing = conn.execute("SELECT components_missing FROM priority_wards WHERE ward_name = 'W3'").fetchone()[0]
+    assert top == [("W3",), ("W4",)]
+    assert "claimant_rate (weight 0)" in missing
+
+
+@pytest.mark.parametrize("table,message", [
+    ("youth_rate = 1", "not a component. Did you mean 'youth_claimant_rate'"),
+    ("claimant_rate = -1", "must be a non-negative number"),
+    ("claimant_rate = true", "must be a non-negative number"),
+    ("claimant_rate = nan", "must be a non-negative number"),
+    ("claimant_rate = 0", "every component weight 0"),
+])
+def test_bad_priority_weights_are_refused(tmp_path, table, message):
+    import tomllib
+
+    doc = tomllib.loads(f'[[local_authority]]\ncode = "E07000062"\n[priority_weights]\n{table}\n')
+    with pytest.raises(AreasError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_areas(doc)
+
+
+def test_priority_weights_defaults_and_partial_tables():
+    base = {"local_authority": [{"code": "E07000062"}]}
+    assert parse_areas(base).priority_weights == DEFAULT_PRIORITY_WEIGHTS
+    partial = parse_areas({**base, "priority_weights": {"youth_claimant_rate": 2}}).priority_weights
+    assert partial == {c: (2.0 if c == "youth_claimant_rate" else 0.0) for c in PRIORITY_COMPONENTS}
+
+
+# --- progress since the baseline ------------------------------------------------------------------------------
+
+PROGRESS_COLUMNS = {**WARD_IND_COLUMNS, "unit": "VARCHAR", "lower": "DOUBLE", "upper": "DOUBLE", "numerator": "DOUBLE",
+                    "england_value": "DOUBLE", "denominator_year": "INTEGER", "rounding_base": "INTEGER"}
+BASE = date(2015, 4, 1)
+
+
+def _progress_row(code, name, focus, indicator, period, value, lower, upper, lad, eng, unit="claimants", small=False,
+                  status="official", year=None):
+    return (code, name, 2023, "E07000001", "Alpha", focus, indicator, period, value, lad, None, small, status, "q-cc",
+            "q-pop" if unit == "%" else None, "synthetic demo data", unit, lower, upper, value if unit != "%" else None,
+            eng, year, 5 if lower is not None else None)
+
+
+def test_progress_calls_a_change_only_beyond_rounding(tmp_path):
+    conn = duckdb.connect(str(tmp_path / "progress.duckdb"))
+    make_table(conn, "indicator_catalogue", {"indicator": "VARCHAR", "label": "VARCHAR", "frequency": "VARCHAR"},
+               [("claimant_count", "Claimants", "monthly"), ("claimant_count_16_24", "Young claimants", "monthly"),
+                ("claimant_rate", "Rate", "monthly"), ("census_unemployment_rate", "Census", "decennial")])
+    rows = [
+        # 20 -> 30: the ranges 18-22 and 28-32 allow +6 to +14: rose.
+        _progress_row("E05000001", "Focus", True, "claimant_count", BASE, 20, 18, 22, 500, 1e6),
+        _progress_row("E05000001", "Focus", True, "claimant_count", OCT, 30, 28, 32, 600, 1.2e6),
+        # 40 -> 25: -19 to -11: fell.
+        _progress_row("E05000001", "Focus", True, "claimant_count_16_24", BASE, 40, 38, 42, 90, 2e5),
+        _progress_row("E05000001", "Focus", True, "claimant_count_16_24", OCT, 25, 23, 27, 80, 2e5, small=False),
+        # 2.0% (1.9-2.1) -> 2.1% (2.0-2.2): -0.1 to +0.3 points: within rounding.
+        _progress_row("E05000001", "Focus", True, "claimant_rate", BASE, 2.0, 1.9, 2.1, 3.0, 2.5, "%", year=2015),
+        _progress_row("E05000001", "Focus", True, "claimant_rate", OCT, 2.1, 2.0, 2.2, 3.5, 3.0, "%", year=2024),
+        # A decennial indicator is not a progress measure; a non-focus ward is not reported.
+        _progress_row("E05000001", "Focus", True, "census_unemployment_rate", date(2021, 3, 1), 5.0, None, None, 4, 4, "%"),
+        _progress_row("E05000002", "Other", False, "claimant_count", OCT, 10, 8, 12, 600, 1.2e6),
+        # A focus ward whose series starts after the baseline.
+        _progress_row("E05000003", "New", True, "claimant_count", OCT, 15, 13, 17, 600, 1.2e6, small=True),
+    ]
+    make_table(conn, "ward_indicators", PROGRESS_COLUMNS, rows)
+    build_focus_ward_progress(conn, BASE)
+    got = {(r[0], r[1]): r[2:] for r in conn.execute(
+        "SELECT ward_name, indicator, change, change_lower, change_upper, direction, lad_change, change_vs_lad, "
+        "england_change, caveats FROM focus_ward_progress").fetchall()}
+    assert set(got) == {("Focus", "claimant_count"), ("Focus", "claimant_count_16_24"), ("Focus", "claimant_rate"),
+                        ("New", "claimant_count")}
+    assert got[("Focus", "claimant_count")][:4] == (10, 6, 14, "rose")
+    assert got[("Focus", "claimant_count")][5] is None  # counts of a ward and its district do not compare
+    assert got[("Focus", "claimant_count_16_24")][:4] == (-15, -19, -11, "fell")
+    rate = got[("Focus", "claimant_rate")]
+    assert rate[0] == pytest.approx(0.1) and rate[1] == pytest.approx(-0.1) and rate[2] == pytest.approx(0.3)
+    assert rate[3] == "within rounding"
+    assert rate[4] == pytest.approx(0.5) and rate[5] == pytest.approx(-0.4) and rate[6] == pytest.approx(0.5)
+    assert "-0.1 to +0.3 percentage points" in rate[7] and "mid-2015 and mid-2024" in rate[7]
+    assert got[("New", "claimant_count")][3] == "no baseline figure"
+    assert "no figure for April 2015" in got[("New", "claimant_count")][7]
