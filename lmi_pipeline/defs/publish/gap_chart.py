@@ -10,7 +10,7 @@ from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
 
 GAPS_SQL = """
-SELECT g.*, c.source_dataset AS catalogue_source
+SELECT g.* EXCLUDE (retrieved_at), c.source_dataset AS catalogue_source  -- no tz column: pandas warns on it
 FROM lmi_gaps g JOIN indicator_catalogue c USING (indicator)
 ORDER BY g.lad_code, g.place_level DESC, g.place_name, g.indicator
 """

@@ -1,0 +1,214 @@
+"""What partnerships read: the report in real headless Chromium, the charts, the exports and the notebook,
+all from one demo-mode run (synthetic demo data, as `make run` publishes it)."""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from lmi_pipeline.defs.publish.report import render_report
+from lmi_pipeline.demo.snapshot import build_demo_snapshot
+from lmi_pipeline.settings import load_settings
+from tests.conftest import ROOT, make_project, run_pipeline
+
+FOCUS_WARDS = {"E05011204": "Castle", "E05011205": "Central St Leonards", "E05011207": "Gensing",
+               "E05005002": "Park Wood"}
+DISTRICTS = ["E07000062", "E07000110"]
+CHARTS = ([f"charts/trend_{w}.html" for w in FOCUS_WARDS] + ["charts/lmi_gap_matrix.html"]
+          + [f"charts/youth_claimant_rate_ranking_{d}.html" for d in DISTRICTS]
+          + [f"charts/small_multiples_{d}.html" for d in DISTRICTS])
+EXPORTED = ["ward_indicators", "priority_wards", "lmi_gaps"]
+# Chromium as root needs --no-sandbox; the rest keep it off the (closed) network.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                 "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """One demo-mode run; yields its settings. The published database is opened read-only by each test."""
+    project = make_project(tmp_path_factory.mktemp("report"))
+    settings = load_settings({"LMI_SOURCE": "demo", "LMI_PROJECT_DIR": str(project)})
+    build_demo_snapshot(settings)
+    assert run_pipeline(settings).success
+    return settings
+
+
+@pytest.fixture
+def published(demo):
+    conn = duckdb.connect(str(demo.published_db), read_only=True)
+    yield conn
+    conn.close()
+
+
+def chromium() -> str:
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is not installed; .ci/run installs it (apt-get install -y chromium).")
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    return path
+
+
+def test_every_file_is_published(demo):
+    assets = demo.assets_dir
+    for relative in CHARTS + ["report/index.html", "exports/README.md", "charts/plotly.min.js"]:
+        assert (assets / relative).stat().st_size > 0, relative
+    for table in EXPORTED:
+        assert (assets / "exports" / f"{table}.csv").exists() and (assets / "exports" / f"{table}.parquet").exists()
+    assert not any((demo.staging_dir).rglob("*.*")), "everything staged was moved into assets/"
+
+
+def test_charts_carry_label_source_period_and_rounding_and_work_offline(demo):
+    for relative in CHARTS:
+        html = (demo.assets_dir / relative).read_text()
+        assert "SYNTHETIC DEMO DATA" in html, relative
+        assert "Source: " in html and "October 2026" in html, relative
+        assert 'src="plotly.min.js"' in html and "cdn.plot.ly" not in html and "https://cdn" not in html, relative
+        if "gap_matrix" not in relative:
+            assert "rounded to the nearest 5" in html, relative
+
+
+def test_report_in_headless_chromium(demo, tmp_path):
+    """The page loads from disk with no console errors and no network, every chart draws, and a screenshot is taken."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    executable = chromium()
+    page_path = demo.assets_dir / "report" / "index.html"
+    errors, requests = [], []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+            page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
+
+            def only_files(route):
+                requests.append(route.request.url)
+                return route.continue_() if route.request.url.startswith("file://") else route.abort()
+
+            page.route("**/*", only_files)
+            page.goto(page_path.as_uri(), wait_until="load")
+            page.wait_for_function("document.querySelectorAll('.plotly-graph-div').length > 0 && "
+                                   "[...document.querySelectorAll('.plotly-graph-div')]"
+                                   ".every(d => d.querySelector('svg.main-svg, canvas'))", timeout=30_000)
+            charts = page.locator(".plotly-graph-div").count()
+            drawn = page.evaluate("[...document.querySelectorAll('.plotly-graph-div')]"
+                                  ".filter(d => d.querySelectorAll('svg.main-svg .trace, svg.main-svg .hm, canvas').length)"
+                                  ".length")
+            text = page.inner_text("body")
+            broken_links = page.evaluate("[...document.querySelectorAll('a[href^=\"#\"]')]"
+                                         ".filter(a => !document.getElementById(a.getAttribute('href').slice(1)))"
+                                         ".map(a => a.getAttribute('href'))")
+            shot = tmp_path / "report.png"
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+    assert errors == []
+    assert [u for u in requests if not u.startswith("file://")] == []
+    assert any(u.endswith("/charts/plotly.min.js") for u in requests)
+    assert charts == len(CHARTS) and drawn == charts
+    assert shot.stat().st_size > 100_000
+    assert broken_links == []
+    assert "SYNTHETIC DEMO DATA" in text
+    for name in list(FOCUS_WARDS.values()) + ["Hastings", "Maidstone", "Methods and sources", "Priority wards",
+                                              "Progress since April 2015", "LMI gap matrix"]:
+        assert name in text, name
+
+
+def test_report_figures_are_traceable_to_their_source(demo, published):
+    html = (demo.assets_dir / "report" / "index.html").read_text()
+    sources = re.findall(r'<tr id="src-(\d+)">.*?<code>([0-9a-f]{16})</code>', html, flags=re.S)
+    assert sources and [int(n) for n, _ in sources] == list(range(1, len(sources) + 1))
+    cited = set(re.findall(r'class="cite" href="#src-(\d+)"', html))
+    assert cited == {n for n, _ in sources}  # every figure links to a listed source, and every source is used
+    listed = {q for _, q in sources}
+    wanted = {r[0] for r in published.execute(
+        "SELECT DISTINCT source_query_id FROM ward_indicators WHERE is_focus UNION "
+        "SELECT DISTINCT denominator_query_id FROM ward_indicators WHERE is_focus AND denominator_query_id IS NOT NULL"
+    ).fetchall()}
+    assert wanted <= listed
+    for row in published.execute("SELECT query_id, dataset, release FROM provenance").fetchall():
+        if row[0] in listed:
+            assert row[1] in html and (row[2] or "") in html
+    assert "synthetic demo data" in html and html.count("derived") > 10
+
+
+def test_report_escapes_every_name(demo, tmp_path):
+    """Names come from upstream: a ward called '<img src=x onerror=alert(1)>' must reach the page as text."""
+    copy = tmp_path / "evil.duckdb"
+    shutil.copy(demo.published_db, copy)
+    evil = "<img src=x onerror=alert(1)> & \"Gensing's\""
+    with duckdb.connect(str(copy)) as conn:
+        for table, column in (("ward_lookup", "ward_name"), ("ward_indicators", "ward_name"),
+                              ("priority_wards", "ward_name"), ("focus_ward_progress", "ward_name"),
+                              ("lmi_gaps", "place_name")):
+            conn.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = 'Gensing'", [evil])
+        conn.execute("UPDATE area_indicators SET area_name = '<script>alert(2)</script>' WHERE area_code = 'E07000062'")
+        page = render_report(conn)
+    assert "<img src=x" not in page and "<script>alert" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt; &amp; &#34;Gensing&#39;s&#34;" in page  # in the tables
+    assert r'&lt;img src=x onerror=alert(1)&gt; &amp; \"Gensing' in page  # in the charts' JSON (Plotly text)
+
+
+def test_exports_round_trip(demo, published):
+    exports = demo.assets_dir / "exports"
+    readme = (exports / "README.md").read_text()
+    assert "SYNTHETIC DEMO DATA" in readme
+    for table in EXPORTED:
+        columns = published.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                    "WHERE table_name = ? ORDER BY ordinal_position", [table]).fetchall()
+        types = "{" + ", ".join(f"'{n}': '{t}'" for n, t in columns) + "}"
+        csv = f"read_csv('{exports / (table + '.csv')}', header = true, columns = {types})"
+        parquet = f"read_parquet('{exports / (table + '.parquet')}')"
+        n = published.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        assert n > 0
+        for copy in (csv, parquet):
+            assert published.execute(f"SELECT count(*) FROM {copy}").fetchone()[0] == n
+            assert published.execute(f"SELECT count(*) FROM (SELECT * FROM {table} EXCEPT ALL SELECT * FROM {copy})"
+                                     ).fetchone()[0] == 0, (table, copy)
+            assert published.execute(f"SELECT count(*) FROM (SELECT * FROM {copy} EXCEPT ALL SELECT * FROM {table})"
+                                     ).fetchone()[0] == 0, (table, copy)
+        parquet_types = published.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {parquet})"
+                                          ).fetchall()
+        assert [c[0] for c in parquet_types] == [c[0] for c in columns]
+        section = readme.split(f"## `{table}`")[1].split("\n## ")[0]
+        for name, _ in columns:
+            assert f"| `{name}` |" in section, (table, name)
+        assert "not yet described" not in section, table
+
+
+def test_analyses_in_the_published_database(published):
+    n_indicators = published.execute("SELECT count(*) FROM indicator_catalogue").fetchone()[0]
+    assert published.execute("SELECT count(*) FROM lmi_gaps").fetchone()[0] == (len(FOCUS_WARDS) + 2) * n_indicators
+    neet = published.execute("SELECT DISTINCT coverage FROM lmi_gaps WHERE indicator = 'neet_nk_16_17' "
+                             "AND place_level = 'ward'").fetchall()
+    assert neet == [("county_only",)]
+    census = published.execute("SELECT bool_and(is_dated), bool_and(NOT is_stale), min(latest_period) FROM lmi_gaps "
+                               "WHERE indicator = 'census_unemployment_rate'").fetchone()
+    assert census[:2] == (True, True) and str(census[2]) == "2021-03-01"
+    top = published.execute("SELECT lad_code, ward_name, components_used FROM priority_wards WHERE is_top_priority "
+                            "ORDER BY lad_code").fetchall()
+    assert [t[0] for t in top] == DISTRICTS
+    assert all("census_unemployment_rate" in t[2] for t in top)
+    assert published.execute("SELECT count(*) FROM priority_wards").fetchone()[0] == 16 + 26
+    progress = published.execute("SELECT count(DISTINCT ward_code), min(baseline_period) FROM focus_ward_progress"
+                                 ).fetchone()
+    assert progress[0] == len(FOCUS_WARDS) and str(progress[1]) == "2015-04-01"
+
+
+def test_notebook_runs_top_to_bottom(demo, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("LMI_DATA_DIR", str(demo.data_dir))  # the kernel inherits it
+    path = ROOT / "notebooks" / "explore_wards.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert str(demo.published_db) in text and "synthetic demo data" in text
+    assert any("application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs)
