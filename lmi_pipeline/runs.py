@@ -13,15 +13,24 @@ from dagster._core.utils import make_new_run_id
 
 
 def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
-    """For each failed step, 'step: the innermost error message' (Dagster wraps user errors)."""
+    """For each failed step, 'step: the innermost error message' (Dagster wraps user errors); a failure
+    before any step (e.g. a resource refusing to start: another refresh is running) as 'run: ...'."""
     out = []
+    steps_failed = any(event.is_step_failure for event in result.all_events)
     for event in result.all_events:
-        if not event.is_step_failure:
+        if event.is_step_failure:
+            error, where = event.step_failure_data.error, event.step_key
+        elif event.is_run_failure and not steps_failed and getattr(event.job_failure_data, "error", None):
+            error, where = event.job_failure_data.error, "run"
+        else:
             continue
-        error = event.step_failure_data.error
         while error.cause is not None:
             error = error.cause
-        out.append(f"{event.step_key}: {error.cls_name}: {error.message.strip()}")
+        message = error.message.strip()
+        module, sep, rest = message.partition(f"{error.cls_name}: ")
+        if sep and (not module or module.endswith(".")):  # run-level errors repeat "package.Class: "
+            message = rest
+        out.append(f"{where}: {error.cls_name}: {message}")
     return out
 
 

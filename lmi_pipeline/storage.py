@@ -1,33 +1,99 @@
 """DuckDB: the working database every asset writes, and atomic publishing of the researchers' copy.
 
 DuckDB allows one writing process at a time, and a read-write holder blocks even readers. So assets
-write `data/work/lmi_build.duckdb` (through the `duckdb_writer` pool), and the publish step copies it
-into a fresh file and `os.replace`s `data/lmi.duckdb`: a researcher's open read-only connection keeps
-its consistent old view, new connections see the new data, and a failed run never touches it.
+write `data/work/lmi_build.duckdb`, and the publish step copies it into a fresh file and `os.replace`s
+`data/lmi.duckdb`: a researcher's open read-only connection keeps its consistent old view, new
+connections see the new data, and a failed run never touches it.
+
+Crash safety (docs/reliability.md):
+- A run holds `data/work/refresh.lock` (run_lock.py) from resource setup to teardown: one refresh at a time.
+- Publishing writes a journal (`data/work/publish.journal`) before it moves anything. A run killed while
+  moving files leaves a journal in state "commit", and the next run (or `lmi`) finishes those moves
+  first; one killed while copying leaves state "prepare", and its half-written temp files are deleted.
+  The published database file is replaced by one atomic rename, so readers only ever see a whole file.
+- A run killed mid-load leaves DuckDB's write-ahead log; DuckDB replays committed transactions and drops
+  the unfinished one when the working database is next opened (at setup, with a clear error if it cannot).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
+
+from lmi_pipeline.run_lock import RunLock, lock_path
 
 # Identical on every connection in a process (DuckDB refuses mixed configurations). No replacement
 # scans: a missing table must be an error, not a Python variable that happens to share its name.
 CONNECTION_CONFIG = {"python_enable_replacements": False}
 # Researchers on DuckDB 1.4 (DBeaver, R, older CLIs) must be able to open the published file.
 PUBLISHED_STORAGE_VERSION = "v1.4.0"
+JOURNAL_NAME = "publish.journal"
+
+
+class WarehouseError(RuntimeError):
+    """The working database cannot be used. The message says why and what to do."""
 
 
 class WarehouseResource(DuckDBResource):
-    """The working DuckDB database. Unlike DuckDBResource, always closes its connection."""
+    """The working DuckDB database. Unlike DuckDBResource, always closes its connection.
+
+    For the length of a run it holds the run lock (one refresh at a time), and at setup it finishes or
+    discards a publication an earlier run was killed in, and checks the working database opens.
+    """
 
     connection_config: dict = CONNECTION_CONFIG
+    # How long a run waits for another refresh to finish before refusing (0: refuse at once, clearly).
+    lock_wait_seconds: float = 0.0
+
+    _lock: Optional[RunLock] = PrivateAttr(default=None)
+
+    @property
+    def work_dir(self) -> Path:
+        return Path(self.database).parent
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        run = context.run.run_id if getattr(context, "run", None) else None
+        self._lock = RunLock(lock_path(self.work_dir)).acquire(self.lock_wait_seconds,
+                                                               purpose=f"Dagster run {run}" if run else "refresh")
+        try:
+            note = recover_publication(self.work_dir)
+            if note and context.log:
+                context.log.warning(note)
+            self._check_opens()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._lock is not None:
+            self._lock.release()
+
+    def _check_opens(self) -> None:
+        """Open the working database once, so a broken or busy file fails here, clearly, before any fetch."""
+        path = Path(self.database)
+        if not path.exists():
+            return
+        try:
+            duckdb.connect(self.database, config=dict(self.connection_config)).close()
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise WarehouseError(
+                    f"the working database {path} is open in another process ({str(exc).splitlines()[0]}). DuckDB "
+                    "allows one writer: close that session (a duckdb shell or notebook on it). Researchers should "
+                    "open the published copy, data/lmi.duckdb, read-only."
+                ) from None
+            raise _unusable(path, exc) from None
+        except duckdb.Error as exc:
+            raise _unusable(path, exc) from None
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -39,6 +105,14 @@ class WarehouseResource(DuckDBResource):
             conn.close()
 
 
+def _unusable(path: Path, exc: Exception) -> WarehouseError:
+    return WarehouseError(
+        f"the working database {path} cannot be opened ({type(exc).__name__}: {str(exc).splitlines()[0]}). It holds "
+        f"nothing that is not upstream or in the last publication: move it aside (mv {path} {path}.broken) and "
+        "run `lmi run`, which refetches the full history. The published data/lmi.duckdb is not affected."
+    )
+
+
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -47,29 +121,112 @@ def quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def publish_database(work_db: Path, published: Path, log: dg.DagsterLogManager | None = None) -> int:
-    """Copy the working database into a new file and atomically replace `published`. Returns its size."""
-    published.parent.mkdir(parents=True, exist_ok=True)
-    tmp = published.with_name(f".{published.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
+def copy_database(work_db: Path, dest: Path) -> None:
+    """Copy every table of the working database into a new file `dest` (DuckDB 1.4 storage), fsynced."""
+    for leftover in (dest, dest.with_name(dest.name + ".wal")):
+        leftover.unlink(missing_ok=True)
     con = duckdb.connect(":memory:", config=dict(CONNECTION_CONFIG))
     try:
         con.execute(f"ATTACH {quote_literal(str(work_db))} AS work (READ_ONLY)")
-        con.execute(f"ATTACH {quote_literal(str(tmp))} AS pub (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
+        con.execute(f"ATTACH {quote_literal(str(dest))} AS pub (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
         con.execute("COPY FROM DATABASE work TO pub")
         con.execute("DETACH pub")
         con.execute("DETACH work")
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        for leftover in (dest, dest.with_name(dest.name + ".wal")):
+            leftover.unlink(missing_ok=True)
         raise
     finally:
         con.close()
-    _fsync(tmp)
-    os.replace(tmp, published)
+    _fsync(dest)
+
+
+def publish_database(work_db: Path, published: Path, log: dg.DagsterLogManager | None = None) -> int:
+    """Copy the working database into a new file and atomically replace `published`. Returns its size."""
+    tmp = published.with_name(f".{published.name}.next")
+    published.parent.mkdir(parents=True, exist_ok=True)
+    copy_database(work_db, tmp)
+    replace_file(tmp, published)
     _fsync(published.parent)
     if log:
         log.info(f"published {published} ({published.stat().st_size:,} bytes)")
     return published.stat().st_size
+
+
+def publish(work_db: Path, published: Path, staging_dir: Path, assets_dir: Path) -> list[str]:
+    """Publish the working database and every file staged for assets/ together; returns the files moved.
+
+    1. journal "prepare" (what to delete if we die), 2. copy the database next to its destination,
+    3. journal "commit" (every move, the database last), 4. the moves (atomic renames), 5. no journal.
+    A run killed after 3 is completed by the next `recover_publication`; one killed before 3 is undone.
+    """
+    work_dir = Path(work_db).parent
+    journal = work_dir / JOURNAL_NAME
+    published.parent.mkdir(parents=True, exist_ok=True)
+    tmp = published.with_name(f".{published.name}.next")
+    _write_journal(journal, {"state": "prepare", "started": _now(),
+                             "cleanup": [str(tmp), str(tmp) + ".wal"]})
+    try:
+        copy_database(work_db, tmp)
+    except BaseException:
+        journal.unlink(missing_ok=True)
+        raise
+    staged = sorted(p for p in Path(staging_dir).rglob("*") if p.is_file()) if Path(staging_dir).exists() else []
+    moves = [(str(src), str(Path(assets_dir) / src.relative_to(staging_dir))) for src in staged]
+    moves.append((str(tmp), str(published)))  # last: the database says "this publication is complete"
+    _write_journal(journal, {"state": "commit", "started": _now(), "moves": moves})
+    _roll_forward(moves)
+    journal.unlink()
+    _fsync(work_dir)
+    return [str(Path(dest).relative_to(assets_dir)) for _, dest in moves[:-1]]
+
+
+def recover_publication(work_dir: Path) -> str | None:
+    """Finish (state "commit") or undo (state "prepare") a publication a killed run left; say what was done."""
+    journal = Path(work_dir) / JOURNAL_NAME
+    Path(work_dir, f".{JOURNAL_NAME}.tmp").unlink(missing_ok=True)
+    if not journal.exists():
+        return None
+    doc = json.loads(journal.read_text(encoding="utf-8"))
+    if doc.get("state") == "commit":
+        moves = [tuple(m) for m in doc["moves"]]
+        done = _roll_forward(moves)
+        note = (f"completed a publication interrupted at {doc.get('started', '?')}: moved the {done} file(s) "
+                "it had not yet moved, so data/lmi.duckdb and assets/ match again.")
+    else:
+        for path in doc.get("cleanup", []):
+            Path(path).unlink(missing_ok=True)
+        note = (f"discarded an unfinished publication from {doc.get('started', '?')} (the run was stopped while "
+                "copying the database); the published data was never touched.")
+    journal.unlink()
+    _fsync(Path(work_dir))
+    return note
+
+
+def _roll_forward(moves: list[tuple[str, str]]) -> int:
+    """Do the moves whose source is still there (the rest were done before an interruption)."""
+    done, dirs = 0, set()
+    for src, dest in moves:
+        if Path(src).exists():
+            replace_file(Path(src), Path(dest))
+            dirs.add(Path(dest).parent)
+            done += 1
+    for d in dirs:
+        _fsync(d)
+    return done
+
+
+def _write_journal(journal: Path, doc: dict) -> None:
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    tmp = journal.with_name(f".{journal.name}.tmp")
+    tmp.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    _fsync(tmp)
+    os.replace(tmp, journal)
+    _fsync(journal.parent)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def replace_file(src: Path, dest: Path) -> None:

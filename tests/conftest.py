@@ -56,7 +56,11 @@ def fast_resources(settings: Settings, **overrides):
 
     resources = build_resources(settings)
     for name in ("nomis", "ons_geo"):
-        resources[name] = resources[name].model_copy(update={"backoff_seconds": 0.01, "max_retries": 3, **overrides})
+        # A new instance, not model_copy(update=...): Dagster rebuilds a resource from the fields it was
+        # constructed with, so values patched in by model_copy would be silently dropped inside a run.
+        res = resources[name]
+        fields = {k: res.__dict__[k] for k in res.model_fields_set}
+        resources[name] = type(res)(**{**fields, "backoff_seconds": 0.01, "max_retries": 3, **overrides})
     return resources
 
 

@@ -5,19 +5,27 @@ Metadata:  GET dataset/{ID}.def.sdmx.json, dataset/{ID}/{concept}.def.sdmx.json,
            dataset/{ID}/geography/TYPE.def.sdmx.json, dataset/{ID}/geography/{parent}TYPE{n}.def.sdmx.json
 
 Guests get at most 25,000 rows a request and registered keys more (the exact cap is unpublished), so the
-client always pages on RECORD_COUNT and checks that offsets are contiguous and every row arrived.
+client always pages on RECORD_COUNT and checks that offsets are contiguous, that every page but the last is
+full and that exactly RECORD_COUNT rows arrived: a row cap is never hit silently.
+
+Errors name the dataset, the areas (by GSS code and name, from the geography metadata this resource has
+read) and the query, with the key shown as `uid=***`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterator, Optional, Sequence
+from urllib.parse import urlencode
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from pydantic import PrivateAttr
 
 from lmi_pipeline.clients.base import UpstreamResource
 from lmi_pipeline.clients.nomis_csv import REQUIRED_COLUMNS, parse_page
@@ -74,6 +82,11 @@ class NomisResource(UpstreamResource):
     uid: Optional[str] = None  # a registered user's key: sent, never logged or stored
     page_workers: int = 2  # concurrent page fetches: polite, and Nomis's concurrency limit is unpublished
 
+    # Nomis id -> "E07000062 Hastings", and TYPE selector -> "2023 wards", from the metadata read so far, so
+    # an error about a data query can say which areas it was for (the query itself holds numeric ids only).
+    _area_names: dict = PrivateAttr(default_factory=dict)
+    _type_names: dict = PrivateAttr(default_factory=dict)
+
     def request(self, path: str, params: Sequence[tuple[str, str]], label: str) -> Request:
         secrets = {"uid": self.uid} if self.uid else {}
         return Request("nomis", self.base_url, path, tuple(params), secrets, label)
@@ -103,18 +116,41 @@ class NomisResource(UpstreamResource):
     def geography_types(self, dataset: str) -> list[tuple[str, str]]:
         """The geography TYPEs a dataset is published for, as (TYPEnnn, name)."""
         codes = self.codes(f"dataset/{dataset}/geography/TYPE.def.sdmx.json", label=f"Nomis {dataset} geography types")
-        return [(str(c["value"]), c["description"]["value"]) for c in codes]
+        types = [(str(c["value"]), c["description"]["value"]) for c in codes]
+        self._type_names.update(types)
+        return types
 
     def areas(self, dataset: str, selector: str) -> list[NomisArea]:
         """Areas for a selector such as `TYPE480` or `{parent_id}TYPE{n}`, with their GSS codes."""
         codes = self.codes(f"dataset/{dataset}/geography/{selector}.def.sdmx.json",
-                           label=f"Nomis {dataset} geography {selector}")
+                           label=f"Nomis {dataset} geography {self.describe_areas((selector,))}")
         areas = []
         for c in codes:
             notes = {a["annotationtitle"]: str(a["annotationtext"]) for a in c.get("annotations", {}).get("annotation", [])}
             areas.append(NomisArea(str(c["value"]), notes.get("GeogCode", ""), c["description"]["value"],
                                    notes.get("TypeCode", ""), notes.get("TypeName", "")))
+        self._area_names.update({a.nomis_id: f"{a.gss_code} {a.name}".strip() for a in areas})
         return areas
+
+    def describe_areas(self, geography: Sequence[str], labels: dict[str, str] | None = None, limit: int = 4) -> str:
+        """A person's description of a `geography` parameter: "all 2023 wards in E07000062 Hastings, ...".
+
+        Names come from `labels` (Nomis id -> "E07000062 Hastings (lad)", as sources know them) or else from
+        the geography metadata this resource has read; failing both, the Nomis id is shown.
+        """
+        names = {**self._area_names, **{k: re.sub(r" \((ward|lad|county|region|country|lsoa)\)$", "", v)
+                                        for k, v in (labels or {}).items()}}
+        parts = []
+        for part in sorted(geography, key=lambda g: "TYPE" not in g):  # the ward sets first: they matter most
+            m = re.fullmatch(r"(\d+)?(TYPE\d+)", part)
+            if m:
+                kind = self._type_names.get(m.group(2), f"{m.group(2)} areas")
+                parent = names.get(m.group(1), f"Nomis id {m.group(1)}") if m.group(1) else ""
+                parts.append(f"all {kind} in {parent}" if parent else f"all {kind}")
+            else:
+                parts.append(names.get(part, f"Nomis id {part}"))
+        more = f" and {len(parts) - limit} more" if len(parts) > limit else ""
+        return ", ".join(parts[:limit]) + more
 
     def codelist(self, dataset: str, concept: str) -> dict[str, str]:
         codes = self.codes(f"dataset/{dataset}/{concept.lower()}.def.sdmx.json", label=f"Nomis {dataset} {concept} codes")
@@ -132,12 +168,14 @@ class NomisResource(UpstreamResource):
         return {"name": family.get("name", {}).get("value", dataset), **notes}
 
     # -- data -----------------------------------------------------------------------------------
-    def iter_pages(self, query: NomisQuery) -> Iterator[tuple[pa.Table, Response]]:
-        """Yield validated all-text pages in order, until RECORD_COUNT rows have arrived."""
+    def iter_pages(self, query: NomisQuery, labels: dict[str, str] | None = None) -> Iterator[tuple[pa.Table, Response]]:
+        """Yield validated all-text pages in order, until RECORD_COUNT rows have arrived.
+
+        `labels` (Nomis id -> what a person calls the area) name the areas in any error."""
         path = f"dataset/{query.dataset}.data.csv"
         params = query.params()
         expected = params[-1][1].split(",")
-        what = query.label or f"Nomis {query.dataset}"
+        what = f"{query.label or f'Nomis {query.dataset}'} for {self.describe_areas(query.geography, labels)}"
 
         def page(offset: int) -> tuple[pa.Table, Response]:
             req = self.request(path, params + [("RecordOffset", str(offset))], what)
@@ -146,16 +184,21 @@ class NomisResource(UpstreamResource):
 
         first, resp = page(0)
         total = _record_count(first, resp)
-        page_size = first.num_rows
-        _check_offsets(first, 0, total, resp)
+        page_size = first.num_rows  # the server's row cap (or everything, if it all fitted)
+        _check_offsets(first, 0, total, page_size, resp)
         log.info("%s: %d rows in %d page(s)", what, total, -(-total // page_size))
         yield first, resp
+        received = first.num_rows
         offsets = list(range(page_size, total, page_size))
         with ThreadPoolExecutor(max_workers=max(1, self.page_workers)) as pool:
             for n, (table, resp) in enumerate(pool.map(page, offsets), start=2):
-                _check_offsets(table, offsets[n - 2], total, resp)
+                _check_offsets(table, offsets[n - 2], total, page_size, resp)
+                received += table.num_rows
                 log.info("%s: page %d/%d", what, n, len(offsets) + 1)
                 yield table, resp
+        if received != total:  # unreachable if every page passed its checks; kept as the last line of defence
+            raise UpstreamFormatError(f"{resp.request.describe()}: {received} rows arrived but RECORD_COUNT is "
+                                      f"{total}. Never loading silently truncated data; run again.")
 
     def fetch(self, query: NomisQuery, area_labels: dict[str, str] | None = None) -> NomisResult:
         """All pages of a query as one all-text table; every requested geography must be present.
@@ -163,7 +206,7 @@ class NomisResource(UpstreamResource):
         `area_labels` maps Nomis ids to what a person recognises ("E05011207 Gensing") for error messages.
         """
         tables, responses = [], []
-        for table, resp in self.iter_pages(query):
+        for table, resp in self.iter_pages(query, area_labels):
             tables.append(table)
             responses.append(resp)
         table = pa.concat_tables(tables, promote_options="permissive")
@@ -179,8 +222,9 @@ def _record_count(table: pa.Table, resp: Response) -> int:
     return int(counts[0])
 
 
-def _check_offsets(table: pa.Table, start: int, total: int, resp: Response) -> None:
-    """Rows must be exactly RECORD_OFFSET start..start+n-1 of the same RECORD_COUNT; anything else is a truncation."""
+def _check_offsets(table: pa.Table, start: int, total: int, page_size: int, resp: Response) -> None:
+    """Rows must be exactly RECORD_OFFSET start..start+m-1 of the same RECORD_COUNT, where m is a full page
+    (or the rest, on the last page); anything else is a truncation, and the next offset would skip rows."""
     what = resp.request.describe()
     if _record_count(table, resp) != total:
         raise UpstreamFormatError(
@@ -188,12 +232,13 @@ def _check_offsets(table: pa.Table, start: int, total: int, resp: Response) -> N
             "was probably revised mid-download. Nothing was loaded; run again."
         )
     offsets = pc.cast(table["RECORD_OFFSET"], pa.int64())
-    n = table.num_rows
+    n, want = table.num_rows, min(page_size, total - start)
     lo, hi = pc.min(offsets).as_py(), pc.max(offsets).as_py()
-    if lo != start or hi != start + n - 1 or pc.count_distinct(offsets).as_py() != n or start + n > total:
+    if n != want or lo != start or hi != start + n - 1 or pc.count_distinct(offsets).as_py() != n:
         raise UpstreamFormatError(
-            f"{what}: page holds RECORD_OFFSET {lo}..{hi} ({n} rows) but {start}..{start + n - 1} of {total} "
-            "were expected. Never loading silently truncated data; run again."
+            f"{what}: page holds RECORD_OFFSET {lo}..{hi} ({n} rows) but {start}..{start + want - 1} of "
+            f"RECORD_COUNT {total} were expected (pages of {page_size}): rows are missing, so a row cap or a cut "
+            "was hit. Never loading silently truncated data; nothing was loaded; run again."
         )
 
 
@@ -206,9 +251,11 @@ def check_geographies(got: set[str], query: NomisQuery, what: str, labels: dict[
     wanted = {g for g in query.geography if "TYPE" not in g and "..." not in g} | (expected or set())
     missing = sorted(wanted - got)
     if missing:
+        if "; query " not in what:  # name the query too (path and parameters; the key is never part of them)
+            what += f"; query dataset/{query.dataset}.data.csv?{urlencode(query.params(), safe=',:*|')}"
         raise UpstreamError(
             f"{what}: {len(missing)} requested area(s) did not come back: "
             f"{', '.join(labels.get(m, 'Nomis id ' + m) for m in missing[:10])}. "
-            "The area may not be published for this dataset or vintage; check lmi.toml and the dataset's "
-            "geography types."
+            "The area may not be published for this dataset or vintage (a ward boundary change?); nothing was "
+            "loaded. Check lmi.toml and the dataset's geography types."
         )

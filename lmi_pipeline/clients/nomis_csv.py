@@ -1,8 +1,9 @@
 """Parsing and validating Nomis `.data.csv` pages.
 
 Every page is read with every column as text (peers broke when pages typed differently, nomisr #27);
-typing happens later, in DuckDB. A page is rejected, with the dataset and query named, when it is HTML,
-JSON, empty, header-only, truncated, or missing the columns we asked for.
+typing happens later, in DuckDB. A page is rejected, with the dataset, areas and query named, when it is
+HTML, JSON, empty, header-only, truncated, missing the columns we asked for, or has blank GSS codes,
+non-numeric values or OBS_STATUS codes whose meaning we have not decided.
 """
 
 from __future__ import annotations
@@ -83,6 +84,14 @@ def parse_page(response: Response, expected_columns: list[str], what: str) -> pa
 
 
 def _check_values(table: pa.Table, what: str) -> None:
+    codes = table["GEOGRAPHY_CODE"]
+    blank = pc.equal(pc.utf8_trim_whitespace(codes), "")
+    if pc.any(blank).as_py():
+        i = pc.index(blank, True).as_py()
+        raise UpstreamFormatError(
+            f"{what}: GEOGRAPHY_CODE is blank for Nomis geography {table['GEOGRAPHY'][i].as_py()} (row {i + 1} of "
+            "the page). Areas are joined on their GSS codes, so these rows cannot be placed; nothing was loaded."
+        )
     values = table["OBS_VALUE"]
     bad = pc.and_(pc.not_equal(values, ""), pc.invert(pc.match_substring_regex(values, NUMERIC)))
     if pc.any(bad).as_py():

@@ -115,26 +115,37 @@ class OnsGeoResource(UpstreamResource):
                 ("f", "json"),
             )
             req = Request("ons_geo", self.base_url, f"{service}/FeatureServer/0/query", params,
-                          label=f"ONS geography {service}")
+                          label=f"ONS geography {service} for {where}")
             resp = self.transport().get(req)
-            page = _features(resp, out_fields)
+            page, more = _features(resp, out_fields)
             rows += page
             responses.append(resp)
-            doc_more = json.loads(resp.body).get("exceededTransferLimit", False)
-            if not doc_more or not page:
+            if not more:
                 return rows, responses
+            if not page:  # "there is more" with nothing in this page: stopping here would truncate silently
+                raise UpstreamFormatError(
+                    f"{req.describe()}: exceededTransferLimit is true but the page at offset {offset} is empty, "
+                    f"after {len(rows)} rows. The lookup would be incomplete; nothing was loaded; try again later.")
             offset += len(page)
 
 
-def _features(resp: Response, out_fields: list[str]) -> list[dict]:
+def _features(resp: Response, out_fields: list[str]) -> tuple[list[dict], bool]:
+    """The page's rows (only `out_fields`) and whether ArcGIS says more pages follow."""
     what = resp.request.describe()
     try:
         doc = json.loads(resp.body)
     except ValueError:
         raise UpstreamFormatError(f"{what}: expected JSON, got {resp.body[:120]!r}") from None
+    if not isinstance(doc, dict):
+        raise UpstreamFormatError(f"{what}: expected a JSON object, got {resp.body[:120]!r}")
     if "error" in doc:
         err = doc["error"]
-        raise UpstreamFormatError(f"{what}: ArcGIS error {err.get('code')}: {err.get('message')} {err.get('details', '')}")
+        err = err if isinstance(err, dict) else {"message": err}
+        hint = (" ONS may have renamed or retired the service (a new boundary vintage?): check its name in the ONS "
+                "catalogue and update WARD_LOOKUPS / LSOA_WARD_LOOKUPS in lmi_pipeline/clients/ons_geo.py."
+                if err.get("code") in (400, 404) else " Nothing was loaded; try again later.")
+        raise UpstreamFormatError(
+            f"{what}: ArcGIS error {err.get('code')}: {err.get('message')} {err.get('details', '')}.{hint}")
     if "features" not in doc:
         raise UpstreamFormatError(f"{what}: no `features` in the response")
     out = []
@@ -144,4 +155,4 @@ def _features(resp: Response, out_fields: list[str]) -> list[dict]:
         if missing:
             raise UpstreamFormatError(f"{what}: features lack fields {missing}; the service layout changed.")
         out.append({c: attrs[c] for c in out_fields})
-    return out
+    return out, bool(doc.get("exceededTransferLimit", False))

@@ -1,12 +1,16 @@
 """HTTP transport shared by every upstream client: live, record and demo (replay).
 
 - live:   GET over a `requests.Session`, with retries on 429/5xx and network faults, exponential
-          back-off that honours `Retry-After`, and a per-request deadline (a slow drip cannot hang a run).
+          back-off that honours `Retry-After` (and gives up at once when the wait asked for is longer than
+          this run is willing to wait), and a whole-response deadline checked after every read, so a slow
+          drip cannot hang a run.
 - record: live, and every successful response is saved under the snapshot directory, keyed by the request.
 - demo:   no network at all; responses are replayed from the snapshot directory.
 
 Every mode returns the same `Response`, so the clients parse replayed bytes exactly as live ones.
-Secrets (the Nomis `uid`) travel in `Request.secret_params`; they are sent, never stored, logged or raised.
+Secrets (the Nomis `uid`) travel in `Request.secret_params`; they are sent, never stored, logged or raised:
+error messages show `uid=***`, a response body that echoes the key is masked before anyone sees it, and
+urllib3's debug log lines (which print full URLs) are masked too.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import logging
 import os
 import random
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -26,11 +31,14 @@ from typing import Callable
 from urllib.parse import urlencode
 
 import requests
+import urllib3
 
 log = logging.getLogger("lmi_pipeline.http")
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MASK = "***"
+# Everything that means "the network or the server let us down this time": worth another attempt.
+NETWORK_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
 
 
 class UpstreamError(RuntimeError):
@@ -72,7 +80,10 @@ class Request:
         return hashlib.sha256(canon.encode()).hexdigest()
 
     def describe(self) -> str:
-        return f"{self.label or self.service} query {self.url}"
+        """What a person needs to recognise the request: its label and URL, with any key shown as ***."""
+        masked = urlencode([(k, MASK) for k in sorted(self.secret_params)], safe="*")
+        url = self.url + (("&" if "?" in self.url else "?") + masked if masked else "")
+        return f"{self.label or self.service}; query {url}"
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,40 @@ def mask_secrets(text: str, secrets: dict[str, str]) -> str:
         if value:
             text = text.replace(value, MASK)
     return text
+
+
+def _mask_body(body: bytes, secrets: dict[str, str]) -> bytes:
+    """A server may echo the request (key included) in what it returns; that copy is masked too."""
+    for value in secrets.values():
+        if value and value.encode() in body:
+            body = body.replace(value.encode(), MASK.encode())
+    return body
+
+
+class _SecretLogFilter(logging.Filter):
+    """Masks every key any transport has sent in urllib3's log records (its DEBUG lines carry full URLs)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, values) -> None:
+        with self._lock:
+            self.secrets |= {v for v in values if v}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            text = record.getMessage()
+            masked = mask_secrets(text, {str(i): s for i, s in enumerate(self.secrets)})
+            if masked != text:
+                record.msg, record.args = masked, None
+        return True
+
+
+_SECRET_FILTER = _SecretLogFilter()
+for _name in ("urllib3", "urllib3.connectionpool", "requests"):
+    logging.getLogger(_name).addFilter(_SECRET_FILTER)
 
 
 @dataclass(frozen=True)
@@ -154,6 +199,7 @@ class Transport:
     # -- live -----------------------------------------------------------------------------------
     def _get_live(self, request: Request) -> Response:
         secrets = request.secret_params
+        _SECRET_FILTER.add(secrets.values())
         params = list(request.params) + list(secrets.items())
         url = f"{request.base_url.rstrip('/')}/{request.path}"
         last_problem = ""
@@ -162,11 +208,11 @@ class Transport:
             wait: float | None = None
             try:
                 status, ctype, body, headers = self._fetch_once(url, params)
-            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-                    _DeadlineExceeded) as exc:
+            except (*NETWORK_ERRORS, _DeadlineExceeded) as exc:
                 # requests' messages contain the full URL, key included: keep only a masked summary.
                 last_problem = f"{type(exc).__name__}: {mask_secrets(str(exc), secrets)}"[:300]
             else:
+                body = _mask_body(body, secrets)
                 if status == 200:
                     return Response(request, status, ctype, body, datetime.now(timezone.utc), "live", attempt)
                 last_problem = f"HTTP {status}"
@@ -178,6 +224,15 @@ class Transport:
                         status,
                     ) from None
                 wait = _retry_after(headers.get("Retry-After"))
+                if wait is not None and wait > self.max_backoff:
+                    # Retrying sooner than asked only prolongs a rate limit; say when to come back instead.
+                    when = datetime.now(timezone.utc).timestamp() + wait
+                    raise UpstreamHTTPError(
+                        f"{request.describe()}: HTTP {status} asks us to wait {wait:.0f}s (Retry-After), longer than "
+                        f"this run waits ({self.max_backoff:.0f}s). Nothing was loaded; run again after "
+                        f"{datetime.fromtimestamp(when, timezone.utc):%H:%M} UTC.",
+                        status,
+                    ) from None
             if attempt > self.max_retries:
                 break
             delay = self._delay(attempt, wait)
@@ -185,9 +240,9 @@ class Transport:
                         self.max_retries, delay)
             self.sleep(delay)
         raise UpstreamHTTPError(
-            f"{request.describe()} gave up after {self.max_retries + 1} attempts in "
+            f"{request.describe()}: gave up after {self.max_retries + 1} attempts in "
             f"{time.monotonic() - started:.1f}s; last problem: {last_problem}. The service may be rate-limiting "
-            "or down: try again later, or set NOMIS_UID for a registered key's larger allowance.",
+            "or down: nothing was loaded; try again later, or set NOMIS_UID for a registered key's larger allowance.",
         ) from None
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
@@ -203,10 +258,15 @@ class Transport:
         with self.session.get(url, params=params, stream=True,
                               timeout=(self.connect_timeout, self.read_timeout)) as r:
             chunks = []
-            for chunk in r.iter_content(chunk_size=1 << 16):
-                chunks.append(chunk)
+            # read1 returns whatever one socket read brought (a plain read waits for a full 64 KiB), so the
+            # deadline is checked at least every read_timeout seconds however slowly the server drips.
+            while True:
                 if time.monotonic() - t0 > self.deadline:
-                    raise _DeadlineExceeded(f"response not complete after {self.deadline:.0f}s")
+                    raise _DeadlineExceeded(f"response not complete after {self.deadline:g}s (the deadline)")
+                chunk = r.raw.read1(1 << 16, decode_content=True)
+                if not chunk:
+                    break
+                chunks.append(chunk)
             return r.status_code, r.headers.get("Content-Type", ""), b"".join(chunks), r.headers
 
     # -- snapshot -------------------------------------------------------------------------------

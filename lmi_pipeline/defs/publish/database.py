@@ -1,10 +1,9 @@
-import os
 from pathlib import Path
 
 import dagster as dg
 
 from lmi_pipeline.project import ProjectResource
-from lmi_pipeline.storage import WarehouseResource, publish_database, replace_file
+from lmi_pipeline.storage import WarehouseResource, publish
 
 # Every asset that must have succeeded in this run's graph before anything is published.
 PUBLISH_AFTER = ["ward_indicators", "area_indicators", "indicator_catalogue", "provenance", "ward_lookup",
@@ -21,8 +20,9 @@ def published_database(context: dg.AssetExecutionContext, project: ProjectResour
     """data/lmi.duckdb for researchers, and the files under assets/, published together at the end.
 
     The working database is copied into a new file (readable by DuckDB 1.4 and later), then the staged
-    files and the database are moved into place with atomic renames. Any earlier failure leaves the
-    previous publication exactly as it was; open read-only connections keep their old view.
+    files and the database are moved into place with atomic renames, under a journal (storage.publish) so
+    a run killed halfway is completed by the next one. Any earlier failure leaves the previous
+    publication exactly as it was; open read-only connections keep their old view.
     """
     published = Path(project.published_db)
     with warehouse.get_connection() as conn:  # refuse to publish an empty mart
@@ -30,14 +30,7 @@ def published_database(context: dg.AssetExecutionContext, project: ProjectResour
         label = conn.execute("SELECT string_agg(DISTINCT data_label, ', ') FROM provenance").fetchone()[0]
     if n == 0:
         raise ValueError("published_database: ward_indicators is empty; nothing was published.")
-    tmp = published.with_name(f".{published.name}.next")
-    publish_database(Path(warehouse.database), tmp)
-    staging, moved = Path(project.staging_dir), []
-    for src in sorted(p for p in staging.rglob("*") if p.is_file()):
-        rel = src.relative_to(staging)
-        replace_file(src, Path(project.assets_dir) / rel)
-        moved.append(str(rel))
-    os.replace(tmp, published)
+    moved = publish(Path(warehouse.database), published, Path(project.staging_dir), Path(project.assets_dir))
     context.log.info(f"published {published} and {len(moved)} file(s) under {project.assets_dir}/")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(published.resolve())), "bytes": published.stat().st_size,

@@ -41,7 +41,7 @@ def load_nomis_query(conn: duckdb.DuckDBPyConnection, table: str, nomis: NomisRe
     """
     out = LoadedQuery()
     name = quote_ident(table)
-    pages = nomis.iter_pages(query)
+    pages = nomis.iter_pages(query, labels)
     while True:
         t0 = time.perf_counter()
         try:

@@ -1,0 +1,133 @@
+"""One refresh at a time: an exclusive lock on `data/work/refresh.lock` for the whole run.
+
+DuckDB allows a single writing process per database file, and two runs interleaving their writes to the
+working database or their moves into `assets/` would publish a mixture. So every run holds an `fcntl`
+lock from the moment its warehouse resource is set up until teardown. The kernel drops the lock when the
+process ends, however it ends (a SIGKILLed run never leaves a stale lock), so the pid written into the
+file is only there to tell a person which process holds it.
+
+A second run either waits a bounded time (`wait_seconds`) or stops at once, before any network call or
+write, with a message naming the holder.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+LOCK_NAME = "refresh.lock"
+POLL_SECONDS = 0.2
+# Even a run told not to wait retries this long: `running_refresh` (a look before any network call) holds
+# a shared lock for an instant, and that must not make a run that is just starting refuse.
+MIN_WAIT_SECONDS = 1.0
+
+
+class RefreshRunningError(RuntimeError):
+    """Another refresh holds the run lock. The message names its pid and start time."""
+
+
+class RunLock:
+    """An exclusive, non-reentrant lock file. Use `with RunLock(path).acquire(): ...` or acquire/release."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self, wait_seconds: float = 0.0, purpose: str = "refresh") -> "RunLock":
+        """Take the lock, polling up to `wait_seconds`; raise RefreshRunningError naming the holder."""
+        if self._fd is not None:
+            raise RuntimeError(f"{self.path} is already held by this RunLock")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + max(MIN_WAIT_SECONDS, wait_seconds)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = _describe(_read_holder(fd))
+                    os.close(fd)
+                    waited = f" (waited {wait_seconds:.0f}s)" if wait_seconds > MIN_WAIT_SECONDS else ""
+                    raise RefreshRunningError(_refusal(holder, self.path, waited)) from None
+                time.sleep(POLL_SECONDS)
+        holder = {"pid": os.getpid(), "host": socket.gethostname(), "purpose": purpose,
+                  "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(holder).encode(), 0)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        try:
+            os.ftruncate(fd, 0)  # the holder's details go with the lock
+        finally:
+            os.close(fd)  # closing the descriptor drops the flock
+
+    def __enter__(self) -> "RunLock":
+        if self._fd is None:
+            self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def lock_path(work_dir: Path) -> Path:
+    return Path(work_dir) / LOCK_NAME
+
+
+def running_refresh(work_dir: Path) -> str | None:
+    """Who holds the lock right now (for a check before any network call), or None if nobody does."""
+    path = lock_path(work_dir)
+    if not path.exists():
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _describe(_read_holder(fd))
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def refuse_if_running(work_dir: Path) -> None:
+    """Raise RefreshRunningError if a refresh holds the lock (the run itself still takes the lock)."""
+    holder = running_refresh(work_dir)
+    if holder is not None:
+        raise RefreshRunningError(_refusal(holder, lock_path(work_dir)))
+
+
+def _refusal(holder: str, path: Path, waited: str = "") -> str:
+    return (f"another refresh is running{waited}: {holder}. It holds {path}, so this run stopped before fetching "
+            "or writing anything. Let it finish (or stop that process), then run again; the published data is "
+            "untouched.")
+
+
+def _read_holder(fd: int) -> dict:
+    try:
+        return json.loads(os.pread(fd, 4096, 0) or b"{}")
+    except ValueError:  # the holder is between truncate and write
+        return {}
+
+
+def _describe(holder: dict) -> str:
+    if not holder:
+        return "a process that has just started"
+    return (f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}, a {holder.get('purpose', 'refresh')} "
+            f"started {holder.get('since', '?')}")
