@@ -1,7 +1,9 @@
 """The areas of interest, read from `lmi.toml` and validated before any network call.
 
-Codes are checked for shape here; ward *names* are resolved to GSS codes once the ward lookup has been
-fetched (`resolve_focus_wards`), with the nearest valid names suggested on a miss.
+Codes are checked for shape here, and every value for its type. Whether codes exist and ward names are
+spelled right is checked offline against the last publication where it can be (area_reference.py), and
+always once the ward lookup has been fetched (`resolve_focus_wards`), with the nearest valid names
+suggested on a miss.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ BENCHMARK_CODE = re.compile(r"^(E06|E07|E08|E09|W06|E10|E11|E12|E92|W92|K04|K02|
 # Ward names are letters, digits, spaces and a little punctuation ("St Helen's", "Barming and Teston",
 # "Bridge (Maidstone)", "Llandaff North"). Anything else is refused, so names never reach SQL or HTML raw.
 WARD_NAME = re.compile(r"^[\w][\w .,'&()/-]{0,79}$", re.UNICODE)
+# A letter, then digits with the odd letter: a code typed wrongly (no ward is called "E0501120X").
+CODE_LIKE = re.compile(r"^[A-Za-z][0-9][0-9A-Za-z]{5,9}$")
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 FIRST_WARD_MONTH = "2013-01"  # Nomis publishes small-area claimant counts from January 2013
+LOCAL_AUTHORITY_KEYS = ("code", "focus_wards")
 # The components of the priority-ward composite (lmi.toml [priority_weights]; method in docs/report.md).
 # The defaults lean on youth claimants (the partnerships' focus) and least on the change over a year,
 # which is noisy for small wards because every count is rounded to 5.
@@ -76,6 +81,12 @@ def parse_areas(doc: dict, path: Path = Path("lmi.toml")) -> AreasConfig:
     for i, entry in enumerate(las_raw, start=1):
         if not isinstance(entry, dict):
             raise AreasError(f"{path}: local_authority #{i} must be a table with `code` and `focus_wards`.")
+        for key in entry:  # a misspelt key (`focus_ward`) would otherwise be ignored without a word
+            if key not in LOCAL_AUTHORITY_KEYS:
+                near = difflib.get_close_matches(key, LOCAL_AUTHORITY_KEYS, n=1, cutoff=0.5)
+                hint = f" Did you mean {near[0]!r}?" if near else ""
+                raise AreasError(f"{path}: local_authority #{i} has an unknown key {key!r}.{hint} "
+                                 f"Its keys are: {', '.join(LOCAL_AUTHORITY_KEYS)}.")
         code = str(entry.get("code", "")).strip().upper()
         if not LAD_CODE.match(code):
             raise AreasError(
@@ -86,6 +97,11 @@ def parse_areas(doc: dict, path: Path = Path("lmi.toml")) -> AreasConfig:
         if not isinstance(wards, list) or not all(isinstance(w, str) for w in wards):
             raise AreasError(f"{path}: local_authority {code} focus_wards must be a list of names or codes.")
         for w in wards:
+            if CODE_LIKE.match(w.strip()) and not WARD_CODE.match(w.strip().upper()):
+                raise AreasError(
+                    f"{path}: focus ward {w!r} in {code} looks like a GSS code but is not a ward code (E05 or W05 "
+                    "followed by 6 digits, e.g. E05011207 for Gensing). Check it, or give the ward's name."
+                )
             if not (WARD_CODE.match(w.strip().upper()) or WARD_NAME.match(w.strip())):
                 raise AreasError(
                     f"{path}: focus ward {w!r} in {code} has characters a ward name never has. Use the ward's "
@@ -96,7 +112,7 @@ def parse_areas(doc: dict, path: Path = Path("lmi.toml")) -> AreasConfig:
     if len(set(codes)) != len(codes):
         raise AreasError(f"{path}: a local authority is listed twice: {codes}.")
 
-    bench = doc.get("benchmarks", {}).get("areas", [])
+    bench = _section(doc, "benchmarks", path).get("areas", [])
     if not isinstance(bench, list):
         raise AreasError(f"{path}: [benchmarks] areas must be a list of GSS codes.")
     for b in bench:
@@ -104,8 +120,8 @@ def parse_areas(doc: dict, path: Path = Path("lmi.toml")) -> AreasConfig:
             raise AreasError(f"{path}: benchmark {b!r} is not a county, region or country GSS code "
                              "(e.g. E10000011 East Sussex, E12000008 South East, E92000001 England).")
 
-    cc = doc.get("claimant_count", {})
-    analysis = doc.get("analysis", {})
+    cc = _section(doc, "claimant_count", path)
+    analysis = _section(doc, "analysis", path)
     start = _month(cc.get("start_month", FIRST_WARD_MONTH), "claimant_count.start_month", path)
     if start < FIRST_WARD_MONTH:
         raise AreasError(f"{path}: claimant_count.start_month {start} is before {FIRST_WARD_MONTH}, the first "
@@ -120,9 +136,11 @@ def parse_areas(doc: dict, path: Path = Path("lmi.toml")) -> AreasConfig:
         benchmarks=tuple(dict.fromkeys(str(b).upper() for b in bench)),
         start_month=start,
         baseline_month=baseline,
-        small_number_threshold=int(analysis.get("small_number_threshold", 20)),
+        small_number_threshold=_positive_int(analysis.get("small_number_threshold", 20),
+                                             "analysis.small_number_threshold", path),
         priority_weights=weights,
-        max_monthly_jump_pct=float(analysis.get("max_monthly_jump_pct", 60.0)),
+        max_monthly_jump_pct=_positive_number(analysis.get("max_monthly_jump_pct", 60.0),
+                                              "analysis.max_monthly_jump_pct", path),
         revision_window_months=_positive_int(cc.get("revision_window_months", 2), "claimant_count.revision_window_months",
                                              path),
     )
@@ -148,6 +166,19 @@ def _priority_weights(raw: object, path: Path) -> dict[str, float]:
         raise AreasError(f"{path}: [priority_weights] gives every component weight 0; give at least one a positive "
                          "weight (e.g. youth_claimant_rate = 1).")
     return weights
+
+
+def _section(doc: dict, name: str, path: Path) -> dict:
+    value = doc.get(name, {})
+    if not isinstance(value, dict):
+        raise AreasError(f"{path}: `{name}` must be a table ([{name}] with keys under it), not {value!r}.")
+    return value
+
+
+def _positive_number(value: object, name: str, path: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise AreasError(f"{path}: {name} = {value!r} must be a positive number.")
+    return float(value)
 
 
 def _positive_int(value: object, name: str, path: Path) -> int:
@@ -196,12 +227,12 @@ def resolve_focus_wards(config: AreasConfig, wards: list[Ward]) -> dict[str, lis
                         f"{config.path}: focus ward {wanted!r} is in {elsewhere.lad_name} ({elsewhere.lad_code}), "
                         f"not in {in_la[0].lad_name} ({la.code}). Move it under the right local_authority."
                     )
-                names = [w.name for w in in_la]
+                names = sorted({w.name for w in in_la})  # a ward is listed once per boundary vintage
                 near = difflib.get_close_matches(wanted, names, n=3, cutoff=0.5)
                 hint = f" Did you mean {', '.join(repr(n) for n in near)}?" if near else ""
                 raise AreasError(
                     f"{config.path}: no ward {wanted!r} in {in_la[0].lad_name} ({la.code}).{hint} "
-                    f"Its wards are: {', '.join(sorted(names))}."
+                    f"Its wards are: {', '.join(names)}."
                 )
             resolved[la.code].append(match.code)
     return resolved

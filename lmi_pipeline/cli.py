@@ -15,8 +15,9 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-from lmi_pipeline.areas import AreasError, load_areas
+from lmi_pipeline.areas import AreasConfig, AreasError, load_areas
 from lmi_pipeline.clients.transport import UpstreamError
+from lmi_pipeline.run_lock import RefreshRunningError
 from lmi_pipeline.settings import Settings, SettingsError, load_settings
 
 
@@ -37,6 +38,21 @@ def cmd_demo_snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _preflight(settings: Settings, say: bool = True) -> AreasConfig:
+    """Everything refused before any network call: lmi.toml (its shape, and its codes and ward names
+    against the last publication where it can; docs/reliability.md), and a refresh already running."""
+    from lmi_pipeline.area_reference import check_areas_offline, load_reference, offline_check_enabled
+    from lmi_pipeline.run_lock import refuse_if_running
+
+    areas = load_areas(settings.areas_file)
+    refuse_if_running(settings.work_dir)
+    if offline_check_enabled():
+        notes = check_areas_offline(areas, load_reference(settings.published_db))
+        for note in notes if say else []:
+            print(f"note: {note}")
+    return areas
+
+
 def _refresh(settings: Settings, everything: bool) -> int:
     import dagster as dg
 
@@ -45,7 +61,7 @@ def _refresh(settings: Settings, everything: bool) -> int:
     from lmi_pipeline.refresh import plan_refresh, refresh_selection
     from lmi_pipeline.runs import execute, failure_messages
 
-    areas = load_areas(settings.areas_file)  # a bad lmi.toml stops here, before any network call
+    areas = _preflight(settings)  # a bad lmi.toml or a running refresh stops here, before any network call
     started = time.monotonic()
     definitions = defs()
     job = definitions.resolve_job_def("lmi_refresh")
@@ -78,7 +94,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from lmi_pipeline.demo.snapshot import build_demo_snapshot, snapshot_is_current
 
     settings = load_settings()
-    load_areas(settings.areas_file)
+    _preflight(settings, say=False)  # before the demo snapshot is (re)built, too
     if settings.source_mode == "demo" and not snapshot_is_current(settings):
         print("building the synthetic demo snapshot for lmi.toml ...")
         build_demo_snapshot(settings)
@@ -107,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     _prepare_environment()
     try:
         return args.func(args)
-    except (AreasError, SettingsError, UpstreamError) as exc:
+    except (AreasError, SettingsError, UpstreamError, RefreshRunningError) as exc:
         print(f"lmi: {exc}", file=sys.stderr)
         return 2
 

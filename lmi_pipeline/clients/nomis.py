@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from typing import Iterator, Optional, Sequence
 from urllib.parse import urlencode
 
+import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
-
 from pydantic import PrivateAttr
 
 from lmi_pipeline.clients.base import UpstreamResource
@@ -88,7 +88,10 @@ class NomisResource(UpstreamResource):
     _type_names: dict = PrivateAttr(default_factory=dict)
 
     def request(self, path: str, params: Sequence[tuple[str, str]], label: str) -> Request:
-        secrets = {"uid": self.uid} if self.uid else {}
+        uid = self.uid
+        if isinstance(uid, dg.EnvVar):  # used outside a run (planning a refresh), Dagster has not resolved it
+            uid = uid.get_value()
+        secrets = {"uid": uid} if uid else {}
         return Request("nomis", self.base_url, path, tuple(params), secrets, label)
 
     def get_json(self, path: str, params: Sequence[tuple[str, str]] = (), label: str = "") -> tuple[dict, Response]:

@@ -142,7 +142,9 @@ class _SecretLogFilter(logging.Filter):
 
 
 _SECRET_FILTER = _SecretLogFilter()
-for _name in ("urllib3", "urllib3.connectionpool", "requests"):
+# Filters do not apply to records propagated from child loggers, so each logger that can print a URL.
+for _name in ("urllib3", "urllib3.connectionpool", "urllib3.poolmanager", "urllib3.util.retry", "urllib3.response",
+              "requests"):
     logging.getLogger(_name).addFilter(_SECRET_FILTER)
 
 
