@@ -388,3 +388,22 @@ def test_progress_calls_a_change_only_beyond_rounding(tmp_path):
     assert "-0.1 to +0.3 percentage points" in rate[7] and "mid-2015 and mid-2024" in rate[7]
     assert got[("New", "claimant_count")][3] == "no baseline figure"
     assert "no figure for April 2015" in got[("New", "claimant_count")][7]
+
+
+# --- wiring -----------------------------------------------------------------------------------------------------
+
+def test_assets_are_grouped_and_published_together():
+    from lmi_pipeline.definitions import defs
+    from lmi_pipeline.defs.publish.database import PUBLISH_AFTER
+
+    specs = {s.key.to_user_string(): s for s in defs().resolve_all_asset_specs()}
+    for name in ("lmi_gaps", "priority_wards", "focus_ward_progress"):
+        assert specs[name].group_name == "analyses"
+    outputs = ["focus_ward_trend_charts", "youth_claimant_rate_ranking_charts", "lmi_gaps_chart",
+               "ward_small_multiples", "lmi_report", "data_exports"]
+    for name in outputs:
+        assert specs[name].group_name == "publish"
+    # A failed analysis, chart, report or export must stop the publication of everything.
+    assert set(outputs + ["lmi_gaps", "priority_wards", "focus_ward_progress"]) <= set(PUBLISH_AFTER)
+    published_deps = {d.asset_key.to_user_string() for d in specs["published_database"].deps}
+    assert set(PUBLISH_AFTER) <= published_deps

@@ -35,7 +35,10 @@ def gap_matrix_chart(conn: duckdb.DuckDBPyConnection) -> Chart:
     label = labels_of(df)
     order = {code: i for i, (code, _, _) in enumerate(COVERAGE)}
     cells = {code: text for code, _, text in COVERAGE}
-    df["place"] = [esc(n) + (" (district)" if lvl == "lad" else "") for n, lvl in zip(df.place_name, df.place_level)]
+    # One column per place code; a name held by two codes (a focus ward on old and new boundaries) shows its code.
+    names = df.drop_duplicates("place_code").groupby("place_name")["place_code"].count()
+    df["place"] = [esc(n) + (" (district)" if lvl == "lad" else f" ({c})" if names[n] > 1 else "")
+                   for n, lvl, c in zip(df.place_name, df.place_level, df.place_code)]
     places = list(dict.fromkeys(df["place"]))
     # Most frequent sources first (monthly claimant count ... decennial Census).
     indicators = list(dict.fromkeys(df.sort_values(["release_interval_months", "indicator"])["indicator"]))
