@@ -7,6 +7,8 @@ connections see the new data, and a failed run never touches it.
 
 Crash safety (docs/reliability.md):
 - A run holds `data/work/refresh.lock` (run_lock.py) from resource setup to teardown: one refresh at a time.
+  Holding it, it marks runs a killed process left "started" as failed and frees their pool slots
+  (dead_runs.py), or the next run would wait for those slots forever.
 - Publishing writes a journal (`data/work/publish.journal`) before it moves anything. A run killed while
   moving files leaves a journal in state "commit", and the next run (or `lmi`) finishes those moves
   first; one killed while copying leaves state "prepare", and its half-written temp files are deleted.
@@ -29,6 +31,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
+from lmi_pipeline.dead_runs import fail_dead_runs
 from lmi_pipeline.run_lock import RunLock, lock_path
 
 # Identical on every connection in a process (DuckDB refuses mixed configurations). No replacement
@@ -68,6 +71,11 @@ class WarehouseResource(DuckDBResource):
             note = recover_publication(self.work_dir)
             if note and context.log:
                 context.log.warning(note)
+            if context.instance is not None:  # holding the lock: other unfinished runs of ours are dead
+                dead = fail_dead_runs(context.instance, run)
+                if dead and context.log:
+                    context.log.warning(f"marked {len(dead)} run(s) killed earlier as failed, freeing their pool "
+                                        f"slots: {', '.join(dead)}")
             self._check_opens()
         except BaseException:
             self._lock.release()

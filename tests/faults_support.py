@@ -256,5 +256,8 @@ def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 120, pro
             out = proc.stdout.read() if proc.stdout else ""
             raise AssertionError(f"the child exited ({proc.returncode}) before {what}:\n{out[-3000:]}")
         if time.monotonic() > deadline:
+            if proc is not None:  # faults_child.py dumps its threads' stacks on SIGUSR1
+                os.kill(proc.pid, 10)
+                time.sleep(1)
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)

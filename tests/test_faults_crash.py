@@ -1,0 +1,195 @@
+"""Runs killed with SIGKILL (at the fetch, the load and the publish) and two refreshes at once.
+
+`lmi run` runs in a child process (tests/faults_child.py) against the fault server, with its own Dagster
+instance. The test waits for real progress (a request held by the server, or a marker the child writes
+at a pause point), kills it, and checks that data/lmi.duckdb and assets/ are exactly as before (or, once
+a publication was committed, exactly the new one), that the working database opens with its committed
+content, and finally that the next run succeeds and leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from lmi_pipeline.cli import main
+from lmi_pipeline.run_lock import RefreshRunningError, RunLock, lock_path
+from lmi_pipeline.runs import failure_messages
+from lmi_pipeline.storage import JOURNAL_NAME, WarehouseResource, recover_publication
+from tests.faults_support import (
+    PYTHON, ROOT, SECRET, Fault, FaultServer, child_env, copy_project, digest, is_data, leftovers,
+    published_baseline, run_through, wait_for,
+)
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory):
+    return published_baseline(tmp_path_factory)
+
+
+@pytest.fixture(autouse=True)
+def no_child_left():
+    """Whatever happens in a test, no `lmi run` child outlives it."""
+    yield
+    for child in Child.started:
+        if child.proc.poll() is None:
+            child.proc.kill()
+            child.proc.wait()
+    Child.started.clear()
+
+
+class Child:
+    """`lmi run` in a subprocess, paused at `point` (see faults_child.py)."""
+
+    started: list["Child"] = []
+
+    def __init__(self, settings, home: Path, tmp: Path, point: str = ""):
+        self.marker, self.release, self.log = tmp / f"paused-{point}", tmp / f"release-{point}", tmp / f"{point}.log"
+        env = child_env(settings, home, NOMIS_UID=SECRET, LMI_TEST_PAUSE_AT=point,
+                        LMI_TEST_MARKER=str(self.marker), LMI_TEST_RELEASE=str(self.release))
+        self.out = open(self.log, "w")
+        self.proc = subprocess.Popen([PYTHON, str(ROOT / "tests" / "faults_child.py"), "run"], env=env,
+                                     stdout=self.out, stderr=subprocess.STDOUT, cwd=settings.project_dir)
+        Child.started.append(self)
+
+    def paused(self) -> None:
+        wait_for(self.marker.exists, f"the child to pause ({self.marker.name})", proc=self.proc)
+
+    def kill(self) -> None:
+        os.kill(self.proc.pid, signal.SIGKILL)
+        assert self.proc.wait(30) == -signal.SIGKILL
+        self.out.close()
+
+    def finish(self) -> tuple[int, str]:
+        self.release.touch()
+        code = self.proc.wait(300)
+        self.out.close()
+        return code, self.log.read_text()
+
+
+def _raw_rows(settings) -> int:
+    with duckdb.connect(str(settings.work_db)) as conn:  # opening replays the write-ahead log, if any
+        return conn.execute("SELECT count(*) FROM raw_claimant_count").fetchone()[0]
+
+
+def test_killed_at_fetch_load_and_publish_then_the_next_run_succeeds(baseline, tmp_path, monkeypatch, capsys):
+    project = copy_project(tmp_path, baseline)
+    home = tmp_path / "dagster-home"
+    with FaultServer() as server:
+        settings = server.settings(project)
+        before, rows_before = digest(settings), _raw_rows(settings)
+
+        # 1. the fetch: the server holds the first claimant-count page until the run is dead
+        server.faults = [Fault(is_data("NM_162_1"), ("block",), times=1)]
+        child = Child(settings, home, tmp_path)
+        wait_for(server.reached.is_set, "the claimant-count download", proc=child.proc)
+        child.kill()
+        server.release.set()
+        assert digest(settings) == before and leftovers(settings) == []
+
+        # 2. the load: every page inserted, the transaction not committed
+        child = Child(settings, home, tmp_path, "load")
+        child.paused()
+        child.kill()
+        assert digest(settings) == before and leftovers(settings) == []
+        assert _raw_rows(settings) == rows_before  # DuckDB dropped the unfinished transaction; nothing half-loaded
+
+        # 3. the publish, while copying, and a second refresh started meanwhile: it refuses, touching nothing
+        child = Child(settings, home, tmp_path, "publish-copy")
+        child.paused()
+        seen = len(server.requests())
+        code, output = _lmi_run(monkeypatch, capsys, settings, server, home)
+        assert code == 2 and f"another refresh is running: pid {child.proc.pid}" in output, output
+        assert len(server.requests()) == seen  # refused before any request
+        race = run_through(settings, "raw_population")  # a run that got past that check: its lock refuses it
+        (message,) = failure_messages(race)
+        assert message.startswith(f"run: RefreshRunningError: another refresh is running: pid {child.proc.pid}")
+        child.kill()
+        assert digest(settings) == before
+        assert leftovers(settings) == [".lmi.duckdb.next"]  # the half-made copy, deleted by the next run
+        assert json.loads((settings.work_dir / JOURNAL_NAME).read_text())["state"] == "prepare"
+
+        # 4. the publish, committed, killed after moving the first file: the database is still the old one
+        child = Child(settings, home, tmp_path, "publish-moves")
+        child.paused()
+        child.kill()
+        assert digest(settings)["data/lmi.duckdb"] == before["data/lmi.duckdb"]
+        assert json.loads((settings.work_dir / JOURNAL_NAME).read_text())["state"] == "commit"
+        note = recover_publication(settings.work_dir)  # what the next run's setup does first
+        assert note and note.startswith("completed a publication interrupted")
+        published = digest(settings)
+        assert published["data/lmi.duckdb"] != before["data/lmi.duckdb"] and leftovers(settings) == []
+        with duckdb.connect(str(settings.published_db), read_only=True) as conn:
+            assert conn.execute("SELECT count(*) FROM ward_indicators").fetchone()[0] > 0
+
+        # 5. the next run succeeds and leaves nothing behind
+        code, output = Child(settings, home, tmp_path).finish()
+        assert code == 0, output[-3000:]
+        assert "lmi succeeded" in output
+        assert leftovers(settings) == [] and not (settings.work_dir / JOURNAL_NAME).exists()
+        RunLock(lock_path(settings.work_dir)).acquire().release()  # nobody holds the lock
+        with duckdb.connect(str(settings.published_db), read_only=True) as conn:
+            assert conn.execute("SELECT count(*) FROM ward_indicators").fetchone()[0] > 0
+
+
+def _lmi_run(monkeypatch, capsys, settings, server, home) -> tuple[int, str]:
+    monkeypatch.chdir(settings.project_dir)
+    for key, value in child_env(settings, home / "second").items():
+        monkeypatch.setenv(key, value)
+    code = main(["run"])
+    out = capsys.readouterr()
+    return code, out.err + out.out
+
+
+@dg.asset
+def touches_the_warehouse(warehouse: WarehouseResource) -> None:
+    with warehouse.get_connection() as conn:
+        conn.execute("CREATE OR REPLACE TABLE touched AS SELECT 1 AS x")
+
+
+def test_a_second_refresh_waits_when_told_to_then_runs(tmp_path):
+    """With lock_wait_seconds, the second run waits for the first to finish instead of refusing."""
+    db = tmp_path / "work" / "lmi_build.duckdb"
+    first = RunLock(lock_path(db.parent)).acquire(purpose="the first refresh")
+    refused = dg.materialize([touches_the_warehouse], resources={"warehouse": WarehouseResource(database=str(db))},
+                             raise_on_error=False)
+    assert "another refresh is running: pid" in failure_messages(refused)[0] and not db.exists()
+    timer = threading.Timer(1.5, first.release)
+    timer.start()
+    waited = dg.materialize([touches_the_warehouse],
+                            resources={"warehouse": WarehouseResource(database=str(db), lock_wait_seconds=60)})
+    timer.join()
+    assert waited.success and not first.held
+    with pytest.raises(RefreshRunningError, match=r"another refresh is running \(waited 2s\)"):
+        with RunLock(lock_path(db.parent)).acquire():
+            RunLock(lock_path(db.parent)).acquire(wait_seconds=2)
+
+
+def test_a_busy_or_broken_working_database_is_a_clear_error(tmp_path):
+    db = tmp_path / "work" / "lmi_build.duckdb"
+    db.parent.mkdir(parents=True)
+    db.write_bytes(b"this is not a DuckDB database" * 100)
+    broken = dg.materialize([touches_the_warehouse], resources={"warehouse": WarehouseResource(database=str(db))},
+                            raise_on_error=False)
+    (message,) = failure_messages(broken)
+    assert f"the working database {db} cannot be opened" in message and "mv " in message and "lmi run" in message
+    db.unlink()
+    holder = subprocess.Popen([PYTHON, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('open', flush=True); time.sleep(60)", str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        busy = dg.materialize([touches_the_warehouse], resources={"warehouse": WarehouseResource(database=str(db))},
+                              raise_on_error=False)
+    finally:
+        holder.kill()
+        holder.wait()
+    (message,) = failure_messages(busy)
+    assert f"the working database {db} is open in another process" in message and "data/lmi.duckdb" in message
