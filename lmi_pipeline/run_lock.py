@@ -7,7 +7,8 @@ process ends, however it ends (a SIGKILLed run never leaves a stale lock), so th
 file is only there to tell a person which process holds it.
 
 A second run either waits a bounded time (`wait_seconds`) or stops at once, before any network call or
-write, with a message naming the holder.
+write, with a message naming the holder. Steps of one run that an executor puts in separate processes
+(the UI's default for asset jobs) queue behind each other instead: the lock records the run id.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ POLL_SECONDS = 0.2
 # Even a run told not to wait retries this long: `running_refresh` (a look before any network call) holds
 # a shared lock for an instant, and that must not make a run that is just starting refuse.
 MIN_WAIT_SECONDS = 1.0
+SAME_RUN_WAIT_SECONDS = 6 * 3600  # another step of the same run: wait for it, as an in-process run would
 
 
 class RefreshRunningError(RuntimeError):
@@ -42,8 +44,9 @@ class RunLock:
     def held(self) -> bool:
         return self._fd is not None
 
-    def acquire(self, wait_seconds: float = 0.0, purpose: str = "refresh") -> "RunLock":
-        """Take the lock, polling up to `wait_seconds`; raise RefreshRunningError naming the holder."""
+    def acquire(self, wait_seconds: float = 0.0, purpose: str = "refresh", run_id: str | None = None) -> "RunLock":
+        """Take the lock, polling up to `wait_seconds` (much longer if a step of the same `run_id` holds it);
+        raise RefreshRunningError naming the holder."""
         if self._fd is not None:
             raise RuntimeError(f"{self.path} is already held by this RunLock")
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -54,13 +57,15 @@ class RunLock:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if run_id and _read_holder(fd).get("run_id") == run_id:
+                    deadline = max(deadline, time.monotonic() + SAME_RUN_WAIT_SECONDS)
                 if time.monotonic() >= deadline:
                     holder = _describe(_read_holder(fd))
                     os.close(fd)
                     waited = f" (waited {wait_seconds:.0f}s)" if wait_seconds > MIN_WAIT_SECONDS else ""
                     raise RefreshRunningError(_refusal(holder, self.path, waited)) from None
                 time.sleep(POLL_SECONDS)
-        holder = {"pid": os.getpid(), "host": socket.gethostname(), "purpose": purpose,
+        holder = {"pid": os.getpid(), "host": socket.gethostname(), "purpose": purpose, "run_id": run_id,
                   "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(holder).encode(), 0)

@@ -65,8 +65,8 @@ class WarehouseResource(DuckDBResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         run = context.run.run_id if getattr(context, "run", None) else None
-        self._lock = RunLock(lock_path(self.work_dir)).acquire(self.lock_wait_seconds,
-                                                               purpose=f"Dagster run {run}" if run else "refresh")
+        self._lock = RunLock(lock_path(self.work_dir)).acquire(
+            self.lock_wait_seconds, purpose=f"Dagster run {run}" if run else "refresh", run_id=run)
         try:
             note = recover_publication(self.work_dir)
             if note and context.log:

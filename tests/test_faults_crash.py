@@ -171,6 +171,14 @@ def test_a_second_refresh_waits_when_told_to_then_runs(tmp_path):
     with pytest.raises(RefreshRunningError, match=r"another refresh is running \(waited 2s\)"):
         with RunLock(lock_path(db.parent)).acquire():
             RunLock(lock_path(db.parent)).acquire(wait_seconds=2)
+    # Another step of the same run (an executor with a process per step) queues instead of refusing.
+    step = RunLock(lock_path(db.parent)).acquire(purpose="step 1", run_id="run-1")
+    timer = threading.Timer(1.5, step.release)
+    timer.start()
+    second = RunLock(lock_path(db.parent)).acquire(purpose="step 2", run_id="run-1")
+    timer.join()
+    assert second.held and not step.held
+    second.release()
 
 
 def test_a_busy_or_broken_working_database_is_a_clear_error(tmp_path):
