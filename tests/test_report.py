@@ -1,7 +1,6 @@
 """What partnerships read: the report in real headless Chromium, the charts, the exports and the notebook,
 all from one demo-mode run (synthetic demo data, as `make run` publishes it)."""
 
-import os
 import re
 import shutil
 from pathlib import Path
@@ -46,9 +45,7 @@ def published(demo):
 def chromium() -> str:
     path = shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(path).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Debian's chromium is not installed; .ci/run installs it (apt-get install -y chromium).")
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+        pytest.fail("Debian's chromium is not installed; `make test` installs it (apt-get install -y chromium).")
     return path
 
 
@@ -73,7 +70,8 @@ def test_charts_carry_label_source_period_and_rounding_and_work_offline(demo):
 
 def test_report_in_headless_chromium(demo, tmp_path):
     """The page loads from disk with no console errors and no network, every chart draws, and a screenshot is taken."""
-    playwright = pytest.importorskip("playwright.sync_api")
+    import playwright.sync_api as playwright
+
     executable = chromium()
     page_path = demo.assets_dir / "report" / "index.html"
     errors, requests = [], []
@@ -200,7 +198,7 @@ def test_analyses_in_the_published_database(published):
 
 
 def test_notebook_runs_top_to_bottom(demo, monkeypatch):
-    nbformat = pytest.importorskip("nbformat")
+    import nbformat
     from nbclient import NotebookClient
 
     monkeypatch.setenv("LMI_DATA_DIR", str(demo.data_dir))  # the kernel inherits it
