@@ -1,5 +1,9 @@
-"""`lmi run` in a child process, for tests/test_faults_crash.py, that can stop at a named point and wait
+"""A refresh in a child process, for tests/test_faults_crash.py, that can stop at a named point and wait
 there (writing LMI_TEST_MARKER) until the test SIGKILLs it or creates LMI_TEST_RELEASE.
+
+With LMI_TEST_SELECT (assets, comma-separated; `name*` adds everything built from it, up to the publish
+step) it materialises those assets in the Dagster instance of DAGSTER_HOME, as a materialisation from
+the UI would; the rest of the working database is from earlier runs. Without it, it runs `lmi run`.
 
 The pause points are installed here by wrapping pipeline functions, so the pipeline itself carries no
 test hook. (Stopping at the fetch needs no wrapping: the test's server holds the request instead.)
@@ -11,6 +15,7 @@ test hook. (Stopping at the fetch needs no wrapping: the test's server holds the
 from __future__ import annotations
 
 import faulthandler
+import json
 import os
 import signal
 import sys
@@ -52,6 +57,25 @@ elif POINT in ("publish-copy", "publish-moves"):
     after(storage, "copy_database", POINT) if POINT == "publish-copy" else after(storage, "replace_file", POINT)
 elif POINT:
     raise SystemExit(f"unknown LMI_TEST_PAUSE_AT {POINT!r}")
+
+if os.environ.get("LMI_TEST_SELECT"):
+    import dagster as dg
+
+    from lmi_pipeline.definitions import defs
+    from lmi_pipeline.defs.resources import build_resources
+    from lmi_pipeline.settings import load_settings
+
+    definitions = defs()
+    selection = dg.AssetSelection.assets()
+    for name in os.environ["LMI_TEST_SELECT"].split(","):
+        one = dg.AssetSelection.assets(name.rstrip("*"))
+        selection = selection | (one.downstream() if name.endswith("*") else one)
+    with dg.DagsterInstance.get() as instance:
+        result = dg.materialize(
+            list(definitions.assets) + list(definitions.asset_checks), instance=instance, selection=selection,
+            resources=build_resources(load_settings()), tags=json.loads(os.environ["LMI_TEST_TAGS"]),
+            raise_on_error=False)
+    sys.exit(0 if result.success else 1)
 
 from lmi_pipeline.cli import main  # noqa: E402 (after the wrapping, which must see the modules first)
 

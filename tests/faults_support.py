@@ -200,6 +200,11 @@ def published_baseline(tmp_path_factory) -> Path:
     return _BASELINE["project"]
 
 
+def baseline_tags() -> dict[str, str]:
+    """The partition tags of a full-history run against the synthetic upstream (after published_baseline)."""
+    return dict(_BASELINE["tags"])
+
+
 def copy_project(tmp_path_factory_or_path, base: Path) -> Path:
     dest = Path(tmp_path_factory_or_path) / "project"
     shutil.copytree(base, dest)
@@ -217,11 +222,12 @@ def leftovers(settings: Settings) -> list[str]:
     return sorted(p.name for p in settings.data_dir.iterdir() if p.name.startswith("."))
 
 
-def run_through(settings: Settings, asset: str, upstream: bool = False, **overrides):
+def run_through(settings: Settings, asset: str, upstream: bool = False, instance=None, **overrides):
     """A real Dagster run of `asset` and everything built from it, up to and including the publish step:
     the path a fault in `asset` travels. What `asset` needs (e.g. nomis_geographies) is in the copied
     working database already, as after any earlier run; `upstream=True` runs it again too. Other sources
-    are left out to keep the suite fast. `overrides` change the Nomis/ONS resources (e.g. timeouts)."""
+    are left out to keep the suite fast. `overrides` change the Nomis/ONS resources (e.g. timeouts).
+    The Dagster instance is a fresh in-memory one unless `instance` is given."""
     import dagster as dg
 
     selection = dg.AssetSelection.assets(asset).downstream()
@@ -230,7 +236,7 @@ def run_through(settings: Settings, asset: str, upstream: bool = False, **overri
     d = definitions()
     return dg.materialize(list(d.assets) + list(d.asset_checks), selection=selection, raise_on_error=False,
                           resources=fast_resources(settings, **overrides), tags=_BASELINE["tags"],
-                          instance=dg.DagsterInstance.ephemeral())
+                          instance=instance or dg.DagsterInstance.ephemeral())
 
 
 def child_env(settings: Settings, dagster_home: Path, **extra: str) -> dict[str, str]:

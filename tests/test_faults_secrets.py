@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from lmi_pipeline.cli import main
-from tests.faults_support import SECRET, Fault, FaultServer, child_env, copy_project, is_data, published_baseline
+from tests.faults_support import SECRET, Fault, FaultServer, child_env, copy_project, published_baseline
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +41,8 @@ def _files_with_secret(*roots: Path) -> list[str]:
 
 def test_the_key_is_never_written_anywhere(baseline, tmp_path, monkeypatch, capfd):
     project = copy_project(tmp_path, baseline)
+    (project / "lmi.toml").write_text('[[local_authority]]\ncode = "E07000062"\nfocus_wards = ["Gensing"]\n'
+                                      '[benchmarks]\nareas = ["E10000011", "E92000001"]\n')  # one district: quicker
     home = tmp_path / "dagster-home"
     debug_log = tmp_path / "debug.log"
     faults = [
@@ -60,7 +62,9 @@ def test_the_key_is_never_written_anywhere(baseline, tmp_path, monkeypatch, capf
         root.setLevel(logging.DEBUG)  # urllib3 prints full URLs at DEBUG
         try:
             recorded = main(["run"])
-            server.faults = [Fault(is_data("NM_162_1"), ("respond", 429, {}, f"no: uid={SECRET}".encode()))]
+            # The run's first step fails (planning does not ask for this), so the error lands in the instance.
+            server.faults = [Fault(lambda p, a: p.endswith("NM_2014_1/geography/TYPE.def.sdmx.json"),
+                                   ("respond", 429, {"Retry-After": "0"}, f"no: uid={SECRET}".encode()))]
             monkeypatch.setenv("LMI_SOURCE", "live")
             failed = main(["run"])
         finally:
@@ -74,7 +78,8 @@ def test_the_key_is_never_written_anywhere(baseline, tmp_path, monkeypatch, capf
 
     assert recorded == 0 and failed == 1, output.err[-3000:]
     assert len(sent) > 50  # the key really was in use, on every Nomis request
-    assert "gave up after" in output.err and "uid=***" in output.err  # the failure names the query, key masked
+    assert "nomis_geographies: UpstreamHTTPError: Nomis NM_2014_1 geography types; query http" in output.err
+    assert "TYPE.def.sdmx.json?uid=***: gave up after 6 attempts" in output.err  # the query, key masked
     assert "uid=***" in debug_log.read_text()  # urllib3's DEBUG lines were there, masked
     snapshot = settings.snapshot_dir
     assert len(list(snapshot.rglob("*.body"))) > 50 and (home / "storage").exists()  # there was output to scan
