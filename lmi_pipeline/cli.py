@@ -17,7 +17,7 @@ from dotenv import load_dotenv
 
 from lmi_pipeline.areas import AreasConfig, AreasError, load_areas
 from lmi_pipeline.clients.transport import UpstreamError
-from lmi_pipeline.run_lock import RefreshRunningError
+from lmi_pipeline.run_lock import RefreshRunningError, RunLock, lock_path
 from lmi_pipeline.settings import Settings, SettingsError, load_settings
 
 
@@ -33,7 +33,8 @@ def cmd_demo_snapshot(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     load_areas(settings.areas_file)
-    path = build_demo_snapshot(settings)
+    with RunLock(lock_path(settings.work_dir)).acquire(purpose="demo snapshot build"):
+        path = build_demo_snapshot(settings)
     print(f"demo snapshot (synthetic demo data) written to {path}")
     return 0
 
@@ -97,7 +98,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     _preflight(settings, say=False)  # before the demo snapshot is (re)built, too
     if settings.source_mode == "demo" and not snapshot_is_current(settings):
         print("building the synthetic demo snapshot for lmi.toml ...")
-        build_demo_snapshot(settings)
+        # Under the run lock: two runs rebuilding data/snapshot/ at once would leave a mixture.
+        with RunLock(lock_path(settings.work_dir)).acquire(purpose="demo snapshot build"):
+            build_demo_snapshot(settings)
     return _refresh(settings, everything=True)
 
 

@@ -26,7 +26,9 @@ import pytest
 from lmi_pipeline.cli import main
 from lmi_pipeline.run_lock import RefreshRunningError, RunLock, lock_path
 from lmi_pipeline.runs import failure_messages
+from lmi_pipeline.settings import load_settings
 from lmi_pipeline.storage import JOURNAL_NAME, WarehouseResource, recover_publication
+from tests.conftest import make_project
 from tests.faults_support import (
     PYTHON, ROOT, SECRET, Fault, FaultServer, baseline_tags, child_env, copy_project, digest, is_data, leftovers,
     published_baseline, run_through, wait_for,
@@ -206,3 +208,17 @@ def test_a_busy_or_broken_working_database_is_a_clear_error(tmp_path):
         holder.wait()
     (message,) = failure_messages(busy)
     assert f"the working database {db} is open in another process" in message and "data/lmi.duckdb" in message
+
+
+def test_rebuilding_the_demo_snapshot_takes_the_run_lock(tmp_path, monkeypatch, capsys):
+    """Two runs rebuilding data/snapshot/ at once would leave a mixture: the second refuses."""
+    project = make_project(tmp_path)
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("LMI_SOURCE", "demo")
+    monkeypatch.setenv("LMI_PROJECT_DIR", str(project))
+    settings = load_settings()
+    with RunLock(lock_path(settings.work_dir)).acquire(purpose="nightly refresh"):
+        code = main(["demo-snapshot"])
+    err = capsys.readouterr().err
+    assert code == 2 and "another refresh is running" in err and "a nightly refresh started" in err, err
+    assert not settings.snapshot_dir.exists()
