@@ -35,6 +35,12 @@ dev: $(STAMP)
 refresh: $(STAMP)
 	LMI_SOURCE=$${LMI_SOURCE:-live} $(BIN)/lmi refresh
 
+# The national-scale benchmark (about 15 minutes on 2 cores); results also go to $(BENCH_OUT).
+BENCH_OUT ?= /tmp/lmi-bench/report.md
+bench: $(STAMP)
+	mkdir -p $(dir $(BENCH_OUT))
+	$(BIN)/python -m benchmarks.bench --out $(BENCH_OUT)
+
 demo-snapshot: $(STAMP)
 	$(BIN)/lmi demo-snapshot
 

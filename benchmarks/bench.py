@@ -57,12 +57,14 @@ def prepare(scale: str, workdir: Path) -> dict:
     started = time.perf_counter()
     with serve(sim) as root:
         settings = load_settings({"LMI_SOURCE": "record", "LMI_PROJECT_DIR": str(workdir), **sim.base_urls(root),
+                                  "NOMIS_MAX_REQUESTS_PER_SECOND": "0",
                                   "LMI_DATA_DIR": str(workdir / "record-data")})
         resources = build_resources(settings, record_origin="synthetic")
         definitions = defs()
         with dg.DagsterInstance.ephemeral() as instance:
             plan = plan_refresh(instance, resources["nomis"], load_areas(settings.areas_file).start_month,
-                                source_specs=list(definitions.resolve_all_asset_specs()), everything=True)
+                                source_specs=list(definitions.resolve_all_asset_specs()), everything=True,
+                                dfe=resources["dfe"])
             sources = dg.AssetSelection.groups("sources")
             dg.materialize(list(definitions.assets), selection=sources | sources.upstream(), instance=instance,
                            resources=resources, tags=plan.partition_tags())
@@ -97,7 +99,8 @@ def measure(scale: str, workdir: Path) -> dict:
     transform = [k for k, g in groups.items() if g in ("warehouse", "indicators") and k not in prerequisites]
     results: dict = {}
     with serve_snapshot(workdir / "snapshot") as (root, log):
-        env = {"LMI_SOURCE": "live", "NOMIS_BASE_URL": f"{root}/nomis/api/v01",
+        # No polite pacing against the local server: the floor has no network either (see `report`).
+        env = {"LMI_SOURCE": "live", "NOMIS_MAX_REQUESTS_PER_SECOND": "0", "NOMIS_BASE_URL": f"{root}/nomis/api/v01",
                "ONS_GEO_BASE_URL": f"{root}/ons/arcgis/rest/services", "DFE_BASE_URL": f"{root}/dfe/statistics/v1"}
         (workdir / "env.json").write_text(json.dumps(env))
         for leftover in ("data", "assets", "home"):

@@ -126,11 +126,11 @@ def noop(workdir: Path) -> dict:
 
     settings = _settings(workdir)
     started = time.perf_counter()
-    nomis = build_resources(settings)["nomis"]
+    resources = build_resources(settings)
     areas = load_areas(settings.areas_file)
     with dg.DagsterInstance.get() as instance:  # DAGSTER_HOME is the workdir's home/
-        plan = plan_refresh(instance, nomis, areas.start_month, areas.revision_window_months,
-                            list(defs().resolve_all_asset_specs()))
+        plan = plan_refresh(instance, resources["nomis"], areas.start_month, areas.revision_window_months,
+                            list(defs().resolve_all_asset_specs()), dfe=resources["dfe"])
     return {"wall": time.perf_counter() - started, "requests": plan.requests, "nothing_to_do": plan.nothing_to_do,
             "summary": plan.summary(), "peak_rss_mb": _peak_rss_mb()}
 

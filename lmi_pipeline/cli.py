@@ -66,10 +66,10 @@ def _refresh(settings: Settings, everything: bool) -> int:
     started = time.monotonic()
     definitions = defs()
     job = definitions.resolve_job_def("lmi_refresh")
-    nomis = build_resources(settings)["nomis"]
+    resources = build_resources(settings)
     with dg.DagsterInstance.get() as instance:
-        plan = plan_refresh(instance, nomis, areas.start_month, areas.revision_window_months,
-                            list(definitions.resolve_all_asset_specs()), everything=everything)
+        plan = plan_refresh(instance, resources["nomis"], areas.start_month, areas.revision_window_months,
+                            list(definitions.resolve_all_asset_specs()), everything=everything, dfe=resources["dfe"])
         print(plan.summary())
         if plan.nothing_to_do:
             print(f"nothing new upstream ({plan.requests} small requests, {time.monotonic() - started:.1f}s); "

@@ -14,5 +14,7 @@ def defs() -> dg.Definitions:
         assets=[a.with_attributes(backfill_policy=SINGLE_RUN) if isinstance(a, dg.AssetsDefinition) else a
                 for a in loaded.assets or []],
         asset_checks=loaded.asset_checks, schedules=loaded.schedules, sensors=loaded.sensors, jobs=loaded.jobs,
-        resources=loaded.resources, executor=loaded.executor, loggers=loaded.loggers,
+        resources=loaded.resources, loggers=loaded.loggers,
+        # Every step writes the one DuckDB file: run them in one process (UI runs included), one after another.
+        executor=loaded.executor or dg.in_process_executor,
     )

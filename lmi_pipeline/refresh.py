@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from lmi_pipeline.clients.dfe import DfeResource, release_stamp
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
 from lmi_pipeline.clients.transport import UpstreamError
 from lmi_pipeline.demo.world import months as month_range
@@ -70,10 +71,11 @@ def _last_materialization(instance: dg.DagsterInstance, key: dg.AssetKey) -> dic
 
 def plan_refresh(instance: dg.DagsterInstance, nomis: NomisResource, start_month: str,
                  revision_window: int = 2, source_specs: list[dg.AssetSpec] | None = None,
-                 everything: bool = False) -> RefreshPlan:
-    """Decide what to fetch. `everything` loads the whole claimant history and every source."""
+                 everything: bool = False, dfe: DfeResource | None = None) -> RefreshPlan:
+    """Decide what to fetch. `everything` loads the whole claimant history and every source.
+    Without `dfe`, DfE sources are fetched whenever a run happens (their stamp is not asked for)."""
     plan = RefreshPlan()
-    before = len(nomis.transport().fetched)
+    before = len(nomis.transport().fetched) + (len(dfe.transport().fetched) if dfe else 0)
     last = _last_materialization(instance, CLAIMANT_ASSET)
     release = nomis.dataset_release(CLAIMANT_DATASET).get("LastUpdated", "")
     loaded = {k[:7] for k in instance.get_materialized_partitions(CLAIMANT_ASSET)}
@@ -93,10 +95,13 @@ def plan_refresh(instance: dg.DagsterInstance, nomis: NomisResource, start_month
     for spec in source_specs or []:
         upstream = str(spec.metadata.get("lmi/upstream", ""))
         name = spec.key.to_user_string()
-        if spec.key == CLAIMANT_ASSET or not upstream.startswith("nomis:"):
+        service, _, dataset = upstream.partition(":")
+        if spec.key == CLAIMANT_ASSET or service not in ("nomis", "dfe") or (service == "dfe" and dfe is None):
             continue
-        dataset = upstream.split(":", 1)[1]
-        stamp = nomis.dataset_release(dataset).get("LastUpdated", "")
+        if service == "nomis":
+            stamp = nomis.dataset_release(dataset).get("LastUpdated", "")
+        else:
+            stamp = release_stamp(dfe.neet_data_set())
         previous = _last_materialization(instance, spec.key).get("release")
         if everything:
             plan.refreshed[name] = f"full refresh ({dataset} release {stamp or '?'})"
@@ -104,7 +109,7 @@ def plan_refresh(instance: dg.DagsterInstance, nomis: NomisResource, start_month
             plan.refreshed[name] = f"{dataset} release {stamp or '?'} (was {previous or 'never loaded'})"
         else:
             plan.skipped[name] = f"{dataset} release {stamp} unchanged"
-    plan.requests = len(nomis.transport().fetched) - before
+    plan.requests = len(nomis.transport().fetched) + (len(dfe.transport().fetched) if dfe else 0) - before
     return plan
 
 

@@ -17,6 +17,9 @@ SOURCE_MODES: tuple[str, ...] = ("demo", "live", "record")
 DEFAULT_NOMIS_URL = "https://www.nomisweb.co.uk/api/v01"
 DEFAULT_ONS_GEO_URL = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services"
 DEFAULT_DFE_URL = "https://api.education.gov.uk/statistics/v1"
+# Nomis rate-limits without publishing the limit; peers pause 0.5 s between pages. Four request starts a
+# second, shared by the concurrent page fetches, keeps a big backfill polite.
+DEFAULT_NOMIS_MAX_RPS = 4.0
 
 
 class SettingsError(ValueError):
@@ -30,6 +33,7 @@ class Settings:
     ons_geo_url: str
     dfe_url: str
     nomis_uid: str | None
+    nomis_max_rps: float  # polite pacing of Nomis requests; 0 = none (local servers)
     project_dir: Path
     areas_file: Path
     data_dir: Path
@@ -69,6 +73,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             f"LMI_SOURCE={mode!r} is not a source mode; use one of {', '.join(SOURCE_MODES)} "
             "(demo replays the bundled synthetic snapshot, live calls the real APIs, record calls them and saves responses)."
         )
+    raw_rps = env.get("NOMIS_MAX_REQUESTS_PER_SECOND") or str(DEFAULT_NOMIS_MAX_RPS)
+    try:
+        nomis_max_rps = float(raw_rps)
+        if nomis_max_rps < 0:
+            raise ValueError
+    except ValueError:
+        raise SettingsError(f"NOMIS_MAX_REQUESTS_PER_SECOND={raw_rps!r} must be a number >= 0 "
+                            f"(0 = no pacing; default {DEFAULT_NOMIS_MAX_RPS}).") from None
     root = Path(env.get("LMI_PROJECT_DIR") or os.getcwd()).resolve()
     data_dir = _path(env, "LMI_DATA_DIR", Path("data"), root)
     return Settings(
@@ -77,6 +89,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         ons_geo_url=env.get("ONS_GEO_BASE_URL") or DEFAULT_ONS_GEO_URL,
         dfe_url=env.get("DFE_BASE_URL") or DEFAULT_DFE_URL,
         nomis_uid=env.get("NOMIS_UID") or None,
+        nomis_max_rps=nomis_max_rps,
         project_dir=root,
         areas_file=_path(env, "LMI_AREAS_FILE", Path("lmi.toml"), root),
         data_dir=data_dir,

@@ -47,7 +47,8 @@ def make_project(tmp_path: Path, areas_text: str | None = None) -> Path:
 
 def live_settings(project: Path, sim: UpstreamSim, root: str, **env: str) -> Settings:
     """Settings for a live run against the local server, with every path inside `project`."""
-    return load_settings({"LMI_SOURCE": "live", "LMI_PROJECT_DIR": str(project), **sim.base_urls(root), **env})
+    return load_settings({"LMI_SOURCE": "live", "LMI_PROJECT_DIR": str(project), "NOMIS_MAX_REQUESTS_PER_SECOND": "0",
+                          **sim.base_urls(root), **env})
 
 
 def fast_resources(settings: Settings, **overrides):
@@ -95,6 +96,7 @@ def run_pipeline(settings: Settings, resources: dict | None = None, instance=Non
     definitions = defs()
     instance = instance or dg.DagsterInstance.ephemeral()
     plan = plan_refresh(instance, resources["nomis"], load_areas(settings.areas_file).start_month,
-                        source_specs=list(definitions.resolve_all_asset_specs()), everything=True)
+                        source_specs=list(definitions.resolve_all_asset_specs()), everything=True,
+                        dfe=resources["dfe"])
     return dg.materialize(list(definitions.assets) + list(definitions.asset_checks), instance=instance,
                           resources=resources, tags=plan.partition_tags(), **kwargs)

@@ -246,6 +246,7 @@ def child_env(settings: Settings, dagster_home: Path, **extra: str) -> dict[str,
         "LMI_SOURCE": settings.source_mode, "LMI_PROJECT_DIR": str(settings.project_dir),
         "NOMIS_BASE_URL": settings.nomis_url, "ONS_GEO_BASE_URL": settings.ons_geo_url,
         "DFE_BASE_URL": settings.dfe_url, "DAGSTER_HOME": str(dagster_home), "PYTHONPATH": str(ROOT),
+        "NOMIS_MAX_REQUESTS_PER_SECOND": "0",  # a local server: no polite pacing
         **extra,
     })
     dagster_home.mkdir(parents=True, exist_ok=True)

@@ -37,6 +37,7 @@ def lmi_run(monkeypatch, capsys, project, server: FaultServer) -> tuple[int, str
     """`lmi run` in live mode against the fault server; (exit code, stderr + stdout)."""
     monkeypatch.chdir(project)
     for key, value in {"LMI_SOURCE": "live", "LMI_PROJECT_DIR": str(project), "NOMIS_UID": SECRET,
+                       "NOMIS_MAX_REQUESTS_PER_SECOND": "0",
                        "DAGSTER_HOME": str(project / ".dagster-home"), **server.sim.base_urls(server.root)}.items():
         monkeypatch.setenv(key, value)
     (project / ".dagster-home").mkdir(exist_ok=True)

@@ -86,3 +86,26 @@ def test_replay_miss_is_a_clear_error(tmp_path):
 
 def test_mask_secrets():
     assert mask_secrets("url?uid=abc123&x=1", {"uid": "abc123"}) == "url?uid=***&x=1"
+
+
+def test_requests_are_paced_politely(httpserver, tmp_path):
+    """With a minimum interval, request starts are spaced out (shared by concurrent page fetches)."""
+    httpserver.expect_request("/data.csv").respond_with_data("ok")
+    waits = []
+    t = Transport("live", tmp_path, min_interval=0.25, sleep=waits.append)  # a fake sleep: time does not pass
+    for _ in range(3):
+        t.get(_req(httpserver))
+    assert len(waits) == 2  # the first request goes at once
+    assert waits[0] == pytest.approx(0.25, abs=0.05) and waits[1] == pytest.approx(0.5, abs=0.05)
+
+
+def test_pacing_comes_from_the_settings():
+    from lmi_pipeline.defs.resources import build_resources
+    from lmi_pipeline.settings import SettingsError, load_settings
+
+    nomis = build_resources(load_settings({"LMI_SOURCE": "live"}))["nomis"]
+    assert nomis.transport().min_interval == pytest.approx(0.25)  # 4 requests a second by default
+    off = build_resources(load_settings({"LMI_SOURCE": "live", "NOMIS_MAX_REQUESTS_PER_SECOND": "0"}))["nomis"]
+    assert off.transport().min_interval == 0
+    with pytest.raises(SettingsError, match="NOMIS_MAX_REQUESTS_PER_SECOND='fast'"):
+        load_settings({"NOMIS_MAX_REQUESTS_PER_SECOND": "fast"})

@@ -19,6 +19,7 @@ class UpstreamResource(dg.ConfigurableResource):
     backoff_seconds: float = 1.0
     read_timeout_seconds: float = 60.0
     deadline_seconds: float = 180.0
+    max_requests_per_second: float = 0.0  # 0 = no pacing (local servers); Nomis sets a polite rate
 
     _transport: Optional[Transport] = PrivateAttr(default=None)
 
@@ -32,5 +33,6 @@ class UpstreamResource(dg.ConfigurableResource):
                 max_retries=self.max_retries,
                 backoff=self.backoff_seconds,
                 record_origin=self.record_origin,
+                min_interval=1 / self.max_requests_per_second if self.max_requests_per_second > 0 else 0.0,
             )
         return self._transport

@@ -120,6 +120,12 @@ class DfeResource(UpstreamResource):
     def data_set(self, data_set_id: str) -> dict:
         return self.get_json(f"data-sets/{data_set_id}", label=f"DfE EES data set {data_set_id}")
 
+    def neet_data_set(self) -> dict:
+        """The NEET 16-17 data set: the pinned id, or found by publication and title."""
+        if self.neet_data_set_id:
+            return self.data_set(self.neet_data_set_id)
+        return self.find_data_set(self.find_publication(NEET_PUBLICATION), NEET_DATA_SET)
+
     def data_set_csv(self, data_set_id: str, version: str, label: str = "") -> tuple[pa.Table, Response]:
         """The data set version as an all-text Arrow table, with the response for provenance."""
         req = self.request(f"data-sets/{data_set_id}/csv", (("dataSetVersion", version),),
@@ -146,3 +152,9 @@ def parse_csv(resp: Response, what: str) -> pa.Table:
     if table.num_rows == 0:
         raise UpstreamFormatError(f"{what}: header only, no rows. Nothing was loaded; retry later.")
     return table
+
+
+def release_stamp(data_set: dict) -> str:
+    """A data set's release, as provenance records it and refresh planning compares it."""
+    version = data_set["latestVersion"]
+    return f"version {version['version']} published {version.get('published', '?')}"

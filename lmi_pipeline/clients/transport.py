@@ -176,6 +176,7 @@ class Transport:
     sleep: Callable[[float], None] = time.sleep
     session: requests.Session | None = None
     record_origin: str = "recorded"  # the demo generator records with "synthetic"
+    min_interval: float = 0.0  # seconds between request starts: politeness to a service with unpublished limits
 
     def __post_init__(self) -> None:
         if self.mode not in ("demo", "live", "record"):
@@ -185,6 +186,19 @@ class Transport:
             self.session.headers["User-Agent"] = "lmi-pipeline (+https://github.com/; labour market intelligence)"
         self.requests_made = 0
         self.fetched: list[Fetched] = []  # every response this transport returned, in order
+        self._pace_lock = threading.Lock()
+        self._next_start = 0.0
+
+    def _pace(self) -> None:
+        """Space request starts `min_interval` apart, across the threads fetching pages concurrently."""
+        if self.min_interval <= 0:
+            return
+        with self._pace_lock:
+            now = time.monotonic()
+            start = max(now, self._next_start)
+            self._next_start = start + self.min_interval
+        if start > now:
+            self.sleep(start - now)
 
     # -- public ---------------------------------------------------------------------------------
     def get(self, request: Request) -> Response:
@@ -255,6 +269,7 @@ class Transport:
 
     def _fetch_once(self, url: str, params: list[tuple[str, str]]):
         assert self.session is not None
+        self._pace()
         self.requests_made += 1
         t0 = time.monotonic()
         with self.session.get(url, params=params, stream=True,

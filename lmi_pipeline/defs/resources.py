@@ -20,7 +20,8 @@ def build_resources(settings: Settings, record_origin: str = "recorded") -> dict
     if settings.nomis_uid:
         uid = dg.EnvVar("NOMIS_UID") if os.environ.get("NOMIS_UID") == settings.nomis_uid else settings.nomis_uid
     return {
-        "nomis": NomisResource(base_url=settings.nomis_url, uid=uid, **common),
+        "nomis": NomisResource(base_url=settings.nomis_url, uid=uid, max_requests_per_second=settings.nomis_max_rps,
+                               **common),
         "ons_geo": OnsGeoResource(base_url=settings.ons_geo_url, **common),
         "dfe": DfeResource(base_url=settings.dfe_url, **common),
         "warehouse": WarehouseResource(database=str(settings.work_db)),

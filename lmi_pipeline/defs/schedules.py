@@ -1,5 +1,6 @@
 import dagster as dg
 
+from lmi_pipeline.clients.dfe import DfeResource
 from lmi_pipeline.clients.nomis import NomisResource
 from lmi_pipeline.defs.jobs import lmi_refresh
 from lmi_pipeline.project import ProjectResource
@@ -13,13 +14,14 @@ from lmi_pipeline.refresh import plan_refresh, refresh_selection
     "and run only the new or revisable claimant-count months and the sources whose release changed. "
     "Skipped ticks say why.",
 )
-def nightly_refresh(context: dg.ScheduleEvaluationContext, nomis: NomisResource, project: ProjectResource):
+def nightly_refresh(context: dg.ScheduleEvaluationContext, nomis: NomisResource, dfe: DfeResource,
+                    project: ProjectResource):
     from lmi_pipeline.definitions import defs  # the schedule sees every source asset, present and future
 
     areas = project.areas()
     definitions = defs()
     plan = plan_refresh(context.instance, nomis, areas.start_month, areas.revision_window_months,
-                        list(definitions.resolve_all_asset_specs()))
+                        list(definitions.resolve_all_asset_specs()), dfe=dfe)
     if plan.nothing_to_do:
         return dg.SkipReason(f"Nothing new upstream ({plan.requests} requests):\n{plan.summary()}")
     return dg.RunRequest(

@@ -52,6 +52,7 @@ def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
             urls = sim.base_urls(root)
             record = replace(settings, source_mode="record", nomis_url=urls["NOMIS_BASE_URL"],
                              ons_geo_url=urls["ONS_GEO_BASE_URL"], dfe_url=urls["DFE_BASE_URL"], nomis_uid=None,
+                             nomis_max_rps=0.0,  # a local server: no pacing needed
                              snapshot_dir=staging / "snapshot", data_dir=staging / "data")
             resources = build_resources(record, record_origin="synthetic")
             definitions = defs()
@@ -59,7 +60,8 @@ def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
             # whatever they need upstream (e.g. ward_lookup resolves the areas), over the same months.
             with dg.DagsterInstance.ephemeral() as instance:
                 plan = plan_refresh(instance, resources["nomis"], load_areas(settings.areas_file).start_month,
-                                    source_specs=list(definitions.resolve_all_asset_specs()), everything=True)
+                                    source_specs=list(definitions.resolve_all_asset_specs()), everything=True,
+                                    dfe=resources["dfe"])
                 sources = dg.AssetSelection.groups("sources")
                 result = dg.materialize(
                     list(definitions.assets), selection=sources | sources.upstream(), instance=instance,

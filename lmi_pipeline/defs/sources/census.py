@@ -12,6 +12,7 @@ from lmi_pipeline.clients.nomis import NomisResource
 from lmi_pipeline.defs.sources.nomis_source import NomisSource, load_source
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.defs import freshness
 
 TS066 = "NM_2083_1"
 RM024 = "NM_2124_1"
@@ -41,7 +42,7 @@ VALUE_COLUMNS = ("MEASURES_NAME", "OBS_VALUE", "OBS_STATUS", "OBS_STATUS_NAME")
 
 
 @dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup"], pool="nomis_api",
-          metadata={"lmi/upstream": f"nomis:{TS066}"})
+          metadata={"lmi/upstream": f"nomis:{TS066}"}, freshness_policy=freshness.DECENNIAL)
 def raw_census_economic_activity(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
                                  warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Nomis NM_2083_1 (Census 2021 TS066, economic activity status of residents aged 16+), exactly as
@@ -58,7 +59,7 @@ def raw_census_economic_activity(context: dg.AssetExecutionContext, nomis: Nomis
 
 
 @dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup"], pool="nomis_api",
-          metadata={"lmi/upstream": f"nomis:{RM024}"})
+          metadata={"lmi/upstream": f"nomis:{RM024}"}, freshness_policy=freshness.DECENNIAL)
 def raw_census_age_activity(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
                             warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Nomis NM_2124_1 (Census 2021 RM024, economic activity by sex by age), aged 16-24, both sexes,

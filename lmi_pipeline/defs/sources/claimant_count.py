@@ -1,6 +1,5 @@
 import re
 import time
-from datetime import timedelta
 
 import dagster as dg
 
@@ -12,6 +11,7 @@ from lmi_pipeline.defs.sources.query_areas import query_areas
 from lmi_pipeline.defs.sources.revisions import PeriodReplace
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource, quote_ident
+from lmi_pipeline.defs import freshness
 
 DATASET = "NM_162_1"
 # Age bands we need, found in the dataset's own `age` codelist by label (codes are not assumed).
@@ -25,9 +25,6 @@ SELECT = ("DATE", "DATE_NAME", "GEOGRAPHY", "GEOGRAPHY_NAME", "GEOGRAPHY_CODE", 
 # A month's identity within the raw table, and the cells compared to detect a revision.
 ROW_KEY = ["GEOGRAPHY_CODE", "GEOGRAPHY_TYPE", "AGE", "MEASURE"]
 ROW_VALUES = ["OBS_VALUE", "OBS_STATUS"]
-# Claimant counts come out mid-month, about five weeks after the count date.
-MONTHLY_RELEASE = dg.FreshnessPolicy.cron(deadline_cron="0 12 20 * *", lower_bound_delta=timedelta(days=28),
-                                          timezone="Europe/London")
 
 
 def resolve_codes(codelist: dict[str, str], wanted: dict[str, re.Pattern], what: str) -> dict[str, str]:
@@ -49,7 +46,7 @@ def requested_months(context: dg.AssetExecutionContext, start_month: str) -> lis
 @dg.asset(
     group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup"], pool="nomis_api",
     partitions_def=claimant_months, backfill_policy=dg.BackfillPolicy.single_run(),
-    metadata={"lmi/upstream": f"nomis:{DATASET}"}, freshness_policy=MONTHLY_RELEASE,
+    metadata={"lmi/upstream": f"nomis:{DATASET}"}, freshness_policy=freshness.MONTHLY_MID_MONTH,
 )
 def raw_claimant_count(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
                        warehouse: WarehouseResource) -> dg.MaterializeResult:

@@ -2,13 +2,15 @@
 
 import dagster as dg
 
-from lmi_pipeline.clients.dfe import NEET_DATA_SET, NEET_PUBLICATION, DfeResource, neet_schema
+from lmi_pipeline.clients.dfe import DfeResource, neet_schema, release_stamp
 from lmi_pipeline.defs.sources.request_log import log_requests, query_id
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.defs import freshness
 
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, pool="dfe_api", metadata={"lmi/upstream": "dfe:neet-16-17"})
+@dg.asset(group_name="sources", kinds={"duckdb"}, pool="dfe_api", metadata={"lmi/upstream": "dfe:neet-16-17"},
+          freshness_policy=freshness.ANNUAL)
 def raw_neet(context: dg.AssetExecutionContext, dfe: DfeResource, project: ProjectResource,
              warehouse: WarehouseResource) -> dg.MaterializeResult:
     """DfE NEET and not known, 16-17 year olds, by local authority (upper tier), region and England:
@@ -18,14 +20,11 @@ def raw_neet(context: dg.AssetExecutionContext, dfe: DfeResource, project: Proje
     """
     project.areas()
     mark = len(dfe.transport().fetched)
-    if dfe.neet_data_set_id:
-        data_set = dfe.data_set(dfe.neet_data_set_id)
-    else:
-        data_set = dfe.find_data_set(dfe.find_publication(NEET_PUBLICATION), NEET_DATA_SET)
+    data_set = dfe.neet_data_set()
     version = data_set["latestVersion"]
     table, resp = dfe.data_set_csv(data_set["id"], version["version"], f"DfE NEET 16-17 ({data_set['title']})")
     schema, _ = neet_schema(table.column_names, resp.request.describe())
-    release = f"version {version['version']} published {version.get('published', '?')}"
+    release = release_stamp(data_set)
     prefix = f"data-sets/{data_set['id']}"
     with warehouse.get_connection() as conn:
         conn.execute("BEGIN")

@@ -24,6 +24,7 @@ from lmi_pipeline.clients.transport import UpstreamError
 from lmi_pipeline.defs.sources.request_log import log_requests
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.defs import freshness
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def classify_types(types: list[tuple[str, str]]) -> dict[str, GeoType]:
     return best
 
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, pool="nomis_api")
+@dg.asset(group_name="sources", kinds={"duckdb"}, pool="nomis_api", freshness_policy=freshness.EVERY_REFRESH)
 def nomis_geographies(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
                       warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Nomis geography ids for every area we query, resolved from Nomis metadata at run time.

@@ -6,13 +6,15 @@ from lmi_pipeline.clients.transport import UpstreamError
 from lmi_pipeline.defs.sources.request_log import log_requests, query_id
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource, quote_literal
+from lmi_pipeline.defs import freshness
 
 SCHEMA = pa.schema([(c, pa.int64() if c == "ward_vintage" else pa.string()) for c in (
     "lsoa_code", "lsoa_name", "ward_code", "ward_name", "ward_vintage", "lad_code", "lad_name", "source_service",
     "query_id")])
 
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies"], pool="ons_geo_api")
+@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies"], pool="ons_geo_api",
+          freshness_policy=freshness.ANNUAL)
 def ons_lsoa_ward_lookup(context: dg.AssetExecutionContext, ons_geo: OnsGeoResource, project: ProjectResource,
                          warehouse: WarehouseResource) -> dg.MaterializeResult:
     """ONS Open Geography Portal LSOA21 -> ward best-fit lookups for the configured districts, one per

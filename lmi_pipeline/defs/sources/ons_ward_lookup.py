@@ -6,9 +6,11 @@ from lmi_pipeline.clients.transport import UpstreamError
 from lmi_pipeline.defs.sources.request_log import log_requests
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource, quote_literal
+from lmi_pipeline.defs import freshness
 
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies"], pool="ons_geo_api")
+@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies"], pool="ons_geo_api",
+          freshness_policy=freshness.ANNUAL)
 def ons_ward_lookup(context: dg.AssetExecutionContext, ons_geo: OnsGeoResource, project: ProjectResource,
                     warehouse: WarehouseResource) -> dg.MaterializeResult:
     """ONS Open Geography Portal ward -> district -> county -> region lookup, for the configured districts.

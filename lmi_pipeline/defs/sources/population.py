@@ -1,5 +1,4 @@
 import re
-from datetime import timedelta
 
 import dagster as dg
 
@@ -9,6 +8,7 @@ from lmi_pipeline.defs.sources.nomis_loading import finish_source, load_nomis_qu
 from lmi_pipeline.defs.sources.query_areas import query_areas
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.defs import freshness
 
 DATASET = "NM_2014_1"
 AGE_BANDS = {
@@ -24,7 +24,7 @@ SELECT = ("DATE", "DATE_NAME", "GEOGRAPHY", "GEOGRAPHY_NAME", "GEOGRAPHY_CODE", 
 @dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup"], pool="nomis_api",
           metadata={"lmi/upstream": f"nomis:{DATASET}"},
           # Mid-year estimates come once a year (small-area ones about a year after the district ones).
-          freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(days=400)))
+          freshness_policy=freshness.ANNUAL)
 def raw_population(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
                    warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Nomis NM_2014_1 small-area mid-year population estimates, exactly as served (every column text).

@@ -10,6 +10,7 @@ from lmi_pipeline.clients.nomis import NomisResource
 from lmi_pipeline.defs.sources.nomis_source import NomisSource, load_source
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.defs import freshness
 
 APS = "NM_17_5"
 MODEL = "NM_127_1"
@@ -30,7 +31,7 @@ VALUE_COLUMNS = ("MEASURES", "MEASURES_NAME", "OBS_VALUE", "OBS_STATUS", "OBS_ST
 
 
 @dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup"], pool="nomis_api",
-          metadata={"lmi/upstream": f"nomis:{APS}"})
+          metadata={"lmi/upstream": f"nomis:{APS}"}, freshness_policy=freshness.QUARTERLY)
 def raw_aps(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
             warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Nomis NM_17_5 (Annual Population Survey, percentages), exactly as served (every column text):
@@ -46,7 +47,7 @@ def raw_aps(context: dg.AssetExecutionContext, nomis: NomisResource, project: Pr
 
 
 @dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup"], pool="nomis_api",
-          metadata={"lmi/upstream": f"nomis:{MODEL}"})
+          metadata={"lmi/upstream": f"nomis:{MODEL}"}, freshness_policy=freshness.QUARTERLY)
 def raw_model_unemployment(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
                            warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Nomis NM_127_1 (model-based estimates of unemployment), exactly as served (every column text):
