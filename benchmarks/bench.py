@@ -101,7 +101,8 @@ def measure(scale: str, workdir: Path) -> dict:
     with serve_snapshot(workdir / "snapshot") as (root, log):
         # No polite pacing against the local server: the floor has no network either (see `report`).
         env = {"LMI_SOURCE": "live", "NOMIS_MAX_REQUESTS_PER_SECOND": "0", "NOMIS_BASE_URL": f"{root}/nomis/api/v01",
-               "ONS_GEO_BASE_URL": f"{root}/ons/arcgis/rest/services", "DFE_BASE_URL": f"{root}/dfe/statistics/v1"}
+               "ONS_GEO_BASE_URL": f"{root}/ons/arcgis/rest/services", "DFE_BASE_URL": f"{root}/dfe/statistics/v1",
+               "LMI_DUCKDB_MEMORY_LIMIT": memory_limit()}
         (workdir / "env.json").write_text(json.dumps(env))
         for leftover in ("data", "assets", "home"):
             shutil.rmtree(workdir / leftover, ignore_errors=True)
@@ -117,6 +118,13 @@ def measure(scale: str, workdir: Path) -> dict:
         results["noop"] = _stage("noop", str(workdir))
         results["noop"]["server_requests"] = len(log.requests) - n
     return results
+
+
+def memory_limit() -> str:
+    """DuckDB's cap for the pipeline and the floor alike (the default unless LMI_DUCKDB_MEMORY_LIMIT is set)."""
+    from lmi_pipeline.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
+
+    return os.environ.get("LMI_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
 
 
 def _fmt(x: float, digits: int = 1) -> str:
@@ -181,7 +189,8 @@ def machine() -> str:
     import duckdb
     import pyarrow
     return (f"{os.cpu_count()} CPUs ({cpu}), {mem:.0f} GiB RAM, {platform.platform()}, Python {platform.python_version()}, "
-            f"DuckDB {duckdb.__version__}, pyarrow {pyarrow.__version__}")
+            f"DuckDB {duckdb.__version__} (memory_limit {memory_limit()} for pipeline and floor alike), "
+            f"pyarrow {pyarrow.__version__}")
 
 
 def main() -> None:
@@ -189,17 +198,23 @@ def main() -> None:
     parser.add_argument("--scales", default="la,county,region,national")
     parser.add_argument("--workdir", default="/tmp/lmi-bench", type=Path)
     parser.add_argument("--out", type=Path, help="also write the Markdown report here")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure again on a response set an earlier run generated (skip generating)")
     args = parser.parse_args()
     facts, results = {}, {}
     for scale in args.scales.split(","):
         workdir = args.workdir / scale
-        print(f"[{scale}] generating and recording the synthetic upstream ...", file=sys.stderr, flush=True)
-        facts[scale] = prepare(scale, workdir)
+        saved = args.workdir / f"{scale}.json"
+        if args.reuse and saved.exists() and (workdir / "pages.json").exists():
+            facts[scale] = json.loads(saved.read_text())["facts"]
+        else:
+            print(f"[{scale}] generating and recording the synthetic upstream ...", file=sys.stderr, flush=True)
+            facts[scale] = prepare(scale, workdir)
+            saved.write_text(json.dumps({"facts": facts[scale]}, indent=1))
         print(f"[{scale}] {facts[scale]}", file=sys.stderr, flush=True)
         print(f"[{scale}] measuring ...", file=sys.stderr, flush=True)
         results[scale] = measure(scale, workdir)
-        (args.workdir / f"{scale}.json").write_text(json.dumps({"facts": facts[scale], "results": results[scale]},
-                                                               indent=1, default=str))
+        saved.write_text(json.dumps({"facts": facts[scale], "results": results[scale]}, indent=1, default=str))
     text = f"Machine: {machine()}\n\n" + report(facts, results)
     print(text)
     if args.out:

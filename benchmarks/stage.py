@@ -70,13 +70,14 @@ def floor(workdir: Path) -> dict:
     from lmi_pipeline.defs.indicators import area_indicators as ai
     from lmi_pipeline.defs.warehouse.typed_tables import build_typed_table
     from lmi_pipeline.sql import load_sql
-    from lmi_pipeline.storage import CONNECTION_CONFIG, quote_literal
+    from lmi_pipeline.storage import CONNECTION_CONFIG, limit_memory, quote_literal
 
     settings = _settings(workdir)
     pages = json.loads((workdir / "pages.json").read_text())
     db = workdir / "floor.duckdb"
     db.unlink(missing_ok=True)
     con = duckdb.connect(str(db), config=dict(CONNECTION_CONFIG))
+    limit_memory(con, settings.duckdb_memory_limit)  # the same cap as the pipeline's connections
     # Small reference tables the transform needs, copied untimed from the pipeline's working database.
     con.execute(f"ATTACH {quote_literal(str(settings.work_db))} AS work (READ_ONLY)")
     for table in ("population", "ward_lookup", "provenance", "areas_config", "source_requests"):
@@ -110,7 +111,7 @@ def floor(workdir: Path) -> dict:
     t2 = time.perf_counter()
     from lmi_pipeline.storage import publish_database
 
-    publish_database(db, workdir / "floor_published.duckdb")
+    publish_database(db, workdir / "floor_published.duckdb", memory_limit=settings.duckdb_memory_limit)
     publish = time.perf_counter() - t2
     return {"ingest": ingest, "transform": transform, "publish": publish, "rows": rows, "ward_rows": ward_rows,
             "peak_rss_mb": _peak_rss_mb(), "ingest_peak_rss_mb": rss_ingest}

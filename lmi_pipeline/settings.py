@@ -7,6 +7,7 @@ See `.env.example` for the documented list.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -20,6 +21,10 @@ DEFAULT_DFE_URL = "https://api.education.gov.uk/statistics/v1"
 # Nomis rate-limits without publishing the limit; peers pause 0.5 s between pages. Four request starts a
 # second, shared by the concurrent page fetches, keeps a big backfill polite.
 DEFAULT_NOMIS_MAX_RPS = 4.0
+# DuckDB's own default is 80% of RAM, and it keeps everything it has touched cached up to that: a
+# national load would grow past 4 GiB. With a cap it evicts and spills instead (docs/performance.md).
+DEFAULT_DUCKDB_MEMORY_LIMIT = "1GB"
+_MEMORY_LIMIT = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 
 
 class SettingsError(ValueError):
@@ -34,6 +39,7 @@ class Settings:
     dfe_url: str
     nomis_uid: str | None
     nomis_max_rps: float  # polite pacing of Nomis requests; 0 = none (local servers)
+    duckdb_memory_limit: str  # DuckDB's memory_limit for the working database and publishing
     project_dir: Path
     areas_file: Path
     data_dir: Path
@@ -81,6 +87,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     except ValueError:
         raise SettingsError(f"NOMIS_MAX_REQUESTS_PER_SECOND={raw_rps!r} must be a number >= 0 "
                             f"(0 = no pacing; default {DEFAULT_NOMIS_MAX_RPS}).") from None
+    memory_limit = (env.get("LMI_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT).strip()
+    if not _MEMORY_LIMIT.match(memory_limit):
+        raise SettingsError(f"LMI_DUCKDB_MEMORY_LIMIT={memory_limit!r} is not a size; write it like 1GB, 1536MB or "
+                            f"2GiB (default {DEFAULT_DUCKDB_MEMORY_LIMIT}).")
     root = Path(env.get("LMI_PROJECT_DIR") or os.getcwd()).resolve()
     data_dir = _path(env, "LMI_DATA_DIR", Path("data"), root)
     return Settings(
@@ -90,6 +100,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         dfe_url=env.get("DFE_BASE_URL") or DEFAULT_DFE_URL,
         nomis_uid=env.get("NOMIS_UID") or None,
         nomis_max_rps=nomis_max_rps,
+        duckdb_memory_limit=memory_limit,
         project_dir=root,
         areas_file=_path(env, "LMI_AREAS_FILE", Path("lmi.toml"), root),
         data_dir=data_dir,

@@ -33,6 +33,7 @@ from pydantic import PrivateAttr
 
 from lmi_pipeline.dead_runs import fail_dead_runs
 from lmi_pipeline.run_lock import RunLock, lock_path
+from lmi_pipeline.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
 
 # Identical on every connection in a process (DuckDB refuses mixed configurations). No replacement
 # scans: a missing table must be an error, not a Python variable that happens to share its name.
@@ -54,6 +55,9 @@ class WarehouseResource(DuckDBResource):
     """
 
     connection_config: dict = CONNECTION_CONFIG
+    # Set per connection, not in connection_config, so a notebook opening the same file with DuckDB's
+    # defaults is not refused for a "different configuration".
+    memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     # How long a run waits for another refresh to finish before refusing (0: refuse at once, clearly).
     lock_wait_seconds: float = 0.0
 
@@ -108,6 +112,7 @@ class WarehouseResource(DuckDBResource):
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         conn = duckdb.connect(self.database, config=dict(self.connection_config))
         try:
+            limit_memory(conn, self.memory_limit)
             yield conn
         finally:
             conn.close()
@@ -129,12 +134,20 @@ def quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def copy_database(work_db: Path, dest: Path) -> None:
+def limit_memory(conn: duckdb.DuckDBPyConnection, memory_limit: str) -> None:
+    """Cap DuckDB's memory (it caches up to 80% of RAM by default) so big loads evict and spill instead."""
+    conn.execute(f"SET memory_limit = {quote_literal(memory_limit)}")
+
+
+def copy_database(work_db: Path, dest: Path, memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT) -> None:
     """Copy every table of the working database into a new file `dest` (DuckDB 1.4 storage), fsynced."""
     for leftover in (dest, dest.with_name(dest.name + ".wal")):
         leftover.unlink(missing_ok=True)
     con = duckdb.connect(":memory:", config=dict(CONNECTION_CONFIG))
     try:
+        limit_memory(con, memory_limit)
+        # An in-memory database would spill to ./.tmp; keep it beside the working database instead.
+        con.execute(f"SET temp_directory = {quote_literal(str(Path(work_db).parent / 'publish.tmp'))}")
         con.execute(f"ATTACH {quote_literal(str(work_db))} AS work (READ_ONLY)")
         con.execute(f"ATTACH {quote_literal(str(dest))} AS pub (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
         con.execute("COPY FROM DATABASE work TO pub")
@@ -149,11 +162,12 @@ def copy_database(work_db: Path, dest: Path) -> None:
     _fsync(dest)
 
 
-def publish_database(work_db: Path, published: Path, log: dg.DagsterLogManager | None = None) -> int:
+def publish_database(work_db: Path, published: Path, log: dg.DagsterLogManager | None = None,
+                     memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT) -> int:
     """Copy the working database into a new file and atomically replace `published`. Returns its size."""
     tmp = published.with_name(f".{published.name}.next")
     published.parent.mkdir(parents=True, exist_ok=True)
-    copy_database(work_db, tmp)
+    copy_database(work_db, tmp, memory_limit)
     replace_file(tmp, published)
     _fsync(published.parent)
     if log:
@@ -161,7 +175,8 @@ def publish_database(work_db: Path, published: Path, log: dg.DagsterLogManager |
     return published.stat().st_size
 
 
-def publish(work_db: Path, published: Path, staging_dir: Path, assets_dir: Path) -> list[str]:
+def publish(work_db: Path, published: Path, staging_dir: Path, assets_dir: Path,
+            memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT) -> list[str]:
     """Publish the working database and every file staged for assets/ together; returns the files moved.
 
     1. journal "prepare" (what to delete if we die), 2. copy the database next to its destination,
@@ -175,7 +190,7 @@ def publish(work_db: Path, published: Path, staging_dir: Path, assets_dir: Path)
     _write_journal(journal, {"state": "prepare", "started": _now(),
                              "cleanup": [str(tmp), str(tmp) + ".wal"]})
     try:
-        copy_database(work_db, tmp)
+        copy_database(work_db, tmp, memory_limit)
     except BaseException:
         journal.unlink(missing_ok=True)
         raise

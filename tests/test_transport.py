@@ -109,3 +109,18 @@ def test_pacing_comes_from_the_settings():
     assert off.transport().min_interval == 0
     with pytest.raises(SettingsError, match="NOMIS_MAX_REQUESTS_PER_SECOND='fast'"):
         load_settings({"NOMIS_MAX_REQUESTS_PER_SECOND": "fast"})
+
+
+def test_duckdb_memory_cap_comes_from_the_settings(tmp_path):
+    from lmi_pipeline.defs.resources import build_resources
+    from lmi_pipeline.settings import SettingsError, load_settings
+
+    env = {"LMI_PROJECT_DIR": str(tmp_path)}
+    warehouse = build_resources(load_settings(env))["warehouse"]
+    with warehouse.get_connection() as conn:  # 1GB by default: DuckDB's own is 80% of RAM
+        assert conn.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "953.6 MiB"
+    warehouse = build_resources(load_settings({**env, "LMI_DUCKDB_MEMORY_LIMIT": "512MB"}))["warehouse"]
+    with warehouse.get_connection() as conn:
+        assert conn.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "488.2 MiB"
+    with pytest.raises(SettingsError, match="LMI_DUCKDB_MEMORY_LIMIT='lots'.*1GB"):
+        load_settings({**env, "LMI_DUCKDB_MEMORY_LIMIT": "lots"})

@@ -24,7 +24,7 @@ def build_resources(settings: Settings, record_origin: str = "recorded") -> dict
                                **common),
         "ons_geo": OnsGeoResource(base_url=settings.ons_geo_url, **common),
         "dfe": DfeResource(base_url=settings.dfe_url, **common),
-        "warehouse": WarehouseResource(database=str(settings.work_db)),
+        "warehouse": WarehouseResource(database=str(settings.work_db), memory_limit=settings.duckdb_memory_limit),
         "project": ProjectResource(
             areas_file=str(settings.areas_file),
             source_mode=settings.source_mode,

@@ -30,7 +30,8 @@ def published_database(context: dg.AssetExecutionContext, project: ProjectResour
         label = conn.execute("SELECT string_agg(DISTINCT data_label, ', ') FROM provenance").fetchone()[0]
     if n == 0:
         raise ValueError("published_database: ward_indicators is empty; nothing was published.")
-    moved = publish(Path(warehouse.database), published, Path(project.staging_dir), Path(project.assets_dir))
+    moved = publish(Path(warehouse.database), published, Path(project.staging_dir), Path(project.assets_dir),
+                    warehouse.memory_limit)
     context.log.info(f"published {published} and {len(moved)} file(s) under {project.assets_dir}/")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(published.resolve())), "bytes": published.stat().st_size,
