@@ -58,3 +58,17 @@ def test_deterministic():
     a = _page(NomisSim(World.default()), _ids(NomisSim(World.default()), 177))
     b = _page(NomisSim(World.default()), _ids(NomisSim(World.default()), 177))
     assert a == b
+
+
+def test_made_up_geography_ids_never_collide(monkeypatch):
+    """At national scale hashed ids collide; every area and TYPE must still get an id of its own."""
+    import lmi_pipeline.demo.nomis_sim as nomis_sim
+
+    monkeypatch.setattr(nomis_sim, "synthetic_id", lambda kind, code: 1_100_000_000)  # every id collides
+    world = World.default()
+    sim = NomisSim(world)
+    entries = [(a.code, t) for a, t, _ in sim.geo_index.values()]
+    assert len(entries) == len(set(entries))
+    assert {a.code for a, _, _ in sim.geo_index.values()} == {a.code for a in world.areas + world.lsoas}
+    lsoas = [i for i, (a, t, _) in sim.geo_index.items() if a.level == "lsoa"]
+    assert len(lsoas) >= len(world.lsoas)

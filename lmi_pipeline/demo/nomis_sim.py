@@ -89,7 +89,17 @@ class NomisSim:
         for a in world.areas + world.lsoas:  # every (area, TYPE) any dataset could offer
             for code, name in self._types_for_level(a.level):
                 if a.level != "ward" or a.in_vintage(int(name[:4])):
-                    self.geo_index.setdefault(synthetic_id(str(code), a.code), (a, code, name))
+                    self._index(synthetic_id(str(code), a.code), (a, code, name))
+
+    def _index(self, nid: int, entry: tuple[Area, int, str]) -> None:
+        """Give (area, TYPE) a made-up id of its own. Hashed ids collide at national scale (tens of thousands of
+        LSOAs); real Nomis ids never do, so the next free id is taken rather than dropping an area."""
+        while nid in self.geo_index:
+            a, code, _ = self.geo_index[nid]
+            if (a.code, code) == (entry[0].code, entry[1]):
+                return
+            nid += 1
+        self.geo_index[nid] = entry
 
     def _types_for_level(self, level: str) -> list[tuple[int, str]]:
         if level == "ward":
