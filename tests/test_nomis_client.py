@@ -44,6 +44,24 @@ def test_pages_until_record_count(httpserver):
     assert all(t == "string" for t in map(str, result.table.schema.types))  # every column read as text
 
 
+def test_pages_are_read_ahead_by_at_most_the_page_workers(httpserver):
+    """A slow loader must not make the client hold every page in memory (a national load is 1.5 GB of CSV)."""
+    import time
+
+    sim = UpstreamSim(page_size=500)
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(sim_handler(sim))
+    nomis = _client(httpserver.url_for("/").rstrip("/"), sim, page_workers=2)
+    query, _ = _hastings_query(nomis)
+    data_requests = lambda: sum(".data.csv" in p for p in sim.log)  # noqa: E731
+    pages = nomis.iter_pages(query)
+    consumed = 0
+    for _ in pages:
+        consumed += 1
+        time.sleep(0.05)  # a loader slower than the server: an unbounded read-ahead would fetch everything now
+        assert data_requests() <= consumed + 2, f"{data_requests()} pages fetched after {consumed} were used"
+    assert consumed == data_requests() > 10
+
+
 def test_retry_then_success(httpserver, sim):
     handler = sim_handler(sim)
     calls = {"n": 0}

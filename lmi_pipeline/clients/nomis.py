@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterator, Optional, Sequence
@@ -193,9 +194,16 @@ class NomisResource(UpstreamResource):
         yield first, resp
         received = first.num_rows
         offsets = list(range(page_size, total, page_size))
-        with ThreadPoolExecutor(max_workers=max(1, self.page_workers)) as pool:
-            for n, (table, resp) in enumerate(pool.map(page, offsets), start=2):
-                _check_offsets(table, offsets[n - 2], total, page_size, resp)
+        workers = max(1, self.page_workers)
+        # Read ahead by at most `workers` pages: fetching is ~10x faster than loading, and an unbounded
+        # pool.map held every page of a national load in memory at once (3.4 GB; docs/performance.md).
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            ahead = deque(pool.submit(page, off) for off in offsets[:workers])
+            for n, offset in enumerate(offsets, start=2):
+                table, resp = ahead.popleft().result()
+                if n - 2 + workers < len(offsets):
+                    ahead.append(pool.submit(page, offsets[n - 2 + workers]))
+                _check_offsets(table, offset, total, page_size, resp)
                 received += table.num_rows
                 log.info("%s: page %d/%d", what, n, len(offsets) + 1)
                 yield table, resp
