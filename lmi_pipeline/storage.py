@@ -41,6 +41,8 @@ CONNECTION_CONFIG = {"python_enable_replacements": False}
 # Researchers on DuckDB 1.4 (DBeaver, R, older CLIs) must be able to open the published file.
 PUBLISHED_STORAGE_VERSION = "v1.4.0"
 JOURNAL_NAME = "publish.journal"
+# A raw table's pages are staged in "<table>__incoming" before one transaction moves them into place.
+STAGING_SUFFIX = "__incoming"
 
 
 class WarehouseError(RuntimeError):
@@ -80,7 +82,10 @@ class WarehouseResource(DuckDBResource):
                 if dead and context.log:
                     context.log.warning(f"marked {len(dead)} run(s) killed earlier as failed, freeing their pool "
                                         f"slots: {', '.join(dead)}")
-            self._check_opens()
+            left = self._check_opens()
+            if left and context.log:
+                context.log.warning(f"dropped {len(left)} staging table(s) a failed or killed load left: "
+                                    f"{', '.join(left)}; the tables they were for are as the last good load left them")
         except BaseException:
             self._lock.release()
             raise
@@ -89,13 +94,22 @@ class WarehouseResource(DuckDBResource):
         if self._lock is not None:
             self._lock.release()
 
-    def _check_opens(self) -> None:
-        """Open the working database once, so a broken or busy file fails here, clearly, before any fetch."""
+    def _check_opens(self) -> list[str]:
+        """Open the working database once, so a broken or busy file fails here, clearly, before any fetch.
+        Drops staging tables a killed load left (holding the run lock, no load is under way); returns them."""
         path = Path(self.database)
         if not path.exists():
-            return
+            return []
         try:
-            duckdb.connect(self.database, config=dict(self.connection_config)).close()
+            conn = duckdb.connect(self.database, config=dict(self.connection_config))
+            try:
+                left = [r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables() WHERE suffix(table_name, ?)",
+                                                   [STAGING_SUFFIX]).fetchall()]
+                for table in left:
+                    conn.execute(f"DROP TABLE {quote_ident(table)}")
+                return left
+            finally:
+                conn.close()
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise WarehouseError(

@@ -210,6 +210,20 @@ def test_a_busy_or_broken_working_database_is_a_clear_error(tmp_path):
     assert f"the working database {db} is open in another process" in message and "data/lmi.duckdb" in message
 
 
+def test_a_staging_table_a_killed_load_left_is_dropped_before_the_next_run(tmp_path):
+    db = tmp_path / "work" / "lmi_build.duckdb"
+    db.parent.mkdir(parents=True)
+    with duckdb.connect(str(db)) as conn:
+        conn.execute("CREATE TABLE raw_population AS SELECT 'last good load' AS v")
+        conn.execute("CREATE TABLE raw_population__incoming AS SELECT 'half a load' AS v")
+    result = dg.materialize([touches_the_warehouse], resources={"warehouse": WarehouseResource(database=str(db))})
+    assert result.success
+    with duckdb.connect(str(db), read_only=True) as conn:
+        assert sorted(r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()) == [
+            "raw_population", "touched"]
+        assert conn.execute("SELECT v FROM raw_population").fetchall() == [("last good load",)]
+
+
 def test_rebuilding_the_demo_snapshot_takes_the_run_lock(tmp_path, monkeypatch, capsys):
     """Two runs rebuilding data/snapshot/ at once would leave a mixture: the second refuses."""
     project = make_project(tmp_path)

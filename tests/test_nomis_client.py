@@ -115,3 +115,43 @@ def test_missing_ward_is_named(httpserver):
     del sim.nomis.geo_index[int(gensing.nomis_id)]  # Nomis stops serving one ward
     with pytest.raises(UpstreamError, match=r"did not come back: E05011207 Gensing"):
         nomis.fetch(query, {w.nomis_id: f"{w.gss_code} {w.name}" for w in wards})
+
+
+def test_pages_are_staged_and_a_failed_load_leaves_the_raw_table_as_it_was(httpserver, tmp_path):
+    """Pages commit into `<table>__incoming`; the raw table changes only when the caller moves them in."""
+    import logging
+
+    import duckdb
+    from werkzeug import Response
+
+    from lmi_pipeline.defs.sources.nomis_loading import load_nomis_query, move_into_place
+
+    sim = UpstreamSim(page_size=500)
+    handler = sim_handler(sim)
+    broken = {"on": True}
+
+    def second_page_is_html(request):
+        if broken["on"] and request.args.get("RecordOffset") == "1000":
+            return Response("<html><body>Service temporarily unavailable</body></html>", status=200,
+                            content_type="text/html")
+        return handler(request)
+
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(second_page_is_html)
+    nomis = _client(httpserver.url_for("/").rstrip("/"), sim)
+    query, wards = _hastings_query(nomis)
+    conn = duckdb.connect(str(tmp_path / "work.duckdb"))
+    conn.execute("CREATE TABLE raw_claimant_count AS SELECT 'the last good load' AS DATE")
+    tables = lambda: sorted(r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall())  # noqa: E731
+    log = logging.getLogger("test")
+    with pytest.raises(UpstreamFormatError, match="HTML"):
+        load_nomis_query(conn, "raw_claimant_count", nomis, query, log, {w.nomis_id for w in wards}, {})
+    assert tables() == ["raw_claimant_count"]
+    assert conn.execute("SELECT DATE FROM raw_claimant_count").fetchall() == [("the last good load",)]
+
+    broken["on"] = False
+    loaded = load_nomis_query(conn, "raw_claimant_count", nomis, query, log, {w.nomis_id for w in wards}, {})
+    assert tables() == ["raw_claimant_count", "raw_claimant_count__incoming"] and loaded.pages > 2
+    assert conn.execute("SELECT DATE FROM raw_claimant_count").fetchall() == [("the last good load",)]
+    move_into_place(conn, "raw_claimant_count", loaded)
+    assert tables() == ["raw_claimant_count"]
+    assert conn.execute("SELECT count(*) FROM raw_claimant_count").fetchall()[0][0] == loaded.rows

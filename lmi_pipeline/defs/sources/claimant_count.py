@@ -71,19 +71,17 @@ def raw_claimant_count(context: dg.AssetExecutionContext, nomis: NomisResource, 
             dimensions=(("gender", "0"), ("age", ",".join(ages.values())), ("measure", "1,2"), ("measures", "20100")),
             label=f"Nomis {DATASET} (claimant count, {months[0]} to {months[-1]})",
         )
-        conn.execute("BEGIN")
-        periods = PeriodReplace(conn, "raw_claimant_count", "DATE", ROW_KEY, ROW_VALUES)
-        target = periods.staging_name(months)  # months loaded before arrive beside the old rows, to compare
-        loaded = load_nomis_query(conn, target, nomis, query, context.log, expected, labels,
-                                  on_first_page=(lambda: None) if target == "raw_claimant_count" else None)
+        loaded = load_nomis_query(conn, "raw_claimant_count", nomis, query, context.log, expected, labels)
         loaded.release = release
-        got = {r[0] for r in conn.execute(f"SELECT DISTINCT DATE FROM {quote_ident(target)} WHERE query_id = ?",
-                                          [loaded.query_id]).fetchall()}
+        got = {r[0] for r in conn.execute(f"SELECT DISTINCT DATE FROM {quote_ident(loaded.staging)}").fetchall()}
         if set(months) - got:
+            conn.execute(f"DROP TABLE {quote_ident(loaded.staging)}")
             raise UpstreamError(f"{query.label}: Nomis returned no rows for {sorted(set(months) - got)}; "
                                 "those months may not be released yet. Nothing was loaded.")
         t0 = time.perf_counter()
-        revised = periods.apply(target, months, "raw_claimant_count", release, loaded.query_id)
+        conn.execute("BEGIN")  # the months move in (and revisions are logged) all at once, or not at all
+        periods = PeriodReplace(conn, "raw_claimant_count", "DATE", ROW_KEY, ROW_VALUES)
+        revised = periods.apply(loaded.staging, months, "raw_claimant_count", release, loaded.query_id)
         loaded.load_seconds += time.perf_counter() - t0
         finish_source(conn, "raw_claimant_count", nomis, mark, DATASET, loaded, keep_referenced_by="raw_claimant_count")
         conn.execute("COMMIT")

@@ -1,14 +1,18 @@
-"""Streaming a Nomis query into a raw DuckDB table, page by page through Arrow.
+"""Streaming a Nomis query into DuckDB, page by page through Arrow, then into place in one transaction.
 
-Pages are appended inside one transaction: if any page fails its checks, the previous raw table
-stays exactly as it was. Nothing holds the whole result in pandas.
+Pages go into a staging table, `<raw table>__incoming`, committed page by page; the caller then moves
+it into place in one short transaction (`move_into_place`, or `PeriodReplace.apply` for a monthly table).
+Why not append every page inside that one transaction: DuckDB holds a transaction's appended rows in
+memory outside its memory_limit, about 7 MB per 25,000-row page, so a national load peaked at 2.5 GB
+(docs/performance.md); committed pages stay within the limit. Until the move, the raw table is exactly
+as it was: a failed load drops its staging table, and the warehouse resource drops any a killed run left.
+Nothing holds the whole result in pandas.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
 
 import dagster as dg
 import duckdb
@@ -16,7 +20,7 @@ import duckdb
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource, check_geographies
 from lmi_pipeline.clients.transport import Request
 from lmi_pipeline.defs.sources.request_log import log_requests, query_id
-from lmi_pipeline.storage import quote_ident
+from lmi_pipeline.storage import STAGING_SUFFIX, quote_ident
 
 
 @dataclass
@@ -27,50 +31,56 @@ class LoadedQuery:
     latest_period: str = ""
     release: str = ""
     query_id: str = ""
+    staging: str = ""  # the table the pages went into
     fetch_parse_seconds: float = 0.0  # waiting for pages: HTTP and CSV parsing
     load_seconds: float = 0.0  # appending them to DuckDB
 
 
 def load_nomis_query(conn: duckdb.DuckDBPyConnection, table: str, nomis: NomisResource, query: NomisQuery,
-                     log: dg.DagsterLogManager, expected_ids: set[str], labels: dict[str, str],
-                     on_first_page: Callable[[], None] | None = None) -> LoadedQuery:
-    """Load the query's rows (all text, plus `query_id`) into `table`. Call inside a transaction.
+                     log: dg.DagsterLogManager, expected_ids: set[str], labels: dict[str, str]) -> LoadedQuery:
+    """Load the query's rows (all text, plus `query_id`) into a new staging table for `table`, page by page.
 
-    Without `on_first_page` the table is replaced. With it, the table is created if missing and then
-    `on_first_page()` runs (e.g. to delete the periods being reloaded) before the first row goes in.
+    Call outside a transaction. Returns what arrived; `loaded.staging` names the table to move into place.
     """
-    out = LoadedQuery()
-    name = quote_ident(table)
-    pages = nomis.iter_pages(query, labels)
-    while True:
-        t0 = time.perf_counter()
-        try:
-            page, resp = next(pages)
-        except StopIteration:
-            break
-        t1 = time.perf_counter()
-        out.fetch_parse_seconds += t1 - t0
-        qid = query_id(resp.request)
-        conn.register("nomis_page", page)
-        if out.pages == 0:
-            verb = "CREATE OR REPLACE TABLE" if on_first_page is None else "CREATE TABLE IF NOT EXISTS"
-            conn.execute(f"{verb} {name} AS SELECT *, ?::VARCHAR AS query_id FROM nomis_page LIMIT 0", [qid])
-            if on_first_page is not None:
-                on_first_page()
-            out.query_id = qid
-        conn.execute(f"INSERT INTO {name} BY NAME SELECT *, ?::VARCHAR AS query_id FROM nomis_page", [qid])
-        conn.unregister("nomis_page")
-        out.pages += 1
-        out.rows += page.num_rows
-        out.rows_per_page[resp.request] = page.num_rows
-        out.load_seconds += time.perf_counter() - t1
-        log.info(f"{query.label}: page {out.pages}, {out.rows:,} rows so far")
-    got = {r[0] for r in conn.execute(f"SELECT DISTINCT GEOGRAPHY FROM {name} WHERE query_id = ?",
-                                      [out.query_id]).fetchall()}
-    check_geographies(got, query, query.label, labels, expected_ids)
-    if "DATE" in page.column_names:
-        out.latest_period = conn.execute(f"SELECT max(DATE) FROM {name}").fetchone()[0]
+    out = LoadedQuery(staging=table + STAGING_SUFFIX)
+    name = quote_ident(out.staging)
+    try:
+        pages = nomis.iter_pages(query, labels)
+        while True:
+            t0 = time.perf_counter()
+            try:
+                page, resp = next(pages)
+            except StopIteration:
+                break
+            t1 = time.perf_counter()
+            out.fetch_parse_seconds += t1 - t0
+            qid = query_id(resp.request)
+            conn.register("nomis_page", page)
+            if out.pages == 0:
+                conn.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT *, ?::VARCHAR AS query_id FROM nomis_page "
+                             "LIMIT 0", [qid])
+                out.query_id = qid
+            conn.execute(f"INSERT INTO {name} BY NAME SELECT *, ?::VARCHAR AS query_id FROM nomis_page", [qid])
+            conn.unregister("nomis_page")
+            out.pages += 1
+            out.rows += page.num_rows
+            out.rows_per_page[resp.request] = page.num_rows
+            out.load_seconds += time.perf_counter() - t1
+            log.info(f"{query.label}: page {out.pages}, {out.rows:,} rows so far")
+        got = {r[0] for r in conn.execute(f"SELECT DISTINCT GEOGRAPHY FROM {name}").fetchall()}
+        check_geographies(got, query, query.label, labels, expected_ids)
+        if "DATE" in page.column_names:
+            out.latest_period = conn.execute(f"SELECT max(DATE) FROM {name}").fetchall()[0][0]
+    except BaseException:
+        conn.execute(f"DROP TABLE IF EXISTS {name}")
+        raise
     return out
+
+
+def move_into_place(conn: duckdb.DuckDBPyConnection, table: str, loaded: LoadedQuery) -> None:
+    """Replace `table` with the staged rows (a rename: no copy). Call inside the caller's transaction."""
+    conn.execute(f"DROP TABLE IF EXISTS {quote_ident(table)}")
+    conn.execute(f"ALTER TABLE {quote_ident(loaded.staging)} RENAME TO {quote_ident(table)}")
 
 
 def finish_source(conn: duckdb.DuckDBPyConnection, asset: str, nomis: NomisResource, mark: int,

@@ -1,8 +1,9 @@
 """The shape every Nomis raw asset shares: resolve codes by label, stream the query into raw_*, log it.
 
 Follows raw_population: dimension codes are found in the dataset's own codelists by label (never
-assumed), geographies come from `nomis_geographies` (query_areas), pages stream through Arrow into the
-raw table inside one transaction, and every request (metadata and pages) is logged for provenance.
+assumed), geographies come from `nomis_geographies` (query_areas), pages stream through Arrow into a
+staging table that one transaction moves into place, and every request (metadata and pages) is logged
+for provenance.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import dagster as dg
 
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
 from lmi_pipeline.defs.sources.claimant_count import resolve_codes
-from lmi_pipeline.defs.sources.nomis_loading import load_nomis_query
+from lmi_pipeline.defs.sources.nomis_loading import load_nomis_query, move_into_place
 from lmi_pipeline.defs.sources.query_areas import query_areas
 from lmi_pipeline.defs.sources.request_log import log_requests
 from lmi_pipeline.storage import WarehouseResource
@@ -48,12 +49,13 @@ def load_source(context: dg.AssetExecutionContext, nomis: NomisResource, warehou
         query = NomisQuery(dataset=src.dataset, geography=tuple(geography), select=src.select, time=src.time,
                            date=src.date, dimensions=tuple(dims) + src.fixed, label=f"Nomis {src.dataset} ({src.label})")
         lsoa_level = conn.execute("SELECT count(*) > 0 FROM nomis_geographies WHERE role = ? AND level = 'lsoa'",
-                                  [src.role]).fetchone()[0]
+                                  [src.role]).fetchall()[0][0]
         # Where a table is only published for LSOAs, provenance says the ward figures are best-fit aggregates.
         data_label = (f"{src.dataset} (2021 LSOAs; aggregated to wards by LSOA21 best fit)" if lsoa_level
                       else src.dataset)
-        conn.execute("BEGIN")
         loaded = load_nomis_query(conn, src.asset, nomis, query, context.log, expected, labels)
+        conn.execute("BEGIN")
+        move_into_place(conn, src.asset, loaded)
         datasets = {f"dataset/{src.dataset}.data": data_label, f"dataset/{src.dataset}": src.dataset}
         log_requests(conn, src.asset, nomis.transport().fetched[mark:], datasets=datasets,
                      releases={prefix: release for prefix in datasets}, rows=loaded.rows_per_page)

@@ -4,7 +4,7 @@ import dagster as dg
 
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
 from lmi_pipeline.defs.sources.claimant_count import resolve_codes
-from lmi_pipeline.defs.sources.nomis_loading import finish_source, load_nomis_query
+from lmi_pipeline.defs.sources.nomis_loading import finish_source, load_nomis_query, move_into_place
 from lmi_pipeline.defs.sources.query_areas import query_areas
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
@@ -43,8 +43,9 @@ def raw_population(context: dg.AssetExecutionContext, nomis: NomisResource, proj
             dimensions=(("gender", "0"), ("c_age", ",".join(ages.values())), ("measures", "20100")),
             label=f"Nomis {DATASET} (population estimates)",
         )
-        conn.execute("BEGIN")
         loaded = load_nomis_query(conn, "raw_population", nomis, query, context.log, expected, labels)
+        conn.execute("BEGIN")
+        move_into_place(conn, "raw_population", loaded)
         loaded.release = release.get("LastUpdated", "")
         finish_source(conn, "raw_population", nomis, mark, DATASET, loaded)
         conn.execute("COMMIT")

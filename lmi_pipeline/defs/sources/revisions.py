@@ -3,7 +3,7 @@
 Nomis revises figures under the same URL without notice (the previous month at every claimant-count
 release, and occasionally older history). Each load of a period records its fingerprint; a changed
 fingerprint is a revision, logged in `source_revisions` with how many cells changed, and surfaced in
-provenance. Reloaded periods arrive in a staging table first, so the old rows can be compared with the
+provenance. Loaded periods arrive in a staging table first, so the old rows can be compared with the
 new ones before they are replaced.
 """
 
@@ -39,21 +39,9 @@ class PeriodReplace:
         self.values = [quote_ident(v) for v in values]
         conn.execute(CREATE_TABLES)
 
-    def already_loaded(self, periods: list[str]) -> list[str]:
-        exists = self.conn.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [self.name]).fetchall()
-        if not exists[0][0]:
-            return []
-        rows = self.conn.execute(f"SELECT DISTINCT {self.period} FROM {self.table} WHERE {self.period} IN "
-                                 "(SELECT unnest($p))", {"p": periods}).fetchall()
-        return sorted(r[0] for r in rows)
-
-    def staging_name(self, periods: list[str]) -> str:
-        """Where to load: the table itself when none of the periods is there yet (no copy needed)."""
-        return f"{self.name}__incoming" if self.already_loaded(periods) else self.name
-
     def apply(self, staging: str, periods: list[str], source_asset: str, release: str, query_id: str) -> list[str]:
-        """Fingerprint the new rows, log revisions against the old ones, move the new rows in. Returns
-        the revised periods."""
+        """Fingerprint the staged rows, log revisions against the old ones, move the new rows in (dropping
+        the staging table). Call inside a transaction. Returns the revised periods."""
         c, staged = self.conn, quote_ident(staging)
         cols = ", ".join(self.keys + self.values)
         c.execute(f"""CREATE OR REPLACE TEMP TABLE new_hashes AS
@@ -61,7 +49,10 @@ class PeriodReplace:
                    count(*) AS rows
             FROM {staged} WHERE {self.period} IN (SELECT unnest($p)) GROUP BY ALL""", {"p": periods})
         revised: list[str] = []
-        if staging != self.name:
+        exists = c.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [self.name]).fetchall()[0][0]
+        if not exists:  # the first load: a rename, no copy
+            c.execute(f"ALTER TABLE {staged} RENAME TO {self.table}")
+        else:
             join = " AND ".join(f"o.{k} = n.{k}" for k in self.keys)
             changed = " OR ".join(f"o.{v} IS DISTINCT FROM n.{v}" for v in self.values)
             revised = [r[0] for r in c.execute(f"""
