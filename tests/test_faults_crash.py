@@ -82,6 +82,12 @@ def _raw_rows(settings) -> int:
         return conn.execute("SELECT count(*) FROM raw_claimant_count").fetchone()[0]
 
 
+def _staging_tables(db) -> list[str]:
+    with duckdb.connect(str(db), read_only=True) as conn:
+        return [r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables() WHERE suffix(table_name, "
+                                           "'__incoming')").fetchall()]
+
+
 def test_killed_at_fetch_load_and_publish_then_the_next_run_succeeds(baseline, tmp_path, monkeypatch, capsys):
     project = copy_project(tmp_path, baseline)
     home = tmp_path / "dagster-home"
@@ -97,12 +103,13 @@ def test_killed_at_fetch_load_and_publish_then_the_next_run_succeeds(baseline, t
         server.release.set()
         assert digest(settings) == before and leftovers(settings) == []
 
-        # 2. the load: every page inserted, the transaction not committed
+        # 2. the load: every page committed to the staging table, not yet moved into place
         child = Child(settings, home, tmp_path, "load")
         child.paused()
         child.kill()
         assert digest(settings) == before and leftovers(settings) == []
-        assert _raw_rows(settings) == rows_before  # DuckDB dropped the unfinished transaction; nothing half-loaded
+        assert _raw_rows(settings) == rows_before  # the raw table is as the last good load left it
+        assert _staging_tables(settings.work_db) == ["raw_claimant_count__incoming"]  # dropped by the next run
 
         # 3. the publish, while copying, and a second refresh started meanwhile: it refuses, touching nothing
         child = Child(settings, home, tmp_path, "publish-copy")
@@ -141,6 +148,7 @@ def test_killed_at_fetch_load_and_publish_then_the_next_run_succeeds(baseline, t
         assert len(killed) == 4  # the four killed runs, marked failed when this one started
         assert digest(settings) != published and leftovers(settings) == []
         assert not (settings.work_dir / JOURNAL_NAME).exists()
+        assert _staging_tables(settings.work_db) == _staging_tables(settings.published_db) == []
         RunLock(lock_path(settings.work_dir)).acquire().release()  # nobody holds the lock
         with duckdb.connect(str(settings.published_db), read_only=True) as conn:
             assert conn.execute("SELECT count(*) FROM ward_indicators").fetchone()[0] > 0
