@@ -35,7 +35,7 @@ dev: $(STAMP)
 refresh: $(STAMP)
 	LMI_SOURCE=$${LMI_SOURCE:-live} $(BIN)/lmi refresh
 
-# The national-scale benchmark (about 15 minutes on 2 cores); results also go to $(BENCH_OUT).
+# The national-scale benchmark (about 35 minutes on 2 cores, 15 of them generating); results also go to $(BENCH_OUT).
 BENCH_OUT ?= /tmp/lmi-bench/report.md
 bench: $(STAMP)
 	mkdir -p $(dir $(BENCH_OUT))
