@@ -21,8 +21,8 @@ DEFAULT_DFE_URL = "https://api.education.gov.uk/statistics/v1"
 # Nomis rate-limits without publishing the limit; peers pause 0.5 s between pages. Four request starts a
 # second, shared by the concurrent page fetches, keeps a big backfill polite.
 DEFAULT_NOMIS_MAX_RPS = 4.0
-# DuckDB's own default is 80% of RAM, and it keeps everything it has touched cached up to that: a
-# national load would grow past 4 GiB. With a cap it evicts and spills instead (docs/performance.md).
+# DuckDB's own default is 80% of RAM, and it keeps what it has touched cached up to that. With a cap it
+# evicts and spills instead: a national run peaks at 1.3 GB (docs/performance.md).
 DEFAULT_DUCKDB_MEMORY_LIMIT = "1GB"
 _MEMORY_LIMIT = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 

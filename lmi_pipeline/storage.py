@@ -53,7 +53,8 @@ class WarehouseResource(DuckDBResource):
     """The working DuckDB database. Unlike DuckDBResource, always closes its connection.
 
     For the length of a run it holds the run lock (one refresh at a time), and at setup it finishes or
-    discards a publication an earlier run was killed in, and checks the working database opens.
+    discards a publication an earlier run was killed in, checks the working database opens, and drops the
+    staging tables of a load that was killed.
     """
 
     connection_config: dict = CONNECTION_CONFIG
@@ -82,7 +83,7 @@ class WarehouseResource(DuckDBResource):
                 if dead and context.log:
                     context.log.warning(f"marked {len(dead)} run(s) killed earlier as failed, freeing their pool "
                                         f"slots: {', '.join(dead)}")
-            left = self._check_opens()
+            left = self._open_and_tidy()
             if left and context.log:
                 context.log.warning(f"dropped {len(left)} staging table(s) a failed or killed load left: "
                                     f"{', '.join(left)}; the tables they were for are as the last good load left them")
@@ -94,7 +95,7 @@ class WarehouseResource(DuckDBResource):
         if self._lock is not None:
             self._lock.release()
 
-    def _check_opens(self) -> list[str]:
+    def _open_and_tidy(self) -> list[str]:
         """Open the working database once, so a broken or busy file fails here, clearly, before any fetch.
         Drops staging tables a killed load left (holding the run lock, no load is under way); returns them."""
         path = Path(self.database)

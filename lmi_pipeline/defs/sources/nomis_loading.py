@@ -26,6 +26,7 @@ from lmi_pipeline.storage import STAGING_SUFFIX, quote_ident
 # made the load 78 s instead of 18 s (each commit writes the WAL); 32 pages held more memory for no gain.
 PAGES_PER_COMMIT = 8
 
+
 @dataclass
 class LoadedQuery:
     rows: int = 0
