@@ -9,10 +9,10 @@ import re
 import dagster as dg
 
 from lmi_pipeline.clients.nomis import NomisResource
+from lmi_pipeline.defs import freshness
 from lmi_pipeline.defs.sources.nomis_source import NomisSource, load_source
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
-from lmi_pipeline.defs import freshness
 
 TS066 = "NM_2083_1"
 RM024 = "NM_2124_1"

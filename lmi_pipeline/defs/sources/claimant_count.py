@@ -5,13 +5,13 @@ import dagster as dg
 
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
 from lmi_pipeline.clients.transport import UpstreamError
+from lmi_pipeline.defs import freshness
 from lmi_pipeline.defs.partitions import claimant_months
 from lmi_pipeline.defs.sources.nomis_loading import finish_source, load_nomis_query
 from lmi_pipeline.defs.sources.query_areas import query_areas
 from lmi_pipeline.defs.sources.revisions import PeriodReplace
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource, quote_ident
-from lmi_pipeline.defs import freshness
 
 DATASET = "NM_162_1"
 # Age bands we need, found in the dataset's own `age` codelist by label (codes are not assumed).

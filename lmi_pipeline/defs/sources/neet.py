@@ -3,10 +3,10 @@
 import dagster as dg
 
 from lmi_pipeline.clients.dfe import DfeResource, neet_schema, release_stamp
+from lmi_pipeline.defs import freshness
 from lmi_pipeline.defs.sources.request_log import log_requests, query_id
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
-from lmi_pipeline.defs import freshness
 
 
 @dg.asset(group_name="sources", kinds={"duckdb"}, pool="dfe_api", metadata={"lmi/upstream": "dfe:neet-16-17"},

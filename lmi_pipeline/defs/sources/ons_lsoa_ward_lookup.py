@@ -3,10 +3,10 @@ import pyarrow as pa
 
 from lmi_pipeline.clients.ons_geo import LSOA_WARD_LOOKUPS, OnsGeoResource
 from lmi_pipeline.clients.transport import UpstreamError
+from lmi_pipeline.defs import freshness
 from lmi_pipeline.defs.sources.request_log import log_requests, query_id
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource, quote_literal
-from lmi_pipeline.defs import freshness
 
 SCHEMA = pa.schema([(c, pa.int64() if c == "ward_vintage" else pa.string()) for c in (
     "lsoa_code", "lsoa_name", "ward_code", "ward_name", "ward_vintage", "lad_code", "lad_name", "source_service",

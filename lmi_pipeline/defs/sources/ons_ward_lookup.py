@@ -3,10 +3,10 @@ import pyarrow as pa
 
 from lmi_pipeline.clients.ons_geo import WARD_LOOKUPS, OnsGeoResource
 from lmi_pipeline.clients.transport import UpstreamError
+from lmi_pipeline.defs import freshness
 from lmi_pipeline.defs.sources.request_log import log_requests
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource, quote_literal
-from lmi_pipeline.defs import freshness
 
 
 @dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies"], pool="ons_geo_api",

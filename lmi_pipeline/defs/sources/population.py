@@ -3,12 +3,12 @@ import re
 import dagster as dg
 
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
+from lmi_pipeline.defs import freshness
 from lmi_pipeline.defs.sources.claimant_count import resolve_codes
 from lmi_pipeline.defs.sources.nomis_loading import finish_source, load_nomis_query, move_into_place
 from lmi_pipeline.defs.sources.query_areas import query_areas
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
-from lmi_pipeline.defs import freshness
 
 DATASET = "NM_2014_1"
 AGE_BANDS = {
