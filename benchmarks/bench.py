@@ -43,8 +43,8 @@ def prepare(scale: str, workdir: Path) -> dict:
     from lmi_pipeline.areas import load_areas
     from lmi_pipeline.definitions import defs
     from lmi_pipeline.defs.resources import build_resources
-    from lmi_pipeline.demo.server import UpstreamSim, serve
-    from lmi_pipeline.demo.world import World
+    from lmi_demo.server import UpstreamSim, serve
+    from lmi_demo.world import World
     from lmi_pipeline.refresh import plan_refresh
     from lmi_pipeline.settings import load_settings
 

@@ -1,9 +1,11 @@
 """The areas of interest, read from `lmi.toml` and validated before any network call.
 
-Codes are checked for shape here, and every value for its type. Whether codes exist and ward names are
-spelled right is checked offline against the last publication where it can be (area_reference.py), and
-always once the ward lookup has been fetched (`resolve_focus_wards`), with the nearest valid names
-suggested on a miss.
+Areas are districts (`[[local_authority]]` entries, with their focus wards, or `districts = [...]`), and
+whole counties or regions (`counties = [...]`, `regions = [...]`), which the bundled ONS reference
+(lmi_pipeline/geography) expands to their districts. Codes are checked for shape here, and every value
+for its type. Whether district codes exist and ward names are spelled right is checked offline against
+the bundled reference (area_reference.py), and always once the ward lookup has been fetched
+(`resolve_focus_wards`), with the nearest valid names suggested on a miss.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from datetime import date
 from pathlib import Path
 
 LAD_CODE = re.compile(r"^(E06|E07|E08|E09|W06)[0-9]{6}$")
+COUNTY_CODE = re.compile(r"^E10[0-9]{6}$")
+REGION_CODE = re.compile(r"^(E12[0-9]{6}|W92000004)$")  # Wales has no regions: all of Wales is W92000004
 WARD_CODE = re.compile(r"^(E05|W05)[0-9]{6}$")
-BENCHMARK_CODE = re.compile(r"^(E06|E07|E08|E09|W06|E10|E11|E12|E92|W92|K04|K02|K03)[0-9]{6}$")
+BENCHMARK_CODE = re.compile(r"^(E06|E07|E08|E09|W06|E10|E11|E12|E13|E47|E92|W92|K04|K02|K03)[0-9]{6}$")
 # Ward names are letters, digits, spaces and a little punctuation ("St Helen's", "Barming and Teston",
 # "Bridge (Maidstone)", "Llandaff North"). Anything else is refused, so names never reach SQL or HTML raw.
 WARD_NAME = re.compile(r"^[\w][\w .,'&()/-]{0,79}$", re.UNICODE)
@@ -26,6 +30,8 @@ CODE_LIKE = re.compile(r"^[A-Za-z][0-9][0-9A-Za-z]{5,9}$")
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 FIRST_WARD_MONTH = "2013-01"  # Nomis publishes small-area claimant counts from January 2013
 LOCAL_AUTHORITY_KEYS = ("code", "focus_wards")
+TOP_LEVEL_KEYS = ("districts", "counties", "regions", "local_authority", "benchmarks", "claimant_count", "analysis",
+                  "priority_weights")
 # The components of the priority-ward composite (lmi.toml [priority_weights]; method in docs/report.md).
 # The defaults lean on youth claimants (the partnerships' focus) and least on the change over a year,
 # which is noisy for small wards because every count is rounded to 5.
@@ -47,7 +53,7 @@ class LocalAuthority:
 @dataclass(frozen=True)
 class AreasConfig:
     path: Path
-    local_authorities: tuple[LocalAuthority, ...]
+    local_authorities: tuple[LocalAuthority, ...]  # every district covered: listed ones first, then expanded
     benchmarks: tuple[str, ...]
     start_month: str = FIRST_WARD_MONTH
     baseline_month: str = "2015-04"
@@ -55,6 +61,10 @@ class AreasConfig:
     priority_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PRIORITY_WEIGHTS))
     max_monthly_jump_pct: float = 60.0
     revision_window_months: int = 2
+    counties: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    # district code -> why it is covered ("listed", "in county E10000011", ...)
+    covered_because: dict[str, str] = field(default_factory=dict)
 
     @property
     def lad_codes(self) -> list[str]:
@@ -73,9 +83,21 @@ def load_areas(path: Path) -> AreasConfig:
 
 
 def parse_areas(doc: dict, path: Path = Path("lmi.toml")) -> AreasConfig:
-    las_raw = doc.get("local_authority")
-    if not isinstance(las_raw, list) or not las_raw:
-        raise AreasError(f"{path}: no [[local_authority]] entries. Add at least one, e.g.\n"
+    for key in doc:  # a misspelt section (`[benchmark]`) would otherwise be ignored without a word
+        if key not in TOP_LEVEL_KEYS:
+            near = difflib.get_close_matches(key, TOP_LEVEL_KEYS, n=1, cutoff=0.5)
+            hint = f" Did you mean {near[0]!r}?" if near else ""
+            raise AreasError(f"{path}: unknown key or section {key!r}.{hint} lmi.toml holds: {', '.join(TOP_LEVEL_KEYS)}.")
+    las_raw = doc.get("local_authority", [])
+    listed = _codes(doc, "districts", LAD_CODE, "a local authority district GSS code (E06/E07/E08/E09 or W06 followed "
+                                                "by 6 digits, e.g. E07000062 for Hastings)", path)
+    counties = _codes(doc, "counties", COUNTY_CODE, "a county GSS code (E10 followed by 6 digits, e.g. E10000011 for "
+                                                    "East Sussex)", path)
+    regions = _codes(doc, "regions", REGION_CODE, "a region GSS code (E12 followed by 6 digits, e.g. E12000008 for the "
+                                                  "South East, or W92000004 for all of Wales)", path)
+    if not isinstance(las_raw, list) or (not las_raw and not (listed or counties or regions)):
+        raise AreasError(f"{path}: no areas: no [[local_authority]] entries, districts, counties or regions. Name some, "
+                         'e.g.\ncounties = ["E10000011"]   # every district of East Sussex\n'
                          '[[local_authority]]\ncode = "E07000062"\nfocus_wards = ["Gensing"]')
     las = []
     for i, entry in enumerate(las_raw, start=1):
@@ -111,6 +133,13 @@ def parse_areas(doc: dict, path: Path = Path("lmi.toml")) -> AreasConfig:
     codes = [la.code for la in las]
     if len(set(codes)) != len(codes):
         raise AreasError(f"{path}: a local authority is listed twice: {codes}.")
+    because = {code: "listed" for code in codes + listed}
+    las += [LocalAuthority(code, ()) for code in listed if code not in codes]
+    for code, kind in [(c, "county") for c in counties] + [(r, "region") for r in regions]:
+        for lad in _districts_in(code, kind, path):
+            if lad not in because:
+                because[lad] = f"in {kind} {code}"
+                las.append(LocalAuthority(lad, ()))
 
     bench = _section(doc, "benchmarks", path).get("areas", [])
     if not isinstance(bench, list):
@@ -143,7 +172,34 @@ def parse_areas(doc: dict, path: Path = Path("lmi.toml")) -> AreasConfig:
                                               "analysis.max_monthly_jump_pct", path),
         revision_window_months=_positive_int(cc.get("revision_window_months", 2), "claimant_count.revision_window_months",
                                              path),
+        counties=tuple(counties), regions=tuple(regions), covered_because=because,
     )
+
+
+def _codes(doc: dict, key: str, pattern: re.Pattern, what: str, path: Path) -> list[str]:
+    raw = doc.get(key, [])
+    if not isinstance(raw, list) or not all(isinstance(c, str) for c in raw):
+        raise AreasError(f"{path}: `{key}` must be a list of GSS codes, e.g. {key} = [\"...\"].")
+    codes = [c.strip().upper() for c in raw]
+    for original, code in zip(raw, codes):
+        if not pattern.match(code):
+            raise AreasError(f"{path}: {key} entry {original!r} is not {what}.")
+    return list(dict.fromkeys(codes))
+
+
+def _districts_in(code: str, kind: str, path: Path) -> list[str]:
+    """A county's or region's districts, from the bundled ONS reference (offline)."""
+    from lmi_pipeline.geography.reference import reference
+
+    ref = reference()
+    found = ref.districts_in(code)
+    if not found:
+        known = sorted({c for d in ref.districts.values() for c in d.parents() if c[:3] == code[:3]})
+        near = difflib.get_close_matches(code, known, n=3, cutoff=0.7)
+        hint = f" Did you mean {', '.join(f'{c} {ref.name(c)}' for c in near)}?" if near else ""
+        raise AreasError(f"{path}: {code} is not a {kind} in the bundled ONS reference (areas of May 2024).{hint} A {kind} "
+                         f"created since cannot be expanded offline: list its districts under `districts` instead.")
+    return found
 
 
 def _priority_weights(raw: object, path: Path) -> dict[str, float]:

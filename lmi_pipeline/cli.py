@@ -29,7 +29,7 @@ def _prepare_environment() -> None:
 
 
 def cmd_demo_snapshot(args: argparse.Namespace) -> int:
-    from lmi_pipeline.demo.snapshot import build_demo_snapshot
+    from lmi_demo.snapshot import build_demo_snapshot
 
     settings = load_settings()
     load_areas(settings.areas_file)
@@ -92,7 +92,7 @@ def _refresh(settings: Settings, everything: bool) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from lmi_pipeline.demo.snapshot import build_demo_snapshot, snapshot_is_current
+    from lmi_demo.snapshot import build_demo_snapshot, snapshot_is_current
 
     settings = load_settings()
     _preflight(settings, say=False)  # before the demo snapshot is (re)built, too

@@ -18,7 +18,7 @@ import dagster as dg
 from lmi_pipeline.clients.dfe import DfeResource, release_stamp
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
 from lmi_pipeline.clients.transport import UpstreamError
-from lmi_pipeline.demo.world import months as month_range
+from lmi_pipeline.periods import months as month_range
 
 CLAIMANT_DATASET = "NM_162_1"
 CLAIMANT_ASSET = dg.AssetKey("raw_claimant_count")

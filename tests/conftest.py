@@ -10,7 +10,7 @@ import pytest
 from werkzeug import Request as WRequest
 from werkzeug import Response as WResponse
 
-from lmi_pipeline.demo.server import UpstreamSim
+from lmi_demo.server import UpstreamSim
 from lmi_pipeline.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]

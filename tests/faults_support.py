@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import parse_qsl, urlsplit
 
-from lmi_pipeline.demo.server import UpstreamSim
+from lmi_demo.server import UpstreamSim
 from lmi_pipeline.settings import Settings
 from tests.conftest import fast_resources, live_settings, make_project, run_pipeline
 

@@ -7,7 +7,7 @@ import io
 
 import dagster as dg
 
-from lmi_pipeline.demo.server import UpstreamSim
+from lmi_demo.server import UpstreamSim
 from tests.conftest import fast_resources
 
 

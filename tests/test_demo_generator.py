@@ -5,8 +5,8 @@ import io
 
 import numpy as np
 
-from lmi_pipeline.demo.nomis_sim import NomisSim
-from lmi_pipeline.demo.world import World
+from lmi_demo.nomis_sim import NomisSim
+from lmi_demo.world import World
 
 SELECT = "DATE,DATE_NAME,GEOGRAPHY,GEOGRAPHY_NAME,GEOGRAPHY_CODE,AGE,AGE_NAME,MEASURE,MEASURE_NAME,OBS_VALUE,OBS_STATUS,RECORD_OFFSET,RECORD_COUNT"
 
@@ -62,7 +62,7 @@ def test_deterministic():
 
 def test_made_up_geography_ids_never_collide(monkeypatch):
     """At national scale hashed ids collide; every area and TYPE must still get an id of its own."""
-    import lmi_pipeline.demo.nomis_sim as nomis_sim
+    import lmi_demo.nomis_sim as nomis_sim
 
     monkeypatch.setattr(nomis_sim, "synthetic_id", lambda kind, code: 1_100_000_000)  # every id collides
     world = World.default()

@@ -17,8 +17,8 @@ import re
 import duckdb
 import pytest
 
-from lmi_pipeline.demo.server import UpstreamSim
-from lmi_pipeline.demo.world import World
+from lmi_demo.server import UpstreamSim
+from lmi_demo.world import World
 from lmi_pipeline.runs import failure_messages
 from tests.faults_support import (
     SECRET, Fault, FaultServer, copy_project, digest, is_data, is_ons, leftovers, published_baseline, run_through,

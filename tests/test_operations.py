@@ -9,8 +9,8 @@ import pytest
 from werkzeug import Response
 
 from lmi_pipeline.definitions import defs
-from lmi_pipeline.demo.server import UpstreamSim
-from lmi_pipeline.demo.world import World
+from lmi_demo.server import UpstreamSim
+from lmi_demo.world import World
 from lmi_pipeline.refresh import RANGE_END, RANGE_START, plan_refresh, refresh_selection
 from lmi_pipeline.runs import failure_messages
 from tests.conftest import fast_resources, live_settings, make_project, run_pipeline, sim_handler

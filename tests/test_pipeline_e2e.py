@@ -6,7 +6,7 @@ import io
 import duckdb
 import pytest
 
-from lmi_pipeline.demo.server import UpstreamSim, serve
+from lmi_demo.server import UpstreamSim, serve
 from tests.conftest import live_settings, make_project, run_pipeline
 
 HASTINGS_WARDS = 16

@@ -7,7 +7,7 @@ import duckdb
 import pytest
 from werkzeug import Response
 
-from lmi_pipeline.demo.snapshot import build_demo_snapshot
+from lmi_demo.snapshot import build_demo_snapshot
 from lmi_pipeline.runs import failure_messages
 from lmi_pipeline.settings import load_settings
 from tests.conftest import live_settings, make_project, run_pipeline, sim_handler

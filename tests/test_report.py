@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from lmi_pipeline.defs.publish.report import render_report
-from lmi_pipeline.demo.snapshot import build_demo_snapshot
+from lmi_demo.snapshot import build_demo_snapshot
 from lmi_pipeline.settings import load_settings
 from tests.conftest import ROOT, make_project, run_pipeline
 

@@ -12,7 +12,7 @@ from lmi_pipeline.clients.nomis import NomisResource
 from lmi_pipeline.defs.sources.census import RM024_AGE, RM024_STATUS, TS066_STATUS
 from lmi_pipeline.defs.sources.claimant_count import resolve_codes
 from lmi_pipeline.defs.sources.nomis_geographies import classify_types
-from lmi_pipeline.demo.server import UpstreamSim
+from lmi_demo.server import UpstreamSim
 from lmi_pipeline.runs import failure_messages
 from tests.conftest import live_settings, make_project, sim_handler
 from tests.sources_helpers import materialize_upstream_of, nomis_id, served_rows
@@ -65,7 +65,7 @@ def test_csv_is_in_the_nomis_census_layout(upstream, sim):
 @pytest.fixture(scope="module")
 def best_fit_run(tmp_path_factory):
     """TS066 and RM024 (LSOAs, aggregated by best fit) for the default areas: a partial real run."""
-    from lmi_pipeline.demo.server import serve
+    from lmi_demo.server import serve
 
     sim = UpstreamSim()
     with serve(sim) as root:

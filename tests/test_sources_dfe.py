@@ -10,8 +10,8 @@ from werkzeug import Response
 from lmi_pipeline.clients.dfe import NEET_DATA_SET, NEET_PUBLICATION, DfeResource
 from lmi_pipeline.clients.transport import UpstreamHTTPError
 from lmi_pipeline.defs.indicators import area_indicators
-from lmi_pipeline.demo.dfe_sim import COLUMNS_2025, COLUMNS_2026, DATASET_2025, DATASET_2026, DfeSim
-from lmi_pipeline.demo.server import UpstreamSim
+from lmi_demo.dfe_sim import COLUMNS_2025, COLUMNS_2026, DATASET_2025, DATASET_2026, DfeSim
+from lmi_demo.server import UpstreamSim
 from lmi_pipeline.runs import failure_messages
 from lmi_pipeline.sql import load_sql
 from tests.conftest import live_settings, make_project, sim_handler

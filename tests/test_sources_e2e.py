@@ -8,9 +8,9 @@ import duckdb
 import pytest
 
 from lmi_pipeline.defs.indicators.catalogue import INDICATORS
-from lmi_pipeline.demo.dfe_sim import DATASET_2026
-from lmi_pipeline.demo.server import UpstreamSim
-from lmi_pipeline.demo.snapshot import build_demo_snapshot
+from lmi_demo.dfe_sim import DATASET_2026
+from lmi_demo.server import UpstreamSim
+from lmi_demo.snapshot import build_demo_snapshot
 from lmi_pipeline.runs import failure_messages
 from lmi_pipeline.settings import load_settings
 from tests.conftest import make_project, run_pipeline

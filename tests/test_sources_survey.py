@@ -4,8 +4,8 @@ intervals kept, suppressed cells NULL (never 0), small-sample estimates flagged.
 import duckdb
 import pytest
 
-from lmi_pipeline.demo.server import UpstreamSim, serve
-from lmi_pipeline.demo.survey_sim import FORCED_SUPPRESSED
+from lmi_demo.server import UpstreamSim, serve
+from lmi_demo.survey_sim import FORCED_SUPPRESSED
 from tests.conftest import live_settings, make_project
 from tests.sources_helpers import materialize_upstream_of, nomis_id, served_rows
 

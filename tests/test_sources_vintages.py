@@ -5,8 +5,8 @@ and the LSOA best-fit bridge relates the old wards to the new."""
 import duckdb
 import pytest
 
-from lmi_pipeline.demo.server import UpstreamSim, serve
-from lmi_pipeline.demo.world import World
+from lmi_demo.server import UpstreamSim, serve
+from lmi_demo.world import World
 from lmi_pipeline.runs import failure_messages
 from tests.conftest import live_settings, make_project, run_pipeline
 from tests.sources_helpers import nomis_id, served_rows

@@ -94,6 +94,24 @@ LSOA_WARD_LOOKUPS = {
 }
 
 
+@dataclass(frozen=True)
+class CombinedAuthorityLookupService:
+    """Local authority district -> combined authority (England; only districts in one are listed)."""
+
+    service: str = "LAD24_CAUTH24_EN_LU"
+    lad_code: str = "LAD24CD"
+    lad_name: str = "LAD24NM"
+    code: str = "CAUTH24CD"
+    name: str = "CAUTH24NM"
+
+    @property
+    def fields(self) -> list[str]:
+        return [self.lad_code, self.lad_name, self.code, self.name]
+
+
+COMBINED_AUTHORITY_LOOKUP = CombinedAuthorityLookupService()
+
+
 class OnsGeoResource(UpstreamResource):
     """ONS Open Geography Portal lookups (ward -> LAD -> county -> region; LSOA -> ward)."""
 

@@ -51,21 +51,29 @@ FROM ward_indicators GROUP BY ALL HAVING count(*) > 1
 """
 
 MISSING_BENCHMARKS_SQL = """
--- A ward figure needs its district and country figure; county and region where the ward has them.
-SELECT w.ward_code, w.indicator, strftime(w.period, '%Y-%m') AS period,
-       w.lad_value IS NULL AS no_lad, w.england_value IS NULL AS no_country,
-       (l.county_code IS NOT NULL AND w.county_value IS NULL) AS no_county,
-       (l.region_code IS NOT NULL AND w.region_value IS NULL) AS no_region
-FROM ward_indicators w
-JOIN ward_lookup l ON l.ward_code = w.ward_code AND l.ward_vintage = w.ward_vintage
-WHERE w.value IS NOT NULL
-  AND (w.lad_value IS NULL OR w.england_value IS NULL
-       OR (l.county_code IS NOT NULL AND w.county_value IS NULL)
-       OR (l.region_code IS NOT NULL AND w.region_value IS NULL))
+-- A ward figure needs a figure for each benchmark its district really has (districts.benchmarks: county,
+-- combined authority, region, country, by kind of district) and for the district itself, in the same
+-- period, wherever the upstream publishes that indicator for that area at all. A benchmark no upstream
+-- publishes (a combined authority a dataset lacks) is not required; one that is published for some
+-- months but missing for this one is (a half-loaded or broken benchmark).
+WITH expected AS (
+    SELECT w.ward_code, w.ward_vintage, w.indicator, w.period, b.level, b.code
+    FROM ward_indicators w
+    JOIN (SELECT lad_code, unnest(list_prepend({'level': 'lad', 'code': lad_code, 'name': lad_name}, benchmarks)) AS b
+          FROM districts) d ON d.lad_code = w.lad_code
+    WHERE w.value IS NOT NULL
+),
+published AS (SELECT DISTINCT area_code, indicator FROM area_indicators WHERE value IS NOT NULL)
+SELECT e.ward_code, e.indicator, strftime(e.period, '%Y-%m') AS period, e.level AS missing_level, e.code AS missing_area
+FROM expected e
+WHERE (e.level IN ('lad', 'country') OR (e.code, e.indicator) IN (SELECT (area_code, indicator) FROM published))
+  AND NOT EXISTS (SELECT 1 FROM area_indicators a WHERE a.area_code = e.code AND a.indicator = e.indicator
+                  AND a.period = e.period AND a.value IS NOT NULL)
+ORDER BY e.level, e.ward_code, e.indicator, e.period
 """
 
 JUMPS_SQL = """
--- A ward's month-on-month change in claimants, beyond the change in England the same month (so a
+-- A ward's month-on-month change in claimants, beyond the change in its country the same month (so a
 -- national shock such as April 2020 explains itself). Small counts are left out: rounding to 5 dominates.
 WITH counts AS (
     SELECT area_code, area_level, period, value,
@@ -73,10 +81,14 @@ WITH counts AS (
            lag(period) OVER (PARTITION BY area_code, area_level ORDER BY period) AS previous_period
     FROM claimant_count WHERE measure = 'count' AND age_band = '16+'
 ),
-england AS (SELECT period, 100 * (value / previous - 1) AS pct FROM counts WHERE area_level = 'country')
+country AS (SELECT area_code AS country_code, period, 100 * (value / previous - 1) AS pct
+            FROM counts WHERE area_level = 'country'),
+ward_country AS (SELECT DISTINCT ward_code, country_code FROM ward_lookup)
 SELECT c.area_code, strftime(c.period, '%Y-%m') AS period, c.previous, c.value,
-       round(100 * (c.value / c.previous - 1), 1) AS pct_change, round(e.pct, 1) AS england_pct_change
-FROM counts c JOIN england e USING (period)
+       round(100 * (c.value / c.previous - 1), 1) AS pct_change, round(e.pct, 1) AS country_pct_change
+FROM counts c
+JOIN ward_country w ON w.ward_code = c.area_code
+JOIN country e ON e.country_code = w.country_code AND e.period = c.period
 WHERE c.area_level = 'ward' AND c.previous_period = c.period - INTERVAL 1 MONTH
   AND least(c.value, c.previous) >= $small AND abs(100 * (c.value / c.previous - 1) - e.pct) > $max_jump
 ORDER BY abs(100 * (c.value / c.previous - 1) - e.pct) DESC
@@ -109,7 +121,7 @@ def counts_are_rounded_to_five(warehouse: WarehouseResource) -> dg.AssetCheckRes
 @dg.asset_check(asset="claimant_count", blocking=True)
 def no_unexplained_jumps(project: ProjectResource, warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """No ward's claimant count moves from one month to the next by more than `max_monthly_jump_pct`
-    (lmi.toml) percentage points beyond England's change that month, among counts large enough to judge."""
+    (lmi.toml) percentage points beyond its country's change that month, among counts large enough to judge."""
     areas = project.areas()
     return _result(warehouse, JUMPS_SQL, "unexplained month-to-month jump(s)",
                    {"small": areas.small_number_threshold, "max_jump": areas.max_monthly_jump_pct})
@@ -129,5 +141,6 @@ def no_duplicate_keys(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 
 @dg.asset_check(asset="ward_indicators", blocking=True)
 def benchmarks_present(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    """Every ward figure has its district and England benchmark, and its county and region where it has them."""
+    """Every ward figure has its district and country figure, and one for each other benchmark its district
+    really has (county, combined authority, region: by kind of district) wherever that is published."""
     return _result(warehouse, MISSING_BENCHMARKS_SQL, "ward figure(s) without a benchmark")

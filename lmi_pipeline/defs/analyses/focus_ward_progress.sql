@@ -20,7 +20,7 @@ joined AS (
            l.period AS latest_period, l.value AS latest_value, l.lower AS latest_lower, l.upper AS latest_upper,
            l.numerator AS latest_numerator, l.small_number AS latest_small_number,
            b.lad_value AS lad_baseline_value, l.lad_value AS lad_latest_value,
-           b.england_value AS england_baseline_value, l.england_value AS england_latest_value,
+           b.country_value AS country_baseline_value, l.country_value AS country_latest_value,
            b.denominator_year AS baseline_denominator_year, l.denominator_year AS latest_denominator_year,
            l.rounding_base, l.source_query_id, b.source_query_id AS baseline_source_query_id,
            l.denominator_query_id, l.data_label
@@ -44,7 +44,7 @@ SELECT ward_code, ward_name, ward_vintage, lad_code, lad_name, indicator, label,
             WHEN latest_value = baseline_value THEN 'no change'
             ELSE 'within rounding' END AS direction,
        lad_baseline_value, lad_latest_value, lad_latest_value - lad_baseline_value AS lad_change,
-       england_baseline_value, england_latest_value, england_latest_value - england_baseline_value AS england_change,
+       country_baseline_value, country_latest_value, country_latest_value - country_baseline_value AS country_change,
        -- Rates only (counts of a ward and its district do not compare): positive means the ward's rate rose
        -- by more, or fell by less, than its district's.
        CASE WHEN unit = '%' THEN (latest_value - baseline_value) - (lad_latest_value - lad_baseline_value) END

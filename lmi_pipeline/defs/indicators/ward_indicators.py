@@ -4,7 +4,7 @@ from lmi_pipeline.sql import load_sql
 from lmi_pipeline.storage import WarehouseResource
 
 PREVIEW_SQL = """
-SELECT ward_name, indicator, strftime(period, '%Y-%m') AS period, value, lad_value, england_value, rank_in_lad,
+SELECT ward_name, indicator, strftime(period, '%Y-%m') AS period, value, lad_value, country_value, rank_in_lad,
        status, data_label
 FROM ward_indicators
 WHERE is_focus AND period = (SELECT max(period) FROM ward_indicators) AND indicator IN ('claimant_rate', 'claimant_rate_16_24')
@@ -12,7 +12,7 @@ ORDER BY lad_code, indicator, rank_in_lad
 """
 
 
-@dg.asset(group_name="indicators", kinds={"duckdb"}, deps=["area_indicators", "ward_lookup", "ward_vintage_bridge"],
+@dg.asset(group_name="indicators", kinds={"duckdb"}, deps=["area_indicators", "ward_lookup", "districts", "ward_vintage_bridge"],
           pool="duckdb_writer")
 def ward_indicators(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Ward indicators: one row per ward x indicator x month, with value, numerator, denominator, unit,

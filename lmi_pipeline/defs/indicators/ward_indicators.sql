@@ -1,12 +1,17 @@
 -- Ward indicators in long format with their benchmarks, change on a year earlier and rank in the district.
+-- Benchmarks are the ones the ward's district really has (districts): county for shire districts,
+-- combined authority for metropolitan districts, region in England, and the country (England or Wales);
+-- a column is NULL where the structure has no such area or the upstream publishes no figure for it.
 -- Every row keeps its ward boundary vintage; the change is against the same ward on the same boundaries
 -- (NULL where there is no figure a year earlier, e.g. the single Census 2021 snapshot).
 CREATE OR REPLACE TABLE ward_indicators AS
 WITH ward_figures AS (
-    SELECT w.ward_code, w.ward_name, a.ward_vintage, w.lad_code, w.lad_name, w.county_code, w.region_code,
-           w.country_code, w.is_focus, a.*
+    SELECT w.ward_code, w.ward_name, a.ward_vintage, w.lad_code, w.lad_name, d.county_code,
+           CASE WHEN d.kind = 'metropolitan district' THEN d.combined_authority_code END AS combined_authority_code,
+           d.region_code, d.country_code, w.is_focus, a.*
     FROM area_indicators a
     JOIN ward_lookup w ON w.ward_code = a.area_code AND w.ward_vintage = a.ward_vintage
+    JOIN districts d ON d.lad_code = w.lad_code
     WHERE a.area_level = 'ward'
 ),
 benchmarks AS (
@@ -18,8 +23,9 @@ SELECT
     f.status, f.small_number, f.rounding_base, f.obs_status,
     lad.value  AS lad_value,
     cty.value  AS county_value,
+    ca.value   AS combined_authority_value,
     rgn.value  AS region_value,
-    ctry.value AS england_value,
+    ctry.value AS country_value,
     f.value - prev.value AS change_12m,
     -- Ranks compare wards of one boundary vintage only: a district with old and new wards (Maidstone
     -- 2023 and 2024) has two rankings, never one that mixes boundaries.
@@ -34,6 +40,8 @@ LEFT JOIN benchmarks lad  ON lad.area_code  = f.lad_code     AND lad.area_level 
                          AND lad.indicator  = f.indicator    AND lad.period = f.period
 LEFT JOIN benchmarks cty  ON cty.area_code  = f.county_code  AND cty.area_level = 'county'
                          AND cty.indicator  = f.indicator    AND cty.period = f.period
+LEFT JOIN benchmarks ca   ON ca.area_code   = f.combined_authority_code AND ca.area_level = 'combined_authority'
+                         AND ca.indicator   = f.indicator    AND ca.period = f.period
 LEFT JOIN benchmarks rgn  ON rgn.area_code  = f.region_code  AND rgn.area_level = 'region'
                          AND rgn.indicator  = f.indicator    AND rgn.period = f.period
 LEFT JOIN benchmarks ctry ON ctry.area_code = f.country_code AND ctry.area_level = 'country'

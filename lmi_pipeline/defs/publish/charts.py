@@ -39,7 +39,8 @@ def data_label(conn) -> str:
 
 # Plotly's own modebar logo and link go nowhere useful offline.
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
-PALETTE = {"ward": "#1f5f99", "focus": "#c2410c", "lad": "#4b5563", "county": "#7c3aed", "region": "#059669",
+PALETTE = {"ward": "#1f5f99", "focus": "#c2410c", "lad": "#4b5563", "county": "#7c3aed", "combined_authority": "#7c3aed",
+           "region": "#059669",
            "country": "#111827", "other": "#94a3b8"}
 ROUNDING_NOTE = ("Claimant counts are rounded to the nearest 5, so a ward's rate carries a range (shaded or "
                  "whiskers); not seasonally adjusted")

@@ -11,8 +11,8 @@ from lmi_pipeline.storage import WarehouseResource
 
 YOUTH_RANKING_SQL = """
 SELECT lad_code, lad_name, ward_code, ward_name, is_focus, period, value, lower, upper, numerator, denominator,
-       small_number, lad_value, england_value, rank_in_lad, n_wards_in_lad, status, data_label
-FROM ward_indicators
+       small_number, lad_value, country_value, country_name, rank_in_lad, n_wards_in_lad, status, data_label
+FROM ward_indicators JOIN (SELECT lad_code, country_name FROM districts) USING (lad_code)
 WHERE indicator = 'claimant_rate_16_24'
   AND period = (SELECT max(period) FROM ward_indicators WHERE indicator = 'claimant_rate_16_24' AND value IS NOT NULL)
 ORDER BY lad_code, value ASC NULLS FIRST, ward_name DESC
@@ -37,7 +37,8 @@ def youth_ranking_charts(conn: duckdb.DuckDBPyConnection) -> list[Chart]:
                           "rank %{customdata[4]} of %{customdata[5]}<extra></extra>",
             name="ward", showlegend=False))
         for value, name, dash, colour in ((g["lad_value"].iloc[0], lad, "dash", PALETTE["lad"]),
-                                          (g["england_value"].iloc[0], "England", "dot", PALETTE["country"])):
+                                          (g["country_value"].iloc[0], g["country_name"].iloc[0], "dot",
+                                           PALETTE["country"])):
             if value == value:  # not NaN
                 fig.add_vline(x=value, line={"dash": dash, "color": colour, "width": 1.5},
                               annotation={"text": f"{esc(name)} {value:.1f}%", "font": {"size": 11}},
@@ -56,13 +57,13 @@ def youth_ranking_charts(conn: duckdb.DuckDBPyConnection) -> list[Chart]:
     return charts
 
 
-@dg.asset(group_name="publish", kinds={"plotly", "html"}, deps=["ward_indicators"])
+@dg.asset(group_name="publish", kinds={"plotly", "html"}, deps=["ward_indicators", "districts"])
 def youth_claimant_rate_ranking_charts(context: dg.AssetExecutionContext, project: ProjectResource,
                                        warehouse: WarehouseResource) -> dg.MaterializeResult:
     """One bar chart per district (assets/charts/youth_claimant_rate_ranking_<district code>.html): every
     ward's youth claimant rate (16-24, derived) in the latest month, highest first, with whiskers for the
     range the rounding of its count allows, focus wards highlighted, small numbers hatched, and the
-    district and England rates marked.
+    district and country rates marked.
     """
     with warehouse.get_connection() as conn:
         charts = youth_ranking_charts(conn)

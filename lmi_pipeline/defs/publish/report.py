@@ -111,6 +111,11 @@ class Sources:
         return Markup(links)
 
 
+# The districts compared side by side, in this order (where held for the districts).
+COMPARISON_INDICATORS = ["claimant_rate", "claimant_count", "claimant_rate_16_24", "claimant_rate_18_24",
+                         "census_unemployment_rate", "model_unemployment_rate", "aps_unemployment_rate"]
+
+
 def _by(rows: list[dict], key: str) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
@@ -135,7 +140,10 @@ def build_context(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     priority = _by(data["priority"], "lad_code")
     progress = _by(data["progress"], "ward_code")
     ward_gaps = _by(data["focus_gaps"], "ward_code")
+    comparison = _by(data["comparison"], "lad_code")
+    by_lad = {d["lad_code"]: d for d in districts}
     for d in districts:
+        d["compared"] = {r["indicator"]: r for r in comparison.get(d["lad_code"], [])}
         rows = indicators.get(d["lad_code"], [])
         d["indicators"] = rows
         d["by_indicator"] = {r["indicator"]: r for r in rows}
@@ -149,7 +157,7 @@ def build_context(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         by_indicator = {r["indicator"]: r for r in rows}
         rank = next((p for d in districts for p in d["priority"] if p["ward_code"] == code), None)
         wards.append({"ward_code": code, "ward_name": first["ward_name"], "lad_code": first["lad_code"],
-                      "lad_name": first["lad_name"], "figures": rows,
+                      "lad_name": first["lad_name"], "figures": rows, "district": by_lad[first["lad_code"]],
                       "cards": [by_indicator[i] for i in WARD_CARDS if i in by_indicator],
                       "priority": rank, "progress": progress.get(code, []), "gaps": ward_gaps.get(code, [])})
     charts = {
@@ -164,6 +172,8 @@ def build_context(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     sources = Sources(data["sources"])
     return {
         "meta": meta, "label": label, "synthetic": "synthetic" in label, "districts": districts, "wards": wards,
+        "comparison_indicators": [(i, next(d["compared"][i]["label"] for d in districts if i in d["compared"]))
+                                  for i in COMPARISON_INDICATORS if any(i in d["compared"] for d in districts)],
         "progress_rows": data["progress"], "gaps_to_fill": data["gaps_to_fill"], "catalogue": data["catalogue"],
         "sources": sources, "other_requests": data["other_requests"][0], "charts": charts, "weights": weights,
         "dated_months": DATED_AFTER_MONTHS, "plotly_src": PLOTLY_SRC,
@@ -190,7 +200,7 @@ def render_report(conn: duckdb.DuckDBPyConnection) -> str:
 
 @dg.asset(group_name="publish", kinds={"html"},
           deps=["lmi_gaps", "priority_wards", "focus_ward_progress", "ward_indicators", "area_indicators",
-                "indicator_catalogue", "provenance", "ward_lookup", "focus_ward_trend_charts",
+                "indicator_catalogue", "provenance", "ward_lookup", "districts", "focus_ward_trend_charts",
                 "youth_claimant_rate_ranking_charts", "ward_small_multiples", "lmi_gaps_chart", "data_exports"])
 def lmi_report(context: dg.AssetExecutionContext, project: ProjectResource,
                warehouse: WarehouseResource) -> dg.MaterializeResult:

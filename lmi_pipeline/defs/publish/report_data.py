@@ -22,25 +22,28 @@ SELECT (SELECT max(period) FROM ward_indicators WHERE indicator = 'claimant_rate
 """
 
 DISTRICTS_SQL = """
-SELECT lad_code, lad_name, county_code, county_name, region_code, region_name, country_code, country_name,
-       (SELECT count(DISTINCT ward_code) FROM priority_wards p WHERE p.lad_code = w.lad_code) AS n_wards,
+SELECT d.lad_code, d.lad_name, d.kind, d.county_code, d.county_name, d.combined_authority_name, d.region_code,
+       d.region_name, d.country_code, d.country_name, d.covered_because,
+       array_to_string(list_transform(d.benchmarks, lambda b: b.name), ', ') AS compared_with,
+       (SELECT count(DISTINCT ward_code) FROM priority_wards p WHERE p.lad_code = d.lad_code) AS n_wards,
        (SELECT string_agg(DISTINCT ward_name, ', ' ORDER BY ward_name) FROM ward_lookup f
-         WHERE f.lad_code = w.lad_code AND f.is_focus) AS focus_wards
-FROM ward_lookup w
-QUALIFY row_number() OVER (PARTITION BY lad_code ORDER BY ward_vintage DESC, ward_code) = 1
-ORDER BY lad_code
+         WHERE f.lad_code = d.lad_code AND f.is_focus AND f.focus_match = 'as named') AS focus_wards
+FROM districts d
+ORDER BY d.lad_code
 """
 
 # Every catalogue indicator for each district: the district's own latest figure where it is held, else the
-# lowest area above it (from lmi_gaps), with the same figure a year earlier and the region and England.
+# lowest area above it (from lmi_gaps), with the same figure a year earlier and the larger areas it is
+# compared with (those its structure has: county or combined authority, region, country).
 DISTRICT_INDICATORS_SQL = """
 WITH parents AS (
-    SELECT lad_code, region_code, country_code FROM ward_lookup
-    QUALIFY row_number() OVER (PARTITION BY lad_code ORDER BY ward_vintage DESC) = 1
+    SELECT lad_code, coalesce(county_code, CASE WHEN kind = 'metropolitan district' THEN combined_authority_code END)
+               AS upper_code, region_code, country_code
+    FROM districts
 )
 SELECT g.*, c.caveats AS indicator_caveats,
        prev.value AS year_before_value,
-       rgn.value AS region_value, ctry.value AS england_value,
+       up.value AS upper_value, rgn.value AS region_value, ctry.value AS country_value,
        fig.numerator, fig.denominator_query_id
 FROM lmi_gaps g
 JOIN parents p USING (lad_code)
@@ -49,12 +52,34 @@ LEFT JOIN area_indicators fig ON fig.area_code = g.available_area_code AND fig.i
       AND fig.period = g.latest_period AND fig.ward_vintage IS NULL
 LEFT JOIN area_indicators prev ON prev.area_code = g.available_area_code AND prev.indicator = g.indicator
       AND prev.period = g.latest_period - INTERVAL 12 MONTH AND prev.ward_vintage IS NULL
+LEFT JOIN area_indicators up ON up.area_code = p.upper_code AND up.indicator = g.indicator
+      AND up.period = g.latest_period
 LEFT JOIN area_indicators rgn ON rgn.area_code = p.region_code AND rgn.indicator = g.indicator
       AND rgn.period = g.latest_period
 LEFT JOIN area_indicators ctry ON ctry.area_code = p.country_code AND ctry.indicator = g.indicator
       AND ctry.period = g.latest_period
 WHERE g.place_level = 'lad'
 ORDER BY g.lad_code, g.release_interval_months, g.indicator
+"""
+
+# The districts side by side: each headline indicator's latest district figure (where held for the district).
+COMPARISON_SQL = """
+WITH latest AS (
+    SELECT indicator, max(period) AS period FROM area_indicators WHERE area_level = 'lad' AND value IS NOT NULL
+    GROUP BY indicator
+)
+SELECT d.lad_code, d.lad_name, d.kind, a.indicator, c.label, a.value, a.unit, a.lower, a.upper, a.rounding_base,
+       a.status, a.period, a.source_query_id, a.denominator_query_id,
+       prev.value AS year_before_value
+FROM districts d
+JOIN area_indicators a ON a.area_code = d.lad_code AND a.area_level = 'lad'
+JOIN latest l ON l.indicator = a.indicator AND l.period = a.period
+JOIN indicator_catalogue c ON c.indicator = a.indicator
+LEFT JOIN area_indicators prev ON prev.area_code = a.area_code AND prev.area_level = 'lad'
+      AND prev.indicator = a.indicator AND prev.period = a.period - INTERVAL 12 MONTH
+WHERE a.indicator IN ('claimant_count', 'claimant_rate', 'claimant_rate_16_24', 'claimant_rate_18_24',
+                      'census_unemployment_rate', 'model_unemployment_rate', 'aps_unemployment_rate')
+ORDER BY d.lad_code, a.indicator
 """
 
 # Each focus ward's latest figure for every indicator held for it, with its benchmarks.
@@ -114,6 +139,7 @@ WHERE query_id NOT IN (SELECT source_query_id FROM area_indicators WHERE source_
 
 QUERIES = {
     "meta": META_SQL, "districts": DISTRICTS_SQL, "district_indicators": DISTRICT_INDICATORS_SQL,
+    "comparison": COMPARISON_SQL,
     "focus_figures": FOCUS_WARD_FIGURES_SQL, "focus_gaps": FOCUS_WARD_GAPS_SQL, "priority": PRIORITY_SQL,
     "progress": PROGRESS_SQL, "gaps_to_fill": GAPS_TO_FILL_SQL, "catalogue": CATALOGUE_SQL, "sources": SOURCES_SQL,
     "other_requests": OTHER_REQUESTS_SQL,

@@ -1,4 +1,4 @@
-"""Time series of each focus ward against its district, county, region and England."""
+"""Time series of each focus ward against its district and the larger areas its district is compared with."""
 
 import dagster as dg
 import duckdb
@@ -11,9 +11,9 @@ from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
 
 FOCUS_TRENDS_SQL = """
-SELECT w.ward_code, w.ward_name, w.lad_name, l.county_name, l.region_name, l.country_name, w.indicator, w.period,
-       w.value, w.lower, w.upper, w.numerator, w.small_number, w.lad_value, w.county_value, w.region_value,
-       w.england_value, w.status, w.data_label
+SELECT w.ward_code, w.ward_name, w.lad_name, l.county_name, l.combined_authority_name, l.region_name,
+       l.country_name, w.indicator, w.period, w.value, w.lower, w.upper, w.numerator, w.small_number, w.lad_value,
+       w.county_value, w.combined_authority_value, w.region_value, w.country_value, w.status, w.data_label
 FROM ward_indicators w
 JOIN ward_lookup l ON l.ward_code = w.ward_code AND l.ward_vintage = w.ward_vintage
 WHERE w.is_focus AND w.indicator IN ('claimant_rate', 'claimant_rate_16_24')
@@ -23,7 +23,17 @@ ORDER BY w.lad_code, w.ward_name, w.indicator, w.period
 PANELS = {"claimant_rate": "Claimant rate, % of residents aged 16-64 (official)",
           "claimant_rate_16_24": "Youth claimant rate, % of residents aged 16-24 (derived)"}
 BENCHMARKS = [("lad_value", "lad_name", "lad", "dash"), ("county_value", "county_name", "county", "dot"),
-              ("region_value", "region_name", "region", "dashdot"), ("england_value", "country_name", "country", "dot")]
+              ("combined_authority_value", "combined_authority_name", "combined_authority", "dot"),
+              ("region_value", "region_name", "region", "dashdot"), ("country_value", "country_name", "country", "dot")]
+
+
+def benchmark_names(ward) -> list[str]:
+    """The areas a ward's figures are drawn against, in order: its district, then the larger areas held."""
+    names = [ward["lad_name"].iloc[0]]
+    for value_col, name_col, _, _ in BENCHMARKS[1:]:
+        if ward[value_col].notna().any() and ward[name_col].notna().any():
+            names.append(ward[name_col].dropna().iloc[0])
+    return names
 
 
 def focus_trend_charts(conn: duckdb.DuckDBPyConnection) -> list[Chart]:
@@ -56,8 +66,8 @@ def focus_trend_charts(conn: duckdb.DuckDBPyConnection) -> list[Chart]:
         first, last = ward["period"].min(), ward["period"].max()
         fig.update_yaxes(rangemode="tozero", ticksuffix="%")
         fig.update_layout(
-            title={"text": f"{esc(name)} ({esc(lad)}): claimant rates against the district, county, region and "
-                           f"England<br><sup>{month_name(first)} to {month_name(last)} · {esc(label)}</sup>"},
+            title={"text": f"{esc(name)} ({esc(lad)}): claimant rates against "
+                           f"{esc(', '.join(benchmark_names(ward)))}<br><sup>{month_name(first)} to {month_name(last)} · {esc(label)}</sup>"},
             template="plotly_white", height=560, margin={"b": 170, "t": 90},
             legend={"orientation": "h", "y": -0.12},
         )
@@ -73,7 +83,8 @@ def focus_trend_charts(conn: duckdb.DuckDBPyConnection) -> list[Chart]:
 def focus_ward_trend_charts(context: dg.AssetExecutionContext, project: ProjectResource,
                             warehouse: WarehouseResource) -> dg.MaterializeResult:
     """One chart per focus ward (assets/charts/trend_<ward code>.html): its claimant rate and youth claimant
-    rate every month against its district, county, region and England, with the range the nearest-5
+    rate every month against its district and the areas the district is compared with (county, combined
+    authority, region, country: those that exist), with the range the nearest-5
     rounding of its counts allows shaded. Built into the staging folder; published with the database.
     """
     with warehouse.get_connection() as conn:

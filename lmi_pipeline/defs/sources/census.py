@@ -41,7 +41,7 @@ GEO_COLUMNS = ("DATE", "DATE_NAME", "GEOGRAPHY", "GEOGRAPHY_NAME", "GEOGRAPHY_CO
 VALUE_COLUMNS = ("MEASURES_NAME", "OBS_VALUE", "OBS_STATUS", "OBS_STATUS_NAME")
 
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup"], pool="nomis_api",
+@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup", "districts"], pool="nomis_api",
           metadata={"lmi/upstream": f"nomis:{TS066}"}, freshness_policy=freshness.DECENNIAL)
 def raw_census_economic_activity(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
                                  warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -58,7 +58,7 @@ def raw_census_economic_activity(context: dg.AssetExecutionContext, nomis: Nomis
         codes={"c2021_eastat_20": TS066_STATUS}, fixed=(("measures", "20100"),), date="latest"))
 
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup"], pool="nomis_api",
+@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup", "districts"], pool="nomis_api",
           metadata={"lmi/upstream": f"nomis:{RM024}"}, freshness_policy=freshness.DECENNIAL)
 def raw_census_age_activity(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
                             warehouse: WarehouseResource) -> dg.MaterializeResult:

@@ -44,7 +44,7 @@ def requested_months(context: dg.AssetExecutionContext, start_month: str) -> lis
 
 
 @dg.asset(
-    group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup"], pool="nomis_api",
+    group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup", "districts"], pool="nomis_api",
     partitions_def=claimant_months, backfill_policy=dg.BackfillPolicy.single_run(),
     metadata={"lmi/upstream": f"nomis:{DATASET}"}, freshness_policy=freshness.MONTHLY_MID_MONTH,
 )

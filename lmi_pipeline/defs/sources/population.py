@@ -21,7 +21,7 @@ SELECT = ("DATE", "DATE_NAME", "GEOGRAPHY", "GEOGRAPHY_NAME", "GEOGRAPHY_CODE", 
           "C_AGE", "C_AGE_NAME", "MEASURES_NAME", "OBS_VALUE", "OBS_STATUS", "OBS_STATUS_NAME")
 
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup"], pool="nomis_api",
+@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup", "districts"], pool="nomis_api",
           metadata={"lmi/upstream": f"nomis:{DATASET}"},
           # Mid-year estimates come once a year (small-area ones about a year after the district ones).
           freshness_policy=freshness.ANNUAL)

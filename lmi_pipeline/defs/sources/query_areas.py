@@ -5,11 +5,9 @@ from __future__ import annotations
 import duckdb
 
 QUERY_AREAS_SQL = """
-WITH wanted AS (  -- districts we cover, and every benchmark: configured ones plus each ward's parents
-    SELECT DISTINCT lad_code AS gss_code FROM ward_lookup
-    UNION SELECT DISTINCT county_code FROM ward_lookup
-    UNION SELECT DISTINCT region_code FROM ward_lookup
-    UNION SELECT DISTINCT country_code FROM ward_lookup
+WITH wanted AS (  -- the districts we cover, the benchmarks each really has (districts), and configured extras
+    SELECT lad_code AS gss_code FROM districts
+    UNION SELECT b.code FROM (SELECT unnest(benchmarks) AS b FROM districts)
     UNION SELECT unnest(benchmarks) FROM areas_config
 )
 SELECT g.level, g.gss_code, g.nomis_id, g.type_selector, g.nomis_name, g.lad_code
@@ -24,7 +22,8 @@ def query_areas(conn: duckdb.DuckDBPyConnection, role: str, dataset: str) -> tup
     """(geography parameter parts, ids that must come back, id -> label for error messages).
 
     A district's wards (or LSOAs) are asked for as `{district id}TYPE{n}`, once per type: a district can
-    have wards in two boundary vintages when Nomis has moved the series (see nomis_geographies).
+    have wards in two boundary vintages when Nomis has moved the series (see nomis_geographies). A
+    benchmark the dataset does not list (a combined authority some datasets lack) is simply not asked for.
     """
     rows = conn.execute(QUERY_AREAS_SQL, {"role": role}).fetchall()
     parts, expected, labels = [], set(), {}

@@ -30,7 +30,7 @@ COLUMNS = ("DATE", "DATE_NAME", "GEOGRAPHY", "GEOGRAPHY_NAME", "GEOGRAPHY_CODE",
 VALUE_COLUMNS = ("MEASURES", "MEASURES_NAME", "OBS_VALUE", "OBS_STATUS", "OBS_STATUS_NAME")
 
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup"], pool="nomis_api",
+@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup", "districts"], pool="nomis_api",
           metadata={"lmi/upstream": f"nomis:{APS}"}, freshness_policy=freshness.QUARTERLY)
 def raw_aps(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
             warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -46,7 +46,7 @@ def raw_aps(context: dg.AssetExecutionContext, nomis: NomisResource, project: Pr
         codes={"variable": APS_VARIABLES, "measures": APS_MEASURES}, time="first,latest"))
 
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup"], pool="nomis_api",
+@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup", "districts"], pool="nomis_api",
           metadata={"lmi/upstream": f"nomis:{MODEL}"}, freshness_policy=freshness.QUARTERLY)
 def raw_model_unemployment(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
                            warehouse: WarehouseResource) -> dg.MaterializeResult:

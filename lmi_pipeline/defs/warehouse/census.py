@@ -4,7 +4,7 @@ import dagster as dg
 
 from lmi_pipeline.clients.transport import UpstreamFormatError
 from lmi_pipeline.defs.sources.census import RM024, RM024_STATUS, TS066, TS066_STATUS
-from lmi_pipeline.defs.warehouse.tidy import build, label_table
+from lmi_pipeline.tidy import build, label_table
 from lmi_pipeline.storage import WarehouseResource
 
 # Best-fit coverage: configured districts' LSOAs that RM024 served but the lookup lacks, and vice versa.

@@ -5,6 +5,8 @@ CREATE OR REPLACE MACRO gss_level(code) AS CASE
     WHEN regexp_matches(code, '^[EW]05')                 THEN 'ward'
     WHEN regexp_matches(code, '^(E06|E07|E08|E09|W06)')  THEN 'lad'
     WHEN regexp_matches(code, '^(E10|E11)')              THEN 'county'
+    WHEN regexp_matches(code, '^E47')                    THEN 'combined_authority'
+    WHEN regexp_matches(code, '^E13')                    THEN 'london_part'
     WHEN regexp_matches(code, '^E12')                    THEN 'region'
     WHEN regexp_matches(code, '^(E92|W92|K02|K03|K04)')  THEN 'country'
 END;

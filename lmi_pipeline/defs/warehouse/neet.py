@@ -4,7 +4,7 @@ import dagster as dg
 
 from lmi_pipeline.clients.dfe import NEET_GEO_COLUMNS, neet_schema
 from lmi_pipeline.clients.transport import UpstreamFormatError
-from lmi_pipeline.defs.warehouse.tidy import build
+from lmi_pipeline.tidy import build
 from lmi_pipeline.storage import WarehouseResource, quote_ident, quote_literal
 
 # EES symbols (data guidance): c confidential (suppressed), z not applicable, x not available, low rounds to
@@ -12,7 +12,7 @@ from lmi_pipeline.storage import WarehouseResource, quote_ident, quote_literal
 DFE_SYMBOLS = {"c", "z", "x", "low", "u", ":", ""}
 
 
-@dg.asset(group_name="warehouse", kinds={"duckdb"}, deps=["raw_neet", "ward_lookup"], pool="duckdb_writer")
+@dg.asset(group_name="warehouse", kinds={"duckdb"}, deps=["raw_neet", "ward_lookup", "districts"], pool="duckdb_writer")
 def neet_participation(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """DfE NEET and not known, 16-17 year olds (NCCIS), for the upper-tier local authorities covering the
     configured districts (East Sussex, Kent), their regions and England: one row per area x year x age x

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from lmi_pipeline.defs.sources.survey_estimates import APS_MEASURES, APS_VARIABLES, MODEL_ITEMS, MODEL_MEASURES
-from lmi_pipeline.defs.warehouse.tidy import build, label_table
+from lmi_pipeline.tidy import build, label_table
 from lmi_pipeline.storage import WarehouseResource
 
 

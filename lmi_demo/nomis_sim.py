@@ -7,7 +7,11 @@ are not; OBS_STATUS and RECORD_OFFSET/RECORD_COUNT are on every row. The values 
 
 Datasets: NM_162_1 and NM_2014_1 here; the Census tables (census_sim.py) and the survey estimates
 (survey_sim.py) register themselves with their own geography types. Each dataset answers only for the
-types it offers, as Nomis does; `offer_ward_type` lets a test move a dataset to another ward vintage.
+types it offers, as Nomis does: the claimant count and population estimates on 2022 and 2024 wards (a
+district whose wards changed in 2023 has both sets, as after Nomis's 2026 switch), the Census on 2022
+wards only. A unitary, metropolitan district or London borough is in both local-authority types
+("county / unitary" and "district / unitary"), as on Nomis; `offer_ward_type` and `withdraw_ward_type`
+let a test change what a dataset offers.
 """
 
 from __future__ import annotations
@@ -23,23 +27,24 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from lmi_pipeline.demo.world import DEMO_RELEASED, POPULATION_YEARS, Area, World, round5, synthetic_id
+from lmi_demo.world import DEMO_RELEASED, POPULATION_YEARS, Area, World, round5, synthetic_id
+from lmi_pipeline.geography.reference import reference
 
 PAGE_SIZE = 25_000  # the guest row cap
 
-# Geography TYPEs offered. The ward TYPE numbers are made up: the pipeline finds types by name at run time.
+# Every ward TYPE the sim knows, by vintage. TYPE153 is Nomis's real "2022 wards"; the 2024 number is made
+# up (the real one is not in public evidence): the pipeline finds types by name at run time.
+WARD_TYPES = {2022: (153, "2022 wards"), 2024: (187, "2024 wards")}
+UPPER_TIER = (423, "local authorities: county / unitary (as of April 2023)")
+# Geography TYPEs offered by the labour-market datasets. The combined-authority TYPE number is made up.
 GEO_TYPES = {
     "country": [(499, "countries")],
     "region": [(480, "regions")],
-    "county": [(423, "local authorities: county / unitary (as of April 2023)")],
+    "combined_authority": [(445, "combined authorities")],
+    "county": [UPPER_TIER],
     "lad": [(424, "local authorities: district / unitary (as of April 2023)")],
-    "ward": [(153, "2022 wards"), (177, "2023 wards")],
+    "ward": [WARD_TYPES[2022], WARD_TYPES[2024]],
 }
-# Every ward TYPE the sim knows, by vintage. A dataset offers the ones in its geography types, plus any a
-# test adds with `NomisSim.offer_ward_type` (e.g. NM_162_1 moving to 2024 wards).
-WARD_TYPES = {2022: (153, "2022 wards"), 2023: (177, "2023 wards"), 2024: (187, "2024 wards")}
-# Nomis disambiguates common ward names with the LA's name.
-AMBIGUOUS_WARD_NAMES = {"Castle", "Bridge", "East", "North", "South", "Heath", "Devonshire"}
 STATUS_NAMES = {"A": "Normal Value", "X": "These figures are not available", "Q": "These figures are missing",
                 "!": "Estimate and confidence interval not available since the group sample size is zero or disclosive (0-2)",
                 "*": "Estimate and confidence interval unreliable since the group sample size is small (3-9)"}
@@ -79,17 +84,26 @@ class NomisSim:
         self.world = world
         self.page_size = page_size
         self.released = released
-        from lmi_pipeline.demo.census_sim import census_datasets
-        from lmi_pipeline.demo.survey_sim import survey_datasets
+        from lmi_demo.census_sim import census_datasets
+        from lmi_demo.survey_sim import survey_datasets
 
         self.datasets = {d.id: d for d in (self._claimant_count(), self._population(), *census_datasets(world),
                                            *survey_datasets(world))}
         self.extra_ward_types: dict[str, list[tuple[int, str]]] = {}
+        self.withdrawn_ward_types: dict[str, set[int]] = {}
         self.geo_index: dict[int, tuple[Area, int, str]] = {}  # nomis id -> (area, type code, type name)
         for a in world.areas + world.lsoas:  # every (area, TYPE) any dataset could offer
-            for code, name in self._types_for_level(a.level):
+            types = self._types_for_level(a.level)
+            if a.level == "lad" and not a.code.startswith("E07"):  # unitaries are upper tier too
+                types = types + [UPPER_TIER]
+            for code, name in types:
                 if a.level != "ward" or a.in_vintage(int(name[:4])):
                     self._index(synthetic_id(str(code), a.code), (a, code, name))
+        # Nomis disambiguates a ward name that more than one district uses with the district's name.
+        seen: dict[str, set[str]] = {}
+        for w in reference().wards:
+            seen.setdefault(w.name, set()).add(w.lad_code)
+        self.ambiguous_names = {n for n, lads in seen.items() if len(lads) > 1}
 
     def _index(self, nid: int, entry: tuple[Area, int, str]) -> None:
         """Give (area, TYPE) a made-up id of its own. Hashed ids collide at national scale (tens of thousands of
@@ -113,10 +127,16 @@ class NomisSim:
         """Publish a dataset on another ward vintage too (Nomis moving a series to new wards)."""
         self.extra_ward_types.setdefault(dataset_id, []).append(WARD_TYPES[vintage])
 
+    def withdraw_ward_type(self, dataset_id: str, vintage: int) -> None:
+        """Stop publishing a dataset on a ward vintage (e.g. the claimant count only on its newest wards)."""
+        self.withdrawn_ward_types.setdefault(dataset_id, set()).add(WARD_TYPES[vintage][0])
+
     def offered_types(self, ds: SimDataset) -> dict[str, list[tuple[int, str]]]:
         types = {level: list(t) for level, t in (ds.geo_types or GEO_TYPES).items()}
         if ds.id in self.extra_ward_types:
             types["ward"] = types.get("ward", []) + self.extra_ward_types[ds.id]
+        gone = self.withdrawn_ward_types.get(ds.id, set())
+        types["ward"] = [t for t in types.get("ward", []) if t[0] not in gone]
         return types
 
     # -- datasets --------------------------------------------------------------------------------
@@ -151,7 +171,7 @@ class NomisSim:
             pop = np.where(age == 2, pops["16-24"][area_i, date_i],
                   np.where(age == 11, pops["18-24"][area_i, date_i], pops["16-64"][area_i, date_i]))
             rate = np.round(100 * count / pop, 1)
-            is_ward = np.array([a.level == "ward" for a in w.areas])[area_i]
+            is_ward = np.array([a.level in ("ward", "lsoa") for a in w.areas + w.lsoas])[area_i]
             # Proportions are published for all ages everywhere, and by age band above ward level only.
             rate_ok = (age == 0) | ((np.isin(age, [2, 11])) & ~is_ward)
             value = np.where(meas == 1, count, np.where((meas == 2) & rate_ok, rate, np.nan))
@@ -161,7 +181,7 @@ class NomisSim:
         return SimDataset("NM_162_1", "Claimant count by sex and age", w.months, [_month_name(m) for m in w.months],
                           [gender, ages, measure], values,
                           "The Claimant Count - the stock of Universal Credit and Job Seekers Allowance claimants. "
-                          "SYNTHETIC DEMO DATA served by lmi_pipeline.demo.")
+                          "SYNTHETIC DEMO DATA served by lmi_demo.")
 
     def _population(self) -> SimDataset:
         w = self.world
@@ -182,7 +202,12 @@ class NomisSim:
         years = [str(y) for y in POPULATION_YEARS]
         return SimDataset("NM_2014_1", "Population estimates - small area based by single year of age",
                           years, years, [gender, c_age], values,
-                          "Mid-year population estimates. SYNTHETIC DEMO DATA served by lmi_pipeline.demo.")
+                          "Mid-year population estimates. SYNTHETIC DEMO DATA served by lmi_demo.")
+
+    def _nomis_name(self, area: Area) -> str:
+        if area.level == "ward" and area.name in self.ambiguous_names:
+            return f"{area.name} ({self.world.by_code[area.lad_code].name})"
+        return area.name
 
     # -- HTTP entry point ---------------------------------------------------------------------------
     def handle(self, path: str, args: dict[str, str]) -> tuple[int, str, bytes]:
@@ -253,7 +278,7 @@ class NomisSim:
             for nid, (a, t, n) in self.geo_index.items():
                 if t != type_code:
                     continue
-                if parent is not None and parent[0].code not in (a.lad_code, a.county_code, a.region_code, "E92000001"):
+                if parent is not None and parent[0].code not in a.parents:
                     continue
                 if parent is not None and parent[0].code == a.code:
                     continue
@@ -317,7 +342,7 @@ class NomisSim:
             elif c == "GEOGRAPHY":
                 arr = pa.array(ids, pa.int64())
             elif c == "GEOGRAPHY_NAME":
-                arr = pa.array(geo_col(lambda a, t, nm: _nomis_name(a, self.world)), pa.string())
+                arr = pa.array(geo_col(lambda a, t, nm: self._nomis_name(a)), pa.string())
             elif c == "GEOGRAPHY_CODE":
                 arr = pa.array(geo_col(lambda a, t, nm: a.code), pa.string())
             elif c == "GEOGRAPHY_TYPE":
@@ -380,12 +405,6 @@ def _all_columns(ds: SimDataset) -> list[str]:
         cols += [d, f"{d}_NAME", f"{d}_CODE", f"{d}_TYPE", f"{d}_TYPECODE", f"{d}_SORTORDER"]
     return cols + ["MEASURES", "MEASURES_NAME", "OBS_VALUE", "OBS_STATUS", "OBS_STATUS_NAME", "OBS_CONF",
                    "OBS_CONF_NAME", "URN", "RECORD_OFFSET", "RECORD_COUNT"]
-
-
-def _nomis_name(area: Area, world: World) -> str:
-    if area.level == "ward" and area.name in AMBIGUOUS_WARD_NAMES:
-        return f"{area.name} ({world.by_code[area.lad_code].name})"
-    return area.name
 
 
 def _geo_code(area: Area, type_code: int, type_name: str, nomis_id: int) -> dict:

@@ -1,12 +1,10 @@
-import json
-
 import dagster as dg
 import pyarrow as pa
 
 from lmi_pipeline.areas import AreasError, Ward, resolve_focus_wards
 from lmi_pipeline.project import ProjectResource
-from lmi_pipeline.sql import load_sql
 from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.tidy import build
 
 COVERAGE_GAPS_SQL = """
 SELECT n.role, n.dataset, n.gss_code, n.nomis_name, n.ward_vintage, 'in Nomis but not in the ONS lookup' AS problem
@@ -23,16 +21,17 @@ WHERE NOT EXISTS (SELECT 1 FROM nomis_geographies g
 """
 
 
-@dg.asset(group_name="warehouse", kinds={"duckdb"}, deps=["ons_ward_lookup", "nomis_geographies"],
-          pool="duckdb_writer")
+@dg.asset(group_name="geography", kinds={"duckdb"},
+          deps=["ons_ward_lookup", "ons_lsoa_ward_lookup", "nomis_geographies", "districts"], pool="duckdb_writer")
 def ward_lookup(context: dg.AssetExecutionContext, project: ProjectResource,
                 warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Every ward of the configured districts, per boundary vintage, with its district, county, region
-    and country, and whether it is a focus ward.
+    """Every ward of the configured districts, per boundary vintage, with its district, county, combined
+    authority, region and country (as `districts` reads them), and whether it is a focus ward.
 
-    Built from the ONS lookup and checked against the wards Nomis publishes for the same vintage.
-    Focus wards named in lmi.toml are resolved to GSS codes here, with suggestions for a misspelling.
-    Also writes `areas_config`, a record of the configuration the run used.
+    Built from the ONS lookup and checked against the wards Nomis publishes for the same vintage. Focus
+    wards named in lmi.toml are resolved to GSS codes here, with suggestions for a misspelling. On other
+    boundaries, the ward of the same name, or else the ward holding most of its 2021 LSOAs, stands for it
+    (`focus_name`, `focus_match`); their figures are still never mixed.
     """
     areas = project.areas()
     with warehouse.get_connection() as conn:
@@ -43,22 +42,11 @@ def ward_lookup(context: dg.AssetExecutionContext, project: ProjectResource,
             shown = "; ".join(f"{g[2]} {g[3]} ({g[4]} wards, {g[1]}): {g[5]}" for g in gaps[:8])
             raise AreasError(f"ward lists disagree between Nomis and the ONS lookup for {len(gaps)} ward(s): {shown}. "
                              "A boundary change may be half-published; wait for both to update.")
-        config = pa.table({
-            "areas_file": [str(areas.path)],
-            "lad_codes": [areas.lad_codes],
-            "benchmarks": [list(areas.benchmarks)],
-            "focus_wards": [json.dumps({la.code: list(la.focus_wards) for la in areas.local_authorities})],
-            "start_month": [areas.start_month],
-            "baseline_month": [areas.baseline_month],
-            "small_number_threshold": [areas.small_number_threshold],
-        })
-        focus_codes = pa.table({"ward_code": [c for codes in focus.values() for c in codes]})
         conn.execute("BEGIN")
-        conn.register("config", config)
-        conn.register("focus_wards", focus_codes)
-        conn.execute("CREATE OR REPLACE TABLE areas_config AS SELECT * FROM config")
-        conn.execute(load_sql(__file__, "ward_lookup"))
+        conn.register("focus_wards", pa.table({"ward_code": [c for codes in focus.values() for c in codes]}))
+        n = build(conn, __file__, "ward_lookup", ["ward_code", "ward_vintage"], "ONS ward lookup")
+        conn.unregister("focus_wards")
         conn.execute("COMMIT")
-        n, n_focus = conn.execute("SELECT count(*), count(*) FILTER (is_focus) FROM ward_lookup").fetchone()
+        n_focus = conn.execute("SELECT count(*) FILTER (is_focus) FROM ward_lookup").fetchone()[0]
     context.log.info(f"focus wards: {focus}")
     return dg.MaterializeResult(metadata={"dagster/row_count": n, "focus_ward_rows": n_focus})

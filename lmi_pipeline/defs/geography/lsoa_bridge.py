@@ -2,11 +2,11 @@
 
 import dagster as dg
 
-from lmi_pipeline.defs.warehouse.tidy import build
+from lmi_pipeline.tidy import build
 from lmi_pipeline.storage import WarehouseResource
 
 
-@dg.asset(group_name="warehouse", kinds={"duckdb"}, deps=["ons_lsoa_ward_lookup"], pool="duckdb_writer")
+@dg.asset(group_name="geography", kinds={"duckdb"}, deps=["ons_lsoa_ward_lookup"], pool="duckdb_writer")
 def lsoa_ward_lookup(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Every 2021 LSOA of the configured districts with the ward it best-fits, per ward boundary vintage
     (ONS LSOA21 -> ward lookups). Used to aggregate LSOA-only Census tables to wards, and by the
@@ -20,7 +20,7 @@ def lsoa_ward_lookup(warehouse: WarehouseResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"dagster/row_count": n, "vintages": vintages or ""})
 
 
-@dg.asset(group_name="warehouse", kinds={"duckdb"}, deps=["lsoa_ward_lookup"], pool="duckdb_writer")
+@dg.asset(group_name="geography", kinds={"duckdb"}, deps=["lsoa_ward_lookup"], pool="duckdb_writer")
 def ward_vintage_bridge(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """How each ward relates to the wards of every later boundary vintage held (e.g. Maidstone's
     2023 and May-2024 wards): the 2021 LSOAs they share, the share of each side, and a relationship

@@ -53,6 +53,7 @@ LEVEL_PATTERNS = {
     "lsoa": re.compile(r"lower layer|\blsoas?\b", re.I),
     "lad": re.compile(r"local authorit.*district", re.I),
     "county": re.compile(r"local authorit.*count(y|ies)", re.I),
+    "combined_authority": re.compile(r"combined authorit", re.I),
     "region": re.compile(r"^regions?$", re.I),
     "country": re.compile(r"^countries$", re.I),
 }
@@ -89,7 +90,8 @@ def classify_types(types: list[tuple[str, str]]) -> dict[str, GeoType]:
     return best
 
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, pool="nomis_api", freshness_policy=freshness.EVERY_REFRESH)
+@dg.asset(group_name="geography", kinds={"duckdb"}, deps=["areas_config"], pool="nomis_api",
+          freshness_policy=freshness.EVERY_REFRESH)
 def nomis_geographies(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
                       warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Nomis geography ids for every area we query, resolved from Nomis metadata at run time.
@@ -97,7 +99,7 @@ def nomis_geographies(context: dg.AssetExecutionContext, nomis: NomisResource, p
     One row per dataset x area: the configured districts and their wards (the newest ward vintage the
     dataset offers, plus older vintages whose ward codes differ, so both sides of a boundary change stay
     queryable), or their 2021 LSOAs where a Census table is not published for wards; plus every county,
-    region and country Nomis lists, so benchmarks resolve without further requests. Joined to everything
+    combined authority, region and country Nomis lists, so benchmarks resolve without further requests. Joined to everything
     else on `gss_code`, never on names.
     """
     areas = project.areas()  # validates lmi.toml before the first network call
@@ -122,7 +124,7 @@ def nomis_geographies(context: dg.AssetExecutionContext, nomis: NomisResource, p
                                 f"{[g.name for g in types]}; Nomis may have renamed its types. Check "
                                 f"dataset/{dataset}/geography/TYPE.def.sdmx.json.")
         listed: dict[str, tuple[str, NomisArea]] = {}
-        for level in ("lad", "county", "region", "country"):
+        for level in ("lad", "county", "combined_authority", "region", "country"):
             if level in best:
                 for a in nomis.areas(dataset, best[level].selector):
                     listed.setdefault(a.gss_code, (level, a))

@@ -15,8 +15,8 @@ from functools import cached_property
 
 import numpy as np
 
-from lmi_pipeline.demo.nomis_sim import Dim, SimDataset
-from lmi_pipeline.demo.world import World, _noise
+from lmi_demo.nomis_sim import Dim, SimDataset
+from lmi_demo.world import World, _noise
 
 SURVEY_TYPES = {
     "country": [(499, "countries")],
@@ -62,10 +62,7 @@ class SurveyModel:
 
     @cached_property
     def pop(self) -> np.ndarray:
-        out = np.zeros(len(self.world.areas) + len(self.world.lsoas))
-        for a in self.world.areas:
-            out[self.world.index[a.code]] = self.world.pop_16_64(a, 2024)
-        return out
+        return self.world.population_table("16-64", [2024])[:, 0]
 
     @cached_property
     def claimant_rate(self) -> np.ndarray:
@@ -73,10 +70,9 @@ class SurveyModel:
         claimants = self.world.claimants["total"]
         month_pos = {m: i for i, m in enumerate(self.world.months)}
         out = np.zeros((len(self.pop), len(self.dates)))
-        n = len(self.world.areas)
         for t, d in enumerate(self.dates):
             window = [month_pos[m] for m in _window(d) if m in month_pos]
-            out[:n, t] = 100 * claimants[:, window].mean(axis=1) / np.maximum(self.pop[:n], 1)
+            out[:, t] = 100 * claimants[:, window].mean(axis=1) / np.maximum(self.pop, 1)
         return out
 
     def aps(self, i: np.ndarray, t: np.ndarray, var: np.ndarray, measure: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -94,9 +90,11 @@ class SurveyModel:
                                                                                           active / 100, 1))), 1)
         value = np.select([measure == 20599, measure == 21001, measure == 21002, measure == 21003],
                           [rate, numerator, np.round(base, -2), conf])
-        is_lad = np.array([self.world.areas[k].level == "lad" if k < len(self.world.areas) else False for k in i])
+        levels = np.array([a.level for a in self.world.areas + self.world.lsoas])
+        is_lad = levels[i] == "lad"
         expected = sample * rate / 100 * np.where(np.isin(var, [83, 84]), active / 100, 1)
-        forced = np.array([(self.world.areas[k].code, self.dates[d], int(v)) in FORCED_SUPPRESSED
+        codes = [a.code for a in self.world.areas + self.world.lsoas]
+        forced = np.array([(codes[k], self.dates[d], int(v)) in FORCED_SUPPRESSED
                            for k, d, v in zip(i, t, var)], dtype=bool)
         suppressed = is_lad & np.isin(var, [83, 84]) & (forced | (_noise(i, t, var, 7) > 0.8))
         unreliable = ~suppressed & (expected < 10)
@@ -139,7 +137,7 @@ def survey_datasets(world: World) -> list[SimDataset]:
     def model_values(area_i, date_i, dims):
         return model.model(area_i, date_i, item_codes[dims["ITEM"]], model_measures[dims["MEASURES"]])
 
-    note = "SYNTHETIC DEMO DATA served by lmi_pipeline.demo."
+    note = "SYNTHETIC DEMO DATA served by lmi_demo."
     return [
         SimDataset("NM_17_5", "annual population survey - variables (percentages)", model.dates, names, [variable],
                    aps_values, f"Annual Population Survey: percentages with confidence intervals. {note}",

@@ -16,13 +16,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from lmi_pipeline.areas import load_areas
-from lmi_pipeline.demo.server import UpstreamSim, serve
-from lmi_pipeline.demo.world import DEMO_LATEST_MONTH, World
+from lmi_pipeline.areas import AreasError, load_areas
+from lmi_pipeline.geography.reference import reference
+from lmi_demo.server import UpstreamSim, serve
+from lmi_demo.world import DEMO_LATEST_MONTH, World
 from lmi_pipeline.settings import Settings
 
 MANIFEST = "manifest.json"
-GENERATOR_VERSION = 3  # bump when the synthetic upstream changes, so stale demo snapshots rebuild
+GENERATOR_VERSION = 4  # bump when the synthetic upstream changes, so stale demo snapshots rebuild
 
 
 def _fingerprint(settings: Settings) -> str:
@@ -44,7 +45,17 @@ def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
     from lmi_pipeline.defs.resources import build_resources
     from lmi_pipeline.refresh import plan_refresh
 
-    sim = UpstreamSim(world or World.default())
+    areas = load_areas(settings.areas_file)
+    if world is None:
+        unknown = [c for c in areas.lad_codes + list(areas.benchmarks) if c not in reference().area_names]
+        if unknown:
+            raise AreasError(
+                f"{settings.areas_file}: the demo cannot build {', '.join(unknown)}: the synthetic demo is built from "
+                "the bundled ONS reference (every district, county, combined authority, region and country of England "
+                "and Wales as of May 2024), which does not have it. It may be newer than the reference: run it live "
+                "(LMI_SOURCE=live), or pick an area the reference has.")
+        world = World.for_districts(areas.lad_codes, areas.benchmarks)
+    sim = UpstreamSim(world)
     target = settings.snapshot_dir
     staging = Path(tempfile.mkdtemp(prefix="lmi-snapshot-"))
     try:
@@ -59,7 +70,7 @@ def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
             # What `lmi run` asks first (release stamps, the latest month), then every source asset and
             # whatever they need upstream (e.g. ward_lookup resolves the areas), over the same months.
             with dg.DagsterInstance.ephemeral() as instance:
-                plan = plan_refresh(instance, resources["nomis"], load_areas(settings.areas_file).start_month,
+                plan = plan_refresh(instance, resources["nomis"], areas.start_month,
                                     source_specs=list(definitions.resolve_all_asset_specs()), everything=True,
                                     dfe=resources["dfe"])
                 sources = dg.AssetSelection.groups("sources")
@@ -69,7 +80,7 @@ def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
                 )
             assert result.success
         manifest = {"origin": "synthetic", "fingerprint": _fingerprint(settings), "latest_month": DEMO_LATEST_MONTH,
-                    "note": "SYNTHETIC DEMO DATA from lmi_pipeline.demo; real area codes, made-up values.",
+                    "note": "SYNTHETIC DEMO DATA from lmi_demo; real area codes, made-up values.",
                     "requests": len(sim.log)}
         (staging / "snapshot" / MANIFEST).write_text(json.dumps(manifest, indent=1))
         if target.exists():

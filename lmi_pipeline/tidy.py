@@ -1,4 +1,4 @@
-"""What the warehouse tables of the Census, survey, DfE and lookup sources share.
+"""Building a table from its SQL file: what the geography and warehouse tables share.
 
 Area level and ward vintage come from each raw row itself (the GSS code's entity prefix, the year in the
 Nomis geography type's name), so a row keeps its meaning whatever Nomis offers later. The macros are
@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from lmi_pipeline.clients.nomis_csv import OBS_STATUS
 from lmi_pipeline.clients.transport import UpstreamFormatError
+from lmi_pipeline.geography.reference import COUNTY_CODES_SQL
 from lmi_pipeline.sql import load_sql
 from lmi_pipeline.storage import quote_ident
 
@@ -23,6 +24,8 @@ CREATE OR REPLACE TEMP MACRO level_of_code(code) AS CASE
     WHEN regexp_matches(code, '^[EW]05')                 THEN 'ward'
     WHEN regexp_matches(code, '^(E06|E07|E08|E09|W06)')  THEN 'lad'
     WHEN regexp_matches(code, '^(E10|E11)')              THEN 'county'
+    WHEN regexp_matches(code, '^E47')                    THEN 'combined_authority'
+    WHEN regexp_matches(code, '^E13')                    THEN 'london_part'
     WHEN regexp_matches(code, '^E12')                    THEN 'region'
     WHEN regexp_matches(code, '^(E92|W92|K02|K03|K04)')  THEN 'country'
 END;
@@ -46,6 +49,7 @@ def build(conn: duckdb.DuckDBPyConnection, module_file: str, table: str, key: li
     """Run `{table}.sql` (with the macros, `nomis_status` and `labels` available); refuse conflicting rows
     for one key, and rows whose label matched none of ours (`unrecognised`: the column that is NULL then)."""
     conn.execute(MACROS)
+    conn.execute(COUNTY_CODES_SQL)
     conn.register("nomis_status", STATUS_TABLE)
     if labels is not None:
         conn.register("labels", labels)
@@ -57,8 +61,8 @@ def build(conn: duckdb.DuckDBPyConnection, module_file: str, table: str, key: li
         raise UpstreamFormatError(f"{what}: {len(dupes)}+ keys have conflicting rows in {table}, e.g. {dupes[0][:-1]}. "
                                   "Upstream served one area twice; nothing was published.")
     if unrecognised:
-        bad = conn.execute(f"SELECT count(*) FROM {name} WHERE {quote_ident(unrecognised)} IS NULL").fetchone()[0]
+        bad = conn.execute(f"SELECT count(*) FROM {name} WHERE {quote_ident(unrecognised)} IS NULL").fetchall()[0][0]
         if bad:
             raise UpstreamFormatError(f"{what}: {bad} rows in {table} have a label we do not recognise "
                                       f"({unrecognised}); upstream may have renamed a category.")
-    return conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+    return conn.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]

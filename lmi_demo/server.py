@@ -14,10 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
-from lmi_pipeline.demo.dfe_sim import DfeSim
-from lmi_pipeline.demo.nomis_sim import NomisSim, UnknownColumn
-from lmi_pipeline.demo.ons_sim import OnsGeoSim
-from lmi_pipeline.demo.world import World
+from lmi_demo.dfe_sim import DfeSim
+from lmi_demo.nomis_sim import NomisSim, UnknownColumn
+from lmi_demo.ons_sim import OnsGeoSim
+from lmi_demo.world import World
 
 NOMIS_PREFIX = "/nomis/api/v01/"
 ONS_PREFIX = "/ons/arcgis/rest/services/"

@@ -16,8 +16,8 @@ from functools import cached_property
 
 import numpy as np
 
-from lmi_pipeline.demo.nomis_sim import Dim, SimDataset
-from lmi_pipeline.demo.world import Area, World, _noise
+from lmi_demo.nomis_sim import Dim, SimDataset
+from lmi_demo.world import Area, World, _noise, _normal, code_key
 
 CENSUS_RELEASED = "2023-03-28 09:30:00"
 CENSUS_TYPES = {
@@ -64,48 +64,45 @@ class CensusModel:
         self.world = world
         self.n = len(world.areas) + len(world.lsoas)
 
-    def _area_lsoas(self, area: Area) -> list[Area]:
-        if area.level == "ward":
-            return self.world.ward_lsoas(area, max(area.vintages) if area.vintages else 2022)
-        if area.level == "lad":
-            return [s for s in self.world.lsoas if s.lad_code == area.code]
-        return []
+    def _summed(self, cells) -> np.ndarray:
+        """Cells modelled for LSOAs and benchmark areas; wards (either vintage) and districts sum their LSOAs,
+        as ONS builds them from smaller areas."""
+        first = cells(self.world.lsoas[0], 0) if self.world.lsoas else np.zeros(1)
+        out = np.zeros((self.n,) + first.shape)
+        for a in self.world.lsoas + [a for a in self.world.areas if not self.world.is_sum_of_lsoas(a)]:
+            out[self.world.index[a.code]] = cells(a, self.world.index[a.code])
+        for a in self.world.areas:
+            members = self.world.ward_lsoas(a) if self.world.is_sum_of_lsoas(a) else []
+            if members:
+                out[self.world.index[a.code]] = sum(out[self.world.index[s.code]] for s in members)
+        return out
 
     @cached_property
     def ts066(self) -> np.ndarray:
-        """area x leaf (19) counts; districts sum their wards."""
-        out = np.zeros((self.n, 19))
-        for a in self.world.areas + self.world.lsoas:
-            if a.level != "lad":
-                out[self.world.index[a.code]] = _ts066_leaves(a, self.world.index[a.code])
-        for a in self.world.areas:
-            if a.level == "lad":
-                out[self.world.index[a.code]] = sum(out[self.world.index[w.code]] for w in a.wards)
-        return out
+        """area x leaf (19) counts."""
+        return self._summed(_ts066_leaves)
 
     @cached_property
     def rm024(self) -> np.ndarray:
         """area x sex (3) x age (7) x status (8) counts, in the order of SEX, AGE_7 and EASTAT_7.
 
-        LSOAs and benchmarks are modelled; wards and districts sum their LSOAs (so the published-ward
-        path and the LSOA best-fit path give the same totals).
+        Wards and districts sum their LSOAs, so the published-ward path and the LSOA best-fit path give the
+        same totals.
         """
-        out = np.zeros((self.n, 3, 7, 8))
-        for a in self.world.areas + self.world.lsoas:
-            if a.level in ("lsoa", "county", "region", "country"):
-                out[self.world.index[a.code]] = _rm024_cells(a, self.world.index[a.code])
-        for a in self.world.areas:
-            if a.level in ("ward", "lad"):
-                members = self._area_lsoas(a)
-                if members:
-                    out[self.world.index[a.code]] = sum(out[self.world.index[s.code]] for s in members)
-        return out
+        return self._summed(_rm024_cells)
+
+
+def _census_rate(a: Area, i: int) -> float:
+    """Census unemployment follows the claimant rate only loosely (a 2021 snapshot, another definition): a
+    factor shared by the LSOAs of one 2022 ward, so wards rank differently on the Census and the claimant count."""
+    shared = float(np.exp(0.35 * _normal(code_key(a.ward_code or a.code), 33)))
+    return a.rate * shared * (1 + 0.15 * float(_noise(i, 33)))
 
 
 def _ts066_leaves(a: Area, i: int) -> np.ndarray:
     residents = a.pop16_64 * 1.30  # usual residents aged 16+ (16-64 plus the over-65s)
-    r = a.rate
-    inactive = np.array([0.20 + 0.04 * float(_noise(i, 31)), 0.055 + 0.015 * float(_noise(i, 32)),
+    r = _census_rate(a, i)
+    inactive = np.array([0.21 + 0.09 * float(_noise(i, 31)), 0.055 + 0.02 * float(_noise(i, 32)),
                          0.045 + 0.004 * r, 0.02 + 0.006 * r, 0.03 + 0.002 * r])
     students_active = 0.025
     active = 1 - inactive.sum() - students_active
@@ -120,7 +117,7 @@ def _ts066_leaves(a: Area, i: int) -> np.ndarray:
 def _rm024_cells(a: Area, i: int) -> np.ndarray:
     """sex x age x status for one area (status order: total, does not apply, then 1-6)."""
     residents = a.pop16_64 * 1.63
-    r = a.rate
+    r = _census_rate(a, i)
     u = (1.2 + 0.7 * r) / 100
     status = np.zeros((6, 8))  # age bands 1-6 x status
     status[0, 1] = 1.0  # under 16: does not apply
@@ -171,7 +168,7 @@ def census_datasets(world: World) -> list[SimDataset]:
         value = model.rm024[area_i, dims["C_SEX"], dims["C2021_AGE_7"], dims["C2021_EASTAT_7"]]
         return value, np.full(len(value), "A")
 
-    note = "SYNTHETIC DEMO DATA served by lmi_pipeline.demo."
+    note = "SYNTHETIC DEMO DATA served by lmi_demo."
     return [
         SimDataset("NM_2083_1", "TS066 - Economic activity status", ["2021"], ["2021"], [eastat], ts066_values,
                    f"Census 2021: economic activity status of usual residents aged 16 years and over. {note}",

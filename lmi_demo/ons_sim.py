@@ -1,8 +1,12 @@
-"""A synthetic ONS Open Geography Portal: ArcGIS FeatureServer `query` over the world's ward lookups.
+"""A stand-in ONS Open Geography Portal: ArcGIS FeatureServer `query` over real and synthetic lookups.
 
-Serves the ward -> district -> county -> region lookups and the LSOA21 -> ward best-fit lookups for
-each ward vintage; a ward appears in the vintages it exists in (the SYNTHETIC 2024 Maidstone wards only
-in 2024). LSOA codes are SYNTHETIC (see world.py).
+The ward -> district -> county -> region lookups are the REAL ONS lookups bundled in
+lmi_pipeline/geography/data (December 2022 and May 2024, every ward of England and Wales), served with
+ONS's conventions as they are: a blank county for unitaries, E11 metropolitan counties and E13 Inner/Outer
+London in 2022, CTYUA24 holding the district's own code for unitaries in 2024; blank codes come back as
+JSON null and blank Welsh names as a single space, as ArcGIS writes them. So are the combined
+authorities (LAD24 -> CAUTH24). The LSOA21 -> ward best-fit lookups are SYNTHETIC (world.py: made-up
+LSOA codes for the world's districts).
 
 Answers `where` clauses of the forms the pipeline sends (`FIELD IN ('a','b')`, `FIELD = 'a'`, `1=1`),
 honours outFields, orderByFields, resultOffset/resultRecordCount and sets exceededTransferLimit, and
@@ -14,24 +18,41 @@ from __future__ import annotations
 import json
 import re
 
-from lmi_pipeline.clients.ons_geo import LSOA_WARD_LOOKUPS, WARD_LOOKUPS
-from lmi_pipeline.demo.world import World
+from lmi_demo.world import World
+from lmi_pipeline.clients.ons_geo import COMBINED_AUTHORITY_LOOKUP, LSOA_WARD_LOOKUPS, WARD_LOOKUPS
+from lmi_pipeline.geography.reference import reference
 
 MAX_RECORDS = 2000
 
 
 class OnsGeoSim:
-    def __init__(self, world: World, max_records: int = MAX_RECORDS, vintages: tuple[int, ...] = (2022, 2023, 2024)):
+    def __init__(self, world: World, max_records: int = MAX_RECORDS, vintages: tuple[int, ...] = (2022, 2024)):
         self.world = world
         self.max_records = max_records
         self.services = {WARD_LOOKUPS[v].service: (v, WARD_LOOKUPS[v]) for v in vintages}
         self.lsoa_services = {LSOA_WARD_LOOKUPS[v].service: (v, LSOA_WARD_LOOKUPS[v]) for v in vintages}
+        self._rows: dict[int, list[dict]] = {}
+
+    def ward_rows(self, vintage: int) -> list[dict]:
+        """The real lookup of a vintage, with ArcGIS's blanks; a test may edit it (e.g. rename a ward)."""
+        if vintage not in self._rows:
+            renamed = {w.code: w.name for w in self.world.wards}
+            spec = WARD_LOOKUPS[vintage]
+            rows = []
+            for i, r in enumerate(reference().rows(vintage), start=1):
+                row = {k: _arcgis_blank(k, v) for k, v in r.items()}
+                row[spec.ward_name] = renamed.get(row[spec.ward_code], row[spec.ward_name])
+                rows.append({**row, "ObjectId": i})
+            self._rows[vintage] = rows
+        return self._rows[vintage]
 
     def handle(self, path: str, args: dict[str, str]) -> tuple[int, str, bytes]:
         m = re.fullmatch(r"([\w]+)/FeatureServer/0/query", path)
         if m and m.group(1) in self.services:
-            vintage, spec = self.services[m.group(1)]
-            rows = [self._row(spec, w) for w in self.world.wards if w.in_vintage(vintage)]
+            vintage, _ = self.services[m.group(1)]
+            rows = self.ward_rows(vintage)
+        elif m and m.group(1) == COMBINED_AUTHORITY_LOOKUP.service:
+            rows = [{**r, "ObjectId": i} for i, r in enumerate(reference().combined_authority_rows(), start=1)]
         elif m and m.group(1) in self.lsoa_services:
             vintage, lspec = self.lsoa_services[m.group(1)]
             rows = [self._lsoa_row(lspec, s) for s in self.world.lsoas]
@@ -65,19 +86,6 @@ class OnsGeoSim:
             doc["exceededTransferLimit"] = True
         return 200, "application/json", json.dumps(doc).encode()
 
-    def _row(self, spec, ward) -> dict:
-        lad = self.world.by_code[ward.lad_code]
-        county = self.world.by_code.get(ward.county_code)
-        region = self.world.by_code.get(ward.region_code)
-        return {
-            spec.ward_code: ward.code, spec.ward_name: ward.name,
-            spec.lad_code: lad.code, spec.lad_name: lad.name,
-            spec.county_code: county.code if county else "E99999999",
-            spec.county_name: county.name if county else "(pseudo) England (UA/MD/LB)",
-            spec.region_code: region.code if region else "", spec.region_name: region.name if region else "",
-            "ObjectId": self.world.index[ward.code],
-        }
-
     def _lsoa_row(self, spec, lsoa) -> dict:
         ward = self.world.by_code[self.world.lsoa_ward(lsoa, spec.vintage)]
         lad = self.world.by_code[lsoa.lad_code]
@@ -98,6 +106,13 @@ def _matches(where: str, row: dict) -> bool:
     if m:
         return _field(row, m.group(1)) == m.group(2)
     raise ValueError(f"'where' parameter is invalid: {where}")
+
+
+def _arcgis_blank(column: str, value: str):
+    """ArcGIS writes an empty Welsh name as a single space and an empty code as null."""
+    if value.strip():
+        return value
+    return " " if column.endswith("NMW") else None
 
 
 def _field(row: dict, name: str) -> str:

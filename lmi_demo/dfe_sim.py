@@ -11,7 +11,8 @@ The CSV follows "Participation in education, training and NEET age 16 to 17 by l
 the 2025 file's columns (Age, avgcohort, avgNEETNK, NEETNKprop, ...; age "16-17") or the 2026 file's
 snake_case ones (age, avg_cohort_count, neet_nk_percent, ...; age "16 to 17"). Symbols: `c` suppressed,
 `z` not applicable. National and regional counts are rounded to the nearest 10. Areas and codes are
-real; every number is SYNTHETIC DEMO DATA.
+real (every upper-tier local authority of England, from DfE's own file; DfE publishes no Welsh areas);
+every number is SYNTHETIC DEMO DATA.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import re
 
 import numpy as np
 
-from lmi_pipeline.demo.world import _noise
+from lmi_demo.world import _noise, code_key
+from lmi_pipeline.geography.reference import DATA
 
 PUBLICATION_ID = "5c7e4ad5-0000-4000-8000-5e7e0000de17"  # synthetic
 PUBLICATION_TITLE = "Participation in education, training and NEET age 16 to 17 by local authority"
@@ -36,18 +38,30 @@ COLUMNS_2025 = ["Age", "Characteristic_grouping", "Characteristic", "avgcohort",
 COLUMNS_2026 = ["age", "characteristic_grouping", "characteristic", "avg_cohort_count", "avg_neet_nk_count",
                 "avg_neet_count", "avg_nk_count", "neet_nk_percent", "neet_percent", "nk_percent",
                 "annual_change_neet_nk_percent"]
-# (level, code, name, old LA number, region, cohort aged 16-17, NEET or not known %)
-AREAS = [
-    ("National", "E92000001", "England", "", None, 1_240_000, 5.4),
-    ("Regional", "E12000008", "South East", "", None, 205_000, 5.7),
-    ("Regional", "E12000007", "London", "", None, 190_000, 4.1),
-    ("Local authority", "E10000011", "East Sussex", "845", "E12000008", 11_600, 6.4),
-    ("Local authority", "E10000016", "Kent", "886", "E12000008", 36_500, 6.9),
-    ("Local authority", "E06000043", "Brighton and Hove", "846", "E12000008", 5_600, 6.0),
-    ("Local authority", "E06000035", "Medway", "887", "E12000008", 6_900, 7.4),
-    ("Local authority", "E10000032", "West Sussex", "938", "E12000008", 19_200, 5.3),
-]
-REGIONS = {"E12000008": "South East", "E12000007": "London"}
+DFE_AREAS_FILE = DATA / "dfe_local_authorities.csv"
+
+
+def dfe_areas() -> list[tuple[str, str, str, str, str | None, int, float]]:
+    """England, its regions and every upper-tier local authority DfE publishes (real codes and names from
+    DfE's own file), each with a SYNTHETIC cohort and NEET-or-not-known rate:
+    (level, code, name, old LA number, region, cohort aged 16-17, NEET or not known %)."""
+    with DFE_AREAS_FILE.open(encoding="utf-8", newline="") as f:
+        las = list(csv.DictReader(f))
+    regions = sorted({(r["region_code"], r["region_name"]) for r in las})
+    rows = [("National", "E92000001", "England", "", None, 1_240_000, 5.4)]
+    rows += [("Regional", code, name, "", None, 140_000, round(5.4 * float(np.exp(0.12 * _noise(code_key(code), 1))), 1))
+             for code, name in regions]
+    for r in las:
+        key = code_key(r["new_la_code"])
+        cohort = int(3_000 + 9_000 * (float(_noise(key, 2)) + 1))
+        pct = 5.6 * float(np.exp(0.25 * _noise(key, 3)))
+        rows.append(("Local authority", r["new_la_code"], r["la_name"], r["old_la_code"], r["region_code"], cohort,
+                     round(pct, 1)))
+    return rows
+
+
+AREAS = dfe_areas()
+REGIONS = {code: name for level, code, name, *_ in AREAS if level == "Regional"}
 YEAR_SHIFT = {2019: 0.3, 2020: 0.5, 2021: 0.2, 2022: 0.0, 2023: 0.2, 2024: 0.4, 2025: 0.5, 2026: 0.3}
 # A small breakdown cell the publisher suppresses: (area, year, age, characteristic) -> columns shown as c.
 SUPPRESSED_CELLS = {("E10000011", 2021, "16", "Female"): ("nk_count", "nk_percent")}
