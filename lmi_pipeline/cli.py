@@ -69,7 +69,8 @@ def _refresh(settings: Settings, everything: bool) -> int:
     resources = build_resources(settings)
     with dg.DagsterInstance.get() as instance:
         plan = plan_refresh(instance, resources["nomis"], areas.start_month, areas.revision_window_months,
-                            list(definitions.resolve_all_asset_specs()), everything=everything, dfe=resources["dfe"])
+                            list(definitions.resolve_all_asset_specs()), everything=everything, dfe=resources["dfe"],
+                            work_db=settings.work_db)
         print(plan.summary())
         if plan.nothing_to_do:
             print(f"nothing new upstream ({plan.requests} small requests, {time.monotonic() - started:.1f}s); "

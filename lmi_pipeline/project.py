@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -18,14 +19,24 @@ class ProjectResource(dg.ConfigurableResource):
     source_mode: str = "demo"
     published_db: str = "data/lmi.duckdb"
     assets_dir: str = "assets"
-    staging_dir: str = "data/work/staging"
+    staging_dir: str = "data/work/demo/staging"
+    work_db: str = "data/work/demo/lmi_build.duckdb"  # read by refresh planning (the warehouse resource writes it)
 
     def areas(self) -> AreasConfig:
         return load_areas(Path(self.areas_file))
 
-    def staged(self, relative: str) -> Path:
-        """Where a published file is built before the publish step moves it under assets/."""
-        path = Path(self.staging_dir) / relative
+    def staging_area(self, owner: str) -> Path:
+        """An asset's own folder in the staging area, emptied: what it stages now replaces what it staged
+        before (say for districts no longer configured), and the publish step moves exactly that."""
+        folder = Path(self.staging_dir) / owner
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        return folder
+
+    def staged(self, owner: str, relative: str) -> Path:
+        """Where `owner` builds a published file before the publish step moves it to assets/<relative>."""
+        path = Path(self.staging_dir) / owner / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 

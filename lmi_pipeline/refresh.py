@@ -1,19 +1,23 @@
 """What a refresh should fetch: asked upstream with a handful of small requests, never by re-downloading.
 
 - The claimant count (monthly partitions): compare NM_162_1's release stamp (`LastUpdated`) with the
-  one the last load recorded. Unchanged means nothing new: no data request at all. Changed means asking
-  Nomis for its latest month (one 1-row request), then loading every month not yet loaded plus the
-  last `revision_window` months, which Nomis revises at each release.
+  one the working database holds. Unchanged means nothing new: no data request at all. Changed means
+  asking Nomis for its latest month (one 1-row request), then loading every month the working database
+  does not hold plus the last `revision_window` months, which Nomis revises at each release.
 - Other sources (annual, irregular) declare `lmi/upstream` metadata ("nomis:NM_xxx"); they are
-  refreshed when their release stamp changes, skipped (with the reason) when it does not.
+  refreshed when their release stamp differs from the one the working database holds for them.
+What is held is read from the working database of this source mode itself, never from Dagster's run
+history: a working database that was lost, or one of the other source mode, is rebuilt, not trusted.
 Used by `lmi run` (everything), `lmi refresh` (cron) and the nightly schedule.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from lmi_pipeline.clients.dfe import DfeResource, release_stamp
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
@@ -62,33 +66,51 @@ def latest_released_month(nomis: NomisResource, dataset: str = CLAIMANT_DATASET)
     return max(table["DATE"].to_pylist())
 
 
-def _last_materialization(instance: dg.DagsterInstance, key: dg.AssetKey) -> dict:
-    event = instance.get_latest_materialization_event(key)
-    if event is None or event.asset_materialization is None:
-        return {}
-    return {k: v.value for k, v in event.asset_materialization.metadata.items()}
+@dataclass(frozen=True)
+class Held:
+    """What the working database holds: claimant months, and each source asset's release stamp."""
+
+    months: frozenset[str] = frozenset()
+    releases: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, work_db: Path | None) -> "Held":
+        if work_db is None or not Path(work_db).exists():
+            return cls()
+        try:
+            with duckdb.connect(str(work_db), read_only=True) as conn:
+                tables = {r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+                months = (frozenset(r[0] for r in conn.execute("SELECT DISTINCT DATE FROM raw_claimant_count").fetchall())
+                          if "raw_claimant_count" in tables else frozenset())
+                releases = (dict(conn.execute(
+                    "SELECT source_asset, max(release) FROM source_requests WHERE release <> '' GROUP BY 1").fetchall())
+                    if "source_requests" in tables else {})
+        except duckdb.Error:  # unreadable or busy: plan as if nothing were held (the run says why it cannot open it)
+            return cls()
+        return cls(months, releases)
 
 
 def plan_refresh(instance: dg.DagsterInstance, nomis: NomisResource, start_month: str,
                  revision_window: int = 2, source_specs: list[dg.AssetSpec] | None = None,
-                 everything: bool = False, dfe: DfeResource | None = None) -> RefreshPlan:
-    """Decide what to fetch. `everything` loads the whole claimant history and every source.
-    Without `dfe`, DfE sources are fetched whenever a run happens (their stamp is not asked for)."""
+                 everything: bool = False, dfe: DfeResource | None = None, work_db: Path | None = None) -> RefreshPlan:
+    """Decide what to fetch, from what the working database `work_db` holds. `everything` loads the whole
+    claimant history and every source. Without `dfe`, DfE sources are fetched whenever a run happens."""
     plan = RefreshPlan()
     before = len(nomis.transport().fetched) + (len(dfe.transport().fetched) if dfe else 0)
-    last = _last_materialization(instance, CLAIMANT_ASSET)
+    held = Held.read(work_db)
     release = nomis.dataset_release(CLAIMANT_DATASET).get("LastUpdated", "")
-    loaded = {k[:7] for k in instance.get_materialized_partitions(CLAIMANT_ASSET)}
-    if not everything and loaded and release and last.get("release") == release:
+    loaded = {m for m in held.months if m >= start_month}
+    last = {"release": held.releases.get(CLAIMANT_ASSET.to_user_string()), "latest_period": max(loaded, default="?")}
+    if not everything and loaded and release and last["release"] == release:
         plan.skipped["raw_claimant_count"] = (f"{CLAIMANT_DATASET} release {release} unchanged since the last load "
-                                              f"(latest month {last.get('latest_period', '?')})")
+                                              f"(latest month {last['latest_period']})")
     else:
         latest = latest_released_month(nomis)
         wanted = month_range(start_month, latest)
         todo = set(wanted) if everything else {m for m in wanted if m not in loaded}
         todo |= set(wanted[-revision_window:])
         plan.months = [m for m in wanted if m >= min(todo)] if todo else []
-        why = "full history" if everything else (f"release {release or '?'} (was {last.get('release', 'never loaded')}); "
+        why = "full history" if everything else (f"release {release or '?'} (was {last['release'] or 'never loaded'}); "
                                                 f"{len(todo - set(wanted[-revision_window:]))} new month(s) "
                                                 f"+ last {revision_window} for revisions")
         plan.refreshed["raw_claimant_count"] = f"{plan.months[0]} to {plan.months[-1]}: {why}"
@@ -102,7 +124,7 @@ def plan_refresh(instance: dg.DagsterInstance, nomis: NomisResource, start_month
             stamp = nomis.dataset_release(dataset).get("LastUpdated", "")
         else:
             stamp = release_stamp(dfe.neet_data_set())
-        previous = _last_materialization(instance, spec.key).get("release")
+        previous = held.releases.get(name)
         if everything:
             plan.refreshed[name] = f"full refresh ({dataset} release {stamp or '?'})"
         elif not stamp or previous != stamp:

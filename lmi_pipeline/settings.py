@@ -55,13 +55,23 @@ class Settings:
         return self.data_dir / "work"
 
     @property
+    def data_family(self) -> str:
+        """"demo" (synthetic, or replayed recordings) or "live" (live and record modes): each has its own
+        working database and staging folder, so figures of one never reach a publication of the other."""
+        return "demo" if self.source_mode == "demo" else "live"
+
+    @property
+    def family_dir(self) -> Path:
+        return self.work_dir / self.data_family
+
+    @property
     def work_db(self) -> Path:
-        return self.work_dir / "lmi_build.duckdb"
+        return self.family_dir / "lmi_build.duckdb"
 
     @property
     def staging_dir(self) -> Path:
         """Published files are built here, then moved into `assets/` by the publish step."""
-        return self.work_dir / "staging"
+        return self.family_dir / "staging"
 
 
 def _path(env: dict[str, str], name: str, default: Path, root: Path) -> Path:

@@ -9,7 +9,7 @@ Crash safety (docs/reliability.md):
 - A run holds `data/work/refresh.lock` (run_lock.py) from resource setup to teardown: one refresh at a time.
   Holding it, it marks runs a killed process left "started" as failed and frees their pool slots
   (dead_runs.py), or the next run would wait for those slots forever.
-- Publishing writes a journal (`data/work/publish.journal`) before it moves anything. A run killed while
+- Publishing writes a journal (`data/.lmi-publish.journal`, beside what it publishes) before it moves anything. A run killed while
   moving files leaves a journal in state "commit", and the next run (or `lmi`) finishes those moves
   first; one killed while copying leaves state "prepare", and its half-written temp files are deleted.
   The published database file is replaced by one atomic rename, so readers only ever see a whole file.
@@ -40,7 +40,10 @@ from lmi_pipeline.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
 CONNECTION_CONFIG = {"python_enable_replacements": False}
 # Researchers on DuckDB 1.4 (DBeaver, R, older CLIs) must be able to open the published file.
 PUBLISHED_STORAGE_VERSION = "v1.4.0"
-JOURNAL_NAME = "publish.journal"
+JOURNAL_NAME = ".lmi-publish.journal"
+# The folders of assets/ a publication owns: a file in one of them that this publication did not write
+# (a chart of a district no longer configured, a file of another source mode) is removed.
+PUBLISHED_FOLDERS = ("charts", "report", "exports")
 # A raw table's pages are staged in "<table>__incoming" before one transaction moves them into place.
 STAGING_SUFFIX = "__incoming"
 
@@ -63,19 +66,19 @@ class WarehouseResource(DuckDBResource):
     memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     # How long a run waits for another refresh to finish before refusing (0: refuse at once, clearly).
     lock_wait_seconds: float = 0.0
+    # Where the run lock lives (shared by every source mode) and where publications go (their journal).
+    lock_dir: str = "data/work"
+    publish_dir: str = "data"
 
     _lock: Optional[RunLock] = PrivateAttr(default=None)
 
-    @property
-    def work_dir(self) -> Path:
-        return Path(self.database).parent
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         run = context.run.run_id if getattr(context, "run", None) else None
-        self._lock = RunLock(lock_path(self.work_dir)).acquire(
+        self._lock = RunLock(lock_path(Path(self.lock_dir))).acquire(
             self.lock_wait_seconds, purpose=f"Dagster run {run}" if run else "refresh", run_id=run)
         try:
-            note = recover_publication(self.work_dir)
+            note = recover_publication(Path(self.publish_dir))
             if note and context.log:
                 context.log.warning(note)
             if context.instance is not None:  # holding the lock: other unfinished runs of ours are dead
@@ -198,8 +201,7 @@ def publish(work_db: Path, published: Path, staging_dir: Path, assets_dir: Path,
     3. journal "commit" (every move, the database last), 4. the moves (atomic renames), 5. no journal.
     A run killed after 3 is completed by the next `recover_publication`; one killed before 3 is undone.
     """
-    work_dir = Path(work_db).parent
-    journal = work_dir / JOURNAL_NAME
+    journal = published.parent / JOURNAL_NAME
     published.parent.mkdir(parents=True, exist_ok=True)
     tmp = published.with_name(f".{published.name}.next")
     _write_journal(journal, {"state": "prepare", "started": _now(),
@@ -209,26 +211,47 @@ def publish(work_db: Path, published: Path, staging_dir: Path, assets_dir: Path,
     except BaseException:
         journal.unlink(missing_ok=True)
         raise
-    staged = sorted(p for p in Path(staging_dir).rglob("*") if p.is_file()) if Path(staging_dir).exists() else []
-    moves = [(str(src), str(Path(assets_dir) / src.relative_to(staging_dir))) for src in staged]
+    moves = staged_moves(Path(staging_dir), Path(assets_dir))
+    deletes = stale_files(Path(assets_dir), [Path(dest) for _, dest in moves])
     moves.append((str(tmp), str(published)))  # last: the database says "this publication is complete"
-    _write_journal(journal, {"state": "commit", "started": _now(), "moves": moves})
-    _roll_forward(moves)
+    _write_journal(journal, {"state": "commit", "started": _now(), "moves": moves, "deletes": deletes})
+    _roll_forward(moves, deletes)
     journal.unlink()
-    _fsync(work_dir)
+    _fsync(journal.parent)
     return [str(Path(dest).relative_to(assets_dir)) for _, dest in moves[:-1]]
 
 
-def recover_publication(work_dir: Path) -> str | None:
+def staged_moves(staging_dir: Path, assets_dir: Path) -> list[tuple[str, str]]:
+    """(staged file, its place under assets/): staging/<asset>/<path> goes to assets/<path>."""
+    if not staging_dir.exists():
+        return []
+    moves: dict[str, str] = {}
+    for src in sorted(p for p in staging_dir.rglob("*") if p.is_file()):
+        relative = src.relative_to(staging_dir)
+        moves.setdefault(str(assets_dir / Path(*relative.parts[1:])), str(src))  # plotly.min.js: staged by several
+    return [(src, dest) for dest, src in moves.items()]
+
+
+def stale_files(assets_dir: Path, published: list[Path]) -> list[str]:
+    """Files in a folder this publication writes (charts/, report/, exports/) that it does not write."""
+    keep = {p.resolve() for p in published}
+    folders = {p.relative_to(assets_dir).parts[0] for p in published if len(p.relative_to(assets_dir).parts) > 1}
+    stale = []
+    for folder in sorted(folders & set(PUBLISHED_FOLDERS)):
+        stale += [str(p) for p in sorted((assets_dir / folder).rglob("*")) if p.is_file() and p.resolve() not in keep]
+    return stale
+
+
+def recover_publication(publish_dir: Path) -> str | None:
     """Finish (state "commit") or undo (state "prepare") a publication a killed run left; say what was done."""
-    journal = Path(work_dir) / JOURNAL_NAME
-    Path(work_dir, f".{JOURNAL_NAME}.tmp").unlink(missing_ok=True)
+    journal = Path(publish_dir) / JOURNAL_NAME
+    Path(publish_dir, f".{JOURNAL_NAME}.tmp").unlink(missing_ok=True)
     if not journal.exists():
         return None
     doc = json.loads(journal.read_text(encoding="utf-8"))
     if doc.get("state") == "commit":
         moves = [tuple(m) for m in doc["moves"]]
-        done = _roll_forward(moves)
+        done = _roll_forward(moves, doc.get("deletes", []))
         note = (f"completed a publication interrupted at {doc.get('started', '?')}: moved the {done} file(s) "
                 "it had not yet moved, so data/lmi.duckdb and assets/ match again.")
     else:
@@ -237,14 +260,22 @@ def recover_publication(work_dir: Path) -> str | None:
         note = (f"discarded an unfinished publication from {doc.get('started', '?')} (the run was stopped while "
                 "copying the database); the published data was never touched.")
     journal.unlink()
-    _fsync(Path(work_dir))
+    _fsync(Path(publish_dir))
     return note
 
 
-def _roll_forward(moves: list[tuple[str, str]]) -> int:
-    """Do the moves whose source is still there (the rest were done before an interruption)."""
+def _roll_forward(moves: list[tuple[str, str]], deletes: list[str] = ()) -> int:
+    """Do the moves whose source is still there (the rest were done before an interruption), then remove
+    the stale files; the database moves last, so a reader sees the old publication or the whole new one."""
     done, dirs = 0, set()
-    for src, dest in moves:
+    for src, dest in moves[:-1]:
+        if Path(src).exists():
+            replace_file(Path(src), Path(dest))
+            dirs.add(Path(dest).parent)
+            done += 1
+    for path in deletes:
+        Path(path).unlink(missing_ok=True)
+    for src, dest in moves[-1:]:
         if Path(src).exists():
             replace_file(Path(src), Path(dest))
             dirs.add(Path(dest).parent)

@@ -97,6 +97,6 @@ def run_pipeline(settings: Settings, resources: dict | None = None, instance=Non
     instance = instance or dg.DagsterInstance.ephemeral()
     plan = plan_refresh(instance, resources["nomis"], load_areas(settings.areas_file).start_month,
                         source_specs=list(definitions.resolve_all_asset_specs()), everything=True,
-                        dfe=resources["dfe"])
+                        dfe=resources["dfe"], work_db=settings.work_db)
     return dg.materialize(list(definitions.assets) + list(definitions.asset_checks), instance=instance,
                           resources=resources, tags=plan.partition_tags(), **kwargs)

@@ -95,6 +95,16 @@ ORDER BY abs(100 * (c.value / c.previous - 1) - e.pct) DESC
 """
 
 
+MIXED_ORIGIN_SQL = """
+-- Figures from the demo generator never reach a live build, nor live figures a demo build.
+SELECT source_asset, dataset, data_label, source_mode, count(*) AS queries
+FROM provenance
+WHERE (source_mode IN ('live', 'record') AND data_label = 'synthetic demo data')
+   OR (source_mode = 'demo' AND data_label = 'live official statistics')
+GROUP BY ALL ORDER BY source_asset
+"""
+
+
 def _result(warehouse: WarehouseResource, sql: str, what: str, params: dict | None = None) -> dg.AssetCheckResult:
     with warehouse.get_connection() as conn:
         bad = conn.execute(sql, params or {}).df()
@@ -144,3 +154,10 @@ def benchmarks_present(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """Every ward figure has its district and country figure, and one for each other benchmark its district
     really has (county, combined authority, region: by kind of district) wherever that is published."""
     return _result(warehouse, MISSING_BENCHMARKS_SQL, "ward figure(s) without a benchmark")
+
+
+@dg.asset_check(asset="provenance", blocking=True)
+def one_source_mode(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """A live (or record-mode) build holds no figure from the synthetic demo upstream, and a demo build no
+    live figure: synthetic numbers can never be published as official statistics."""
+    return _result(warehouse, MIXED_ORIGIN_SQL, "query result(s) of another source mode")

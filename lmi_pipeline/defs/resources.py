@@ -24,13 +24,15 @@ def build_resources(settings: Settings, record_origin: str = "recorded") -> dict
                                **common),
         "ons_geo": OnsGeoResource(base_url=settings.ons_geo_url, **common),
         "dfe": DfeResource(base_url=settings.dfe_url, **common),
-        "warehouse": WarehouseResource(database=str(settings.work_db), memory_limit=settings.duckdb_memory_limit),
+        "warehouse": WarehouseResource(database=str(settings.work_db), memory_limit=settings.duckdb_memory_limit,
+                                       lock_dir=str(settings.work_dir), publish_dir=str(settings.data_dir)),
         "project": ProjectResource(
             areas_file=str(settings.areas_file),
             source_mode=settings.source_mode,
             published_db=str(settings.published_db),
             assets_dir=str(settings.assets_dir),
             staging_dir=str(settings.staging_dir),
+            work_db=str(settings.work_db),
         ),
     }
 

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import dagster as dg
 
 from lmi_pipeline.clients.dfe import DfeResource
@@ -21,7 +23,7 @@ def nightly_refresh(context: dg.ScheduleEvaluationContext, nomis: NomisResource,
     areas = project.areas()
     definitions = defs()
     plan = plan_refresh(context.instance, nomis, areas.start_month, areas.revision_window_months,
-                        list(definitions.resolve_all_asset_specs()), dfe=dfe)
+                        list(definitions.resolve_all_asset_specs()), dfe=dfe, work_db=Path(project.work_db))
     if plan.nothing_to_do:
         return dg.SkipReason(f"Nothing new upstream ({plan.requests} requests):\n{plan.summary()}")
     return dg.RunRequest(

@@ -105,8 +105,10 @@ def publish_charts(context: dg.AssetExecutionContext, project, charts: list[Char
     if not charts:
         raise ValueError(f"{context.asset_key.to_user_string()}: nothing to draw; check lmi.toml and the upstream tables.")
     metadata: dict = {"charts": len(charts)}
+    owner = context.asset_key.to_user_string()
+    project.staging_area(owner)
     for chart in charts:
-        write_chart(chart.fig, project.staged(chart.relative))
+        write_chart(chart.fig, project.staged(owner, chart.relative))
         metadata[chart.relative] = dg.MetadataValue.path(str(project.published(chart.relative).resolve()))
     return dg.MaterializeResult(metadata=metadata)
 
@@ -154,7 +156,8 @@ def claimant_rate_chart(context: dg.AssetExecutionContext, project: ProjectResou
                       "showarrow": False, "font": {"size": 10}, "align": "left"}],
     )
     relative = f"{CHARTS_DIR}/claimant_rate_focus_wards.html"
-    write_chart(fig, project.staged(relative))
+    project.staging_area("claimant_rate_chart")
+    write_chart(fig, project.staged("claimant_rate_chart", relative))
     final = project.published(relative).resolve()
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(final)), "series": int(df["series"].nunique()), "data_label": label,

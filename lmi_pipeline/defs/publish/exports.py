@@ -92,6 +92,9 @@ COLUMN_NOTES = {
 }
 
 
+OWNER = "data_exports"
+
+
 def column_rows(conn: duckdb.DuckDBPyConnection, table: str) -> list[dict]:
     notes = {**COMMON, **COLUMN_NOTES.get(table, {})}
     cols = conn.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
@@ -103,10 +106,11 @@ def column_rows(conn: duckdb.DuckDBPyConnection, table: str) -> list[dict]:
 def write_exports(conn: duckdb.DuckDBPyConnection, project: ProjectResource) -> dict[str, int]:
     """COPY each table to CSV and Parquet in the staging folder, then the README. Returns rows per table."""
     counts, tables = {}, []
+    project.staging_area(OWNER)
     for table, (grain, order) in EXPORTS.items():
         query = f"SELECT * FROM {quote_ident(table)} ORDER BY {order}"
-        csv = project.staged(f"{EXPORTS_DIR}/{table}.csv")
-        parquet = project.staged(f"{EXPORTS_DIR}/{table}.parquet")
+        csv = project.staged(OWNER, f"{EXPORTS_DIR}/{table}.csv")
+        parquet = project.staged(OWNER, f"{EXPORTS_DIR}/{table}.parquet")
         conn.execute(f"COPY ({query}) TO {quote_literal(str(csv))} (FORMAT csv, HEADER true)")
         conn.execute(f"COPY ({query}) TO {quote_literal(str(parquet))} (FORMAT parquet, COMPRESSION zstd)")
         counts[table] = conn.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchone()[0]
@@ -116,7 +120,7 @@ def write_exports(conn: duckdb.DuckDBPyConnection, project: ProjectResource) -> 
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=False, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     readme = env.get_template("exports_README.md.j2").render(tables=tables, label=label)
-    project.staged(f"{EXPORTS_DIR}/README.md").write_text(readme, encoding="utf-8")
+    project.staged(OWNER, f"{EXPORTS_DIR}/README.md").write_text(readme, encoding="utf-8")
     return counts
 
 

@@ -212,7 +212,8 @@ def lmi_report(context: dg.AssetExecutionContext, project: ProjectResource,
     """
     with warehouse.get_connection() as conn:
         page = render_report(conn)
-    path = project.staged(REPORT)
+    project.staging_area("lmi_report")
+    path = project.staged("lmi_report", REPORT)
     path.write_text(page, encoding="utf-8")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(project.published(REPORT).resolve())),

@@ -25,6 +25,7 @@ SELECT = ("DATE", "DATE_NAME", "GEOGRAPHY", "GEOGRAPHY_NAME", "GEOGRAPHY_CODE", 
 # A month's identity within the raw table, and the cells compared to detect a revision.
 ROW_KEY = ["GEOGRAPHY_CODE", "GEOGRAPHY_TYPE", "AGE", "MEASURE"]
 ROW_VALUES = ["OBS_VALUE", "OBS_STATUS"]
+AREA_KEY = ["GEOGRAPHY_CODE", "GEOGRAPHY_TYPE"]  # an area on one set of boundaries
 
 
 def resolve_codes(codelist: dict[str, str], wanted: dict[str, re.Pattern], what: str) -> dict[str, str]:
@@ -80,7 +81,7 @@ def raw_claimant_count(context: dg.AssetExecutionContext, nomis: NomisResource, 
                                 "those months may not be released yet. Nothing was loaded.")
         t0 = time.perf_counter()
         conn.execute("BEGIN")  # the months move in (and revisions are logged) all at once, or not at all
-        periods = PeriodReplace(conn, "raw_claimant_count", "DATE", ROW_KEY, ROW_VALUES)
+        periods = PeriodReplace(conn, "raw_claimant_count", "DATE", ROW_KEY, ROW_VALUES, AREA_KEY)
         revised = periods.apply(loaded.staging, months, "raw_claimant_count", release, loaded.query_id)
         loaded.load_seconds += time.perf_counter() - t0
         finish_source(conn, "raw_claimant_count", nomis, mark, DATASET, loaded, keep_referenced_by="raw_claimant_count")
