@@ -158,6 +158,12 @@ class World:
             lad.wards, lad_lsoas = _district_wards(lad, ref, start=len(lsoas))
             areas += [lad, *lad.wards]
             lsoas += lad_lsoas
+        # Nomis lists every region and country whatever is asked for; so does the synthetic one.
+        regions = {d.region_code: d.region_name for d in ref.districts.values() if d.region_code}
+        for code, name in sorted(regions.items()):
+            parents.setdefault(code, (name, "region"))
+        for code, name in (("E92000001", "England"), ("W92000004", "Wales")):
+            parents.setdefault(code, (name, "country"))
         for code in benchmarks:
             if code not in parents and code not in {a.code for a in areas}:
                 parents[code] = (ref.name(code), _level_of(code))

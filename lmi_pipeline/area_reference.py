@@ -16,14 +16,13 @@ The reference can be out of date (a district or ward created since May 2024). Th
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from lmi_pipeline.areas import AreasConfig, AreasError, Ward, resolve_focus_wards
+from lmi_pipeline.areas import AreasConfig, AreasError, Ward, nearest_codes, resolve_focus_wards
 from lmi_pipeline.geography.reference import GeographyReference, reference
 
 SKIP_VARIABLE = "LMI_OFFLINE_AREA_CHECK"
@@ -82,7 +81,7 @@ def check_areas_offline(config: AreasConfig, reference: AreaReference | None) ->
                        if successor else "")
             raise AreasError(f"{config.path}: local authority {la.code} ({name}) was abolished in the 2023 local "
                              f"government reorganisation.{instead} {where}")
-        near = difflib.get_close_matches(la.code, list(reference.districts), n=3, cutoff=0.7)
+        near = nearest_codes(la.code, reference.districts)
         named = ", ".join(f"{c} {reference.districts[c]}" for c in near)
         hint = f" Did you mean {named}?" if near else ""
         raise AreasError(f"{config.path}: local authority {la.code} is not a district of England or Wales in the "

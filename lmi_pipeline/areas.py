@@ -187,6 +187,14 @@ def _codes(doc: dict, key: str, pattern: re.Pattern, what: str, path: Path) -> l
     return list(dict.fromkeys(codes))
 
 
+def nearest_codes(code: str, known, n: int = 3) -> list[str]:
+    """The `n` codes of the same entity (E10, E07, ...) whose numbers are closest: likely typos of `code`."""
+    same = [k for k in known if k[:3] == code[:3] and k[3:].isdigit()]
+    if not code[3:].isdigit():
+        return difflib.get_close_matches(code, same, n=n, cutoff=0.7)
+    return sorted(same, key=lambda k: (abs(int(k[3:]) - int(code[3:])), k))[:n]
+
+
 def _districts_in(code: str, kind: str, path: Path) -> list[str]:
     """A county's or region's districts, from the bundled ONS reference (offline)."""
     from lmi_pipeline.geography.reference import reference
@@ -194,8 +202,7 @@ def _districts_in(code: str, kind: str, path: Path) -> list[str]:
     ref = reference()
     found = ref.districts_in(code)
     if not found:
-        known = sorted({c for d in ref.districts.values() for c in d.parents() if c[:3] == code[:3]})
-        near = difflib.get_close_matches(code, known, n=3, cutoff=0.7)
+        near = nearest_codes(code, {c for d in ref.districts.values() for c in d.parents()})
         hint = f" Did you mean {', '.join(f'{c} {ref.name(c)}' for c in near)}?" if near else ""
         raise AreasError(f"{path}: {code} is not a {kind} in the bundled ONS reference (areas of May 2024).{hint} A {kind} "
                          f"created since cannot be expanded offline: list its districts under `districts` instead.")

@@ -56,7 +56,8 @@ def latest_released_month(nomis: NomisResource, dataset: str = CLAIMANT_DATASET)
     """Nomis's latest month for a dataset, from a one-row request for the country."""
     types = dict((name.lower(), sel) for sel, name in nomis.geography_types(dataset))
     countries = nomis.areas(dataset, types.get("countries", "TYPE499"))
-    england = next((a for a in countries if a.gss_code in ("E92000001", "K04000001", "K02000001")), None)
+    # Any country will do (every Nomis dataset here lists England); the newest month is the same for all.
+    england = next((a for a in sorted(countries, key=lambda a: a.gss_code != "E92000001")), None)
     if england is None:
         raise UpstreamError(f"Nomis {dataset}: no country geography to ask for the latest month.")
     query = NomisQuery(dataset, (england.nomis_id,), ("DATE",), date="latest",

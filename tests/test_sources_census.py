@@ -11,7 +11,7 @@ from werkzeug import Response
 from lmi_pipeline.clients.nomis import NomisResource
 from lmi_pipeline.defs.sources.census import RM024_AGE, RM024_STATUS, TS066_STATUS
 from lmi_pipeline.defs.sources.claimant_count import resolve_codes
-from lmi_pipeline.defs.sources.nomis_geographies import classify_types
+from lmi_pipeline.defs.geography.nomis_geographies import classify_types
 from lmi_demo.server import UpstreamSim
 from lmi_pipeline.runs import failure_messages
 from tests.conftest import live_settings, make_project, sim_handler

@@ -11,7 +11,7 @@ FROM districts ORDER BY lad_code
 """
 
 
-@dg.asset(group_name="geography", kinds={"duckdb"}, deps=["ons_ward_lookup", "ons_combined_authorities", "areas_config"],
+@dg.asset(group_name="geography", kinds={"duckdb"}, deps=["ons_ward_lookup", "ons_combined_authorities", "nomis_geographies", "areas_config"],
           pool="duckdb_writer")
 def districts(context: dg.AssetExecutionContext, project: ProjectResource,
               warehouse: WarehouseResource) -> dg.MaterializeResult:

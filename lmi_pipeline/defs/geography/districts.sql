@@ -2,6 +2,7 @@
 -- are read with the macros of lmi_pipeline/geography/county_codes.sql, the one place that knows ONS's
 -- conventions. Benchmarks, in order: county (shire districts), combined authority (metropolitan
 -- districts), Inner/Outer London (London boroughs, where a lookup names it), region (England), country.
+-- A county, combined authority or Inner/Outer London is a benchmark only where Nomis publishes it.
 CREATE OR REPLACE TABLE districts AS
 WITH newest AS (  -- each district's newest lookup row decides its name, county and region
     SELECT * FROM ons_ward_lookup
@@ -12,6 +13,7 @@ london AS (  -- only the 2022 lookups name Inner/Outer London
     WHERE london_part_of(lad_code, county_code) IS NOT NULL GROUP BY lad_code
 ),
 config AS (SELECT unnest(lad_codes) AS lad_code, covered_because FROM areas_config),
+published AS (SELECT DISTINCT gss_code FROM nomis_geographies),
 d AS (
     SELECT n.lad_code, n.lad_name, district_kind(n.lad_code) AS kind,
            county_of(n.lad_code, n.county_code) AS county_code,
@@ -28,10 +30,12 @@ d AS (
 )
 SELECT *,
        list_filter([
-           CASE WHEN county_code IS NOT NULL THEN {'level': 'county', 'code': county_code, 'name': county_name} END,
-           CASE WHEN kind = 'metropolitan district' AND combined_authority_code IS NOT NULL
+           CASE WHEN county_code IN (SELECT gss_code FROM published)
+                THEN {'level': 'county', 'code': county_code, 'name': county_name} END,
+           CASE WHEN kind = 'metropolitan district' AND combined_authority_code IN (SELECT gss_code FROM published)
                 THEN {'level': 'combined_authority', 'code': combined_authority_code, 'name': combined_authority_name} END,
-           CASE WHEN london_part_code IS NOT NULL THEN {'level': 'london_part', 'code': london_part_code, 'name': london_part_name} END,
+           CASE WHEN london_part_code IN (SELECT gss_code FROM published)
+                THEN {'level': 'london_part', 'code': london_part_code, 'name': london_part_name} END,
            CASE WHEN region_code IS NOT NULL THEN {'level': 'region', 'code': region_code, 'name': region_name} END,
            {'level': 'country', 'code': country_code, 'name': country_name}
        ], lambda b: b IS NOT NULL) AS benchmarks
