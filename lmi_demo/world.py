@@ -37,8 +37,11 @@ DISTRICT_RATES = {"E07000062": 5.6, "E07000061": 4.2, "E07000063": 2.8, "E070000
 # Wards the demo makes stand out (a raised latent need), so the story the partnerships tell is visible.
 HOTSPOTS = {"E05011207": 1.5, "E05011205": 1.4, "E05011204": 1.2, "E05011202": 1.0, "E05011214": 1.1,
             "E05005002": 1.5, "E05011574": 1.2}
-# Benchmark levels: (synthetic Nov 2025 rate %, youth share of claimants)
+# A benchmark area's synthetic claimant rate in November 2025 (%), by level, and for a few areas a level and
+# size close to the published figures (East Sussex 11,415 claimants, 3.6%; England 4.0%; South East 3.1%).
 LEVEL_RATES = {"country": 4.0, "region": 3.4, "county": 3.3, "combined_authority": 4.6, "lad": 3.5}
+CALIBRATED = {"E92000001": (4.0, 36_100_000), "E12000008": (3.1, 5_780_000), "E10000011": (3.6, 317_083),
+              "E10000016": (3.7, 971_000), "W92000004": (3.8, 1_950_000)}
 MEAN_LSOA_16_64 = 1_000  # residents aged 16-64 in a typical LSOA
 # The national claimant-rate shape, relative to November 2025 (JSA era, UC roll-out, COVID-19 peak, 2025 fall).
 RATE_SHAPE = [
@@ -279,11 +282,10 @@ def _wards_under(ref: GeographyReference) -> dict[str, int]:
 def _benchmark(code: str, name: str, level: str, n_wards: int) -> Area:
     key = code_key(code)
     rate = LEVEL_RATES[level] * float(np.exp(0.18 * _normal(key, 1)))
-    if code == "E92000001":
-        rate = LEVEL_RATES["country"]
-    return Area(code, name, level, rate=round(rate, 2), youth_share=0.145 + 0.01 * _normal(key, 2),
-                pop16_64=n_wards * 4.6 * MEAN_LSOA_16_64, country_code="" if level == "country" else
-                ("W92000004" if code.startswith("W") else "E92000001"))
+    pop = n_wards * 4.6 * MEAN_LSOA_16_64
+    rate, pop = CALIBRATED.get(code, (round(rate, 2), pop))
+    return Area(code, name, level, rate=rate, youth_share=0.145 + 0.01 * _normal(key, 2), pop16_64=pop,
+                country_code="" if level == "country" else ("W92000004" if code.startswith("W") else "E92000001"))
 
 
 def _district_wards(lad: Area, ref: GeographyReference, start: int) -> tuple[list[Area], list[Area]]:

@@ -66,19 +66,20 @@ class WarehouseResource(DuckDBResource):
     memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     # How long a run waits for another refresh to finish before refusing (0: refuse at once, clearly).
     lock_wait_seconds: float = 0.0
-    # Where the run lock lives (shared by every source mode) and where publications go (their journal).
-    lock_dir: str = "data/work"
-    publish_dir: str = "data"
+    # Where the run lock lives (shared by every source mode) and where publications go (their journal);
+    # by default, beside the database.
+    lock_dir: Optional[str] = None
+    publish_dir: Optional[str] = None
 
     _lock: Optional[RunLock] = PrivateAttr(default=None)
 
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         run = context.run.run_id if getattr(context, "run", None) else None
-        self._lock = RunLock(lock_path(Path(self.lock_dir))).acquire(
+        self._lock = RunLock(lock_path(Path(self.lock_dir or Path(self.database).parent))).acquire(
             self.lock_wait_seconds, purpose=f"Dagster run {run}" if run else "refresh", run_id=run)
         try:
-            note = recover_publication(Path(self.publish_dir))
+            note = recover_publication(Path(self.publish_dir or Path(self.database).parent))
             if note and context.log:
                 context.log.warning(note)
             if context.instance is not None:  # holding the lock: other unfinished runs of ours are dead

@@ -339,7 +339,7 @@ def test_priority_weights_defaults_and_partial_tables():
 # --- progress since the baseline ------------------------------------------------------------------------------
 
 PROGRESS_COLUMNS = {**WARD_IND_COLUMNS, "unit": "VARCHAR", "lower": "DOUBLE", "upper": "DOUBLE", "numerator": "DOUBLE",
-                    "england_value": "DOUBLE", "denominator_year": "INTEGER", "rounding_base": "INTEGER"}
+                    "country_value": "DOUBLE", "denominator_year": "INTEGER", "rounding_base": "INTEGER"}
 BASE = date(2015, 4, 1)
 
 
@@ -375,7 +375,7 @@ def test_progress_calls_a_change_only_beyond_rounding(tmp_path):
     build_focus_ward_progress(conn, BASE)
     got = {(r[0], r[1]): r[2:] for r in conn.execute(
         "SELECT ward_name, indicator, change, change_lower, change_upper, direction, lad_change, change_vs_lad, "
-        "england_change, caveats FROM focus_ward_progress").fetchall()}
+        "country_change, caveats FROM focus_ward_progress").fetchall()}
     assert set(got) == {("Focus", "claimant_count"), ("Focus", "claimant_count_16_24"), ("Focus", "claimant_rate"),
                         ("New", "claimant_count")}
     assert got[("Focus", "claimant_count")][:4] == (10, 6, 14, "rose")

@@ -23,14 +23,19 @@ def _parse(text, tmp_path):
 
 
 def test_default_file_is_valid():
+    """East Sussex's five districts (the county) and Maidstone, with the partnerships' focus wards."""
     cfg = load_areas(pytest.importorskip("pathlib").Path(__file__).parents[1] / "lmi.toml")
-    assert cfg.lad_codes == ["E07000062", "E07000110"]
-    assert cfg.benchmarks == ("E10000011", "E10000016", "E12000008", "E92000001")
+    assert sorted(cfg.lad_codes) == ["E07000061", "E07000062", "E07000063", "E07000064", "E07000065", "E07000110"]
+    assert cfg.counties == ("E10000011",) and cfg.benchmarks == ()
+    assert {la.code: la.focus_wards for la in cfg.local_authorities if la.focus_wards} == {
+        "E07000062": ("Gensing", "Central St Leonards", "Castle"), "E07000110": ("Park Wood",)}
 
 
 @pytest.mark.parametrize("text,message", [
     ("[[local_authority]\ncode=", "not valid TOML"),
-    ("[benchmarks]\nareas = []\n", "no \\[\\[local_authority\\]\\] entries"),
+    ("[benchmarks]\nareas = []\n", "no areas: no \\[\\[local_authority\\]\\] entries, districts, counties or regions"),
+    ('counties = ["E07000062"]\n', "counties entry 'E07000062' is not a county GSS code"),
+    ('[benchmark]\nareas = []\n', "unknown key or section 'benchmark'. Did you mean 'benchmarks'"),
     ('[[local_authority]]\ncode = "X07000062"\n', "not a local authority district GSS code"),
     ('[[local_authority]]\ncode = "E07000062"\nfocus_wards = ["Gensing\'; DROP TABLE ward_lookup;--"]\n',
      "characters a ward name never has"),
@@ -76,7 +81,7 @@ def test_another_district_gets_its_own_wards(tmp_path):
         assert run_pipeline(settings).success
     with duckdb.connect(str(settings.published_db), read_only=True) as conn:
         wards = conn.execute("SELECT DISTINCT ward_code, ward_name, is_focus FROM ward_indicators ORDER BY 1").fetchall()
-        benchmarks = conn.execute("SELECT DISTINCT county_value IS NOT NULL, england_value IS NOT NULL "
+        benchmarks = conn.execute("SELECT DISTINCT county_value IS NOT NULL, country_value IS NOT NULL "
                                   "FROM ward_indicators").fetchall()
     assert len(wards) == 9 and all(code.startswith("E050115") for code, _, _ in wards)
     assert {name for _, name, focus in wards if focus} == {"Devonshire", "Hampden Park"}

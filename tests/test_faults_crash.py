@@ -123,16 +123,17 @@ def test_killed_at_fetch_load_and_publish_then_the_next_run_succeeds(baseline, t
         assert message.startswith(f"run: RefreshRunningError: another refresh is running: pid {child.proc.pid}")
         child.kill()
         assert digest(settings) == before
-        assert leftovers(settings) == [".lmi.duckdb.next"]  # the half-made copy, deleted by the next run
-        assert json.loads((settings.work_dir / JOURNAL_NAME).read_text())["state"] == "prepare"
+        # the half-made copy and the journal saying so: the next run deletes both
+        assert leftovers(settings) == [JOURNAL_NAME, ".lmi.duckdb.next"]
+        assert json.loads((settings.data_dir / JOURNAL_NAME).read_text())["state"] == "prepare"
 
         # 4. the publish, committed, killed after moving the first file: the database is still the old one
         child = Child(settings, home, tmp_path, "publish-moves")
         child.paused()
         child.kill()
         assert digest(settings)["data/lmi.duckdb"] == before["data/lmi.duckdb"]
-        assert json.loads((settings.work_dir / JOURNAL_NAME).read_text())["state"] == "commit"
-        note = recover_publication(settings.work_dir)  # what the next run's setup does first
+        assert json.loads((settings.data_dir / JOURNAL_NAME).read_text())["state"] == "commit"
+        note = recover_publication(settings.data_dir)  # what the next run's setup does first
         assert note and note.startswith("completed a publication interrupted")
         published = digest(settings)
         assert published["data/lmi.duckdb"] != before["data/lmi.duckdb"] and leftovers(settings) == []
@@ -147,7 +148,7 @@ def test_killed_at_fetch_load_and_publish_then_the_next_run_succeeds(baseline, t
         assert result.success, failure_messages(result)
         assert len(killed) == 4  # the four killed runs, marked failed when this one started
         assert digest(settings) != published and leftovers(settings) == []
-        assert not (settings.work_dir / JOURNAL_NAME).exists()
+        assert not (settings.data_dir / JOURNAL_NAME).exists()
         assert _staging_tables(settings.work_db) == _staging_tables(settings.published_db) == []
         RunLock(lock_path(settings.work_dir)).acquire().release()  # nobody holds the lock
         with duckdb.connect(str(settings.published_db), read_only=True) as conn:

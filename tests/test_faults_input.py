@@ -1,9 +1,9 @@
 """Bad configuration and input: `lmi run` refuses each before any network call, naming the entry and what
 to do, with the nearest valid names where that helps; names that look like SQL or HTML are only ever data.
 
-Offline, lmi.toml is checked for shape (areas.py) and, where the last publication has the areas, for
-existence and spelling (area_reference.py). A district the last run did not cover is checked as soon as
-the ONS lookup arrives, and nothing is published: `test_new_district_is_checked_after_the_lookup`.
+Offline, lmi.toml is checked for shape (areas.py) and, against the bundled ONS reference, for existence
+and spelling (area_reference.py). With that check switched off, a ward is checked as soon as the ONS lookup
+arrives, and nothing is published: `test_with_the_offline_check_off_a_ward_is_checked_after_the_lookup`.
 """
 
 from __future__ import annotations
@@ -50,8 +50,12 @@ def lmi_run(monkeypatch, capsys, project, server: FaultServer) -> tuple[int, str
 # (lmi.toml text, what the message must say)
 WITHOUT_REFERENCE = {
     "malformed-toml": ('[[local_authority]\ncode = "E07000062"\n', r"lmi\.toml: not valid TOML .*line 1"),
-    "no-areas": ('[benchmarks]\nareas = ["E92000001"]\n', r"no \[\[local_authority\]\] entries"),
-    "empty-areas-list": ("local_authority = []\n", r"no \[\[local_authority\]\] entries"),
+    "no-areas": ('[benchmarks]\nareas = ["E92000001"]\n', r"no areas: no \[\[local_authority\]\] entries"),
+    "empty-areas-list": ("local_authority = []\n", r"no areas: no \[\[local_authority\]\] entries"),
+    "unknown-county": ('counties = ["E10000010"]\n', r"E10000010 is not a county in the bundled ONS reference .* "
+                                                     r"Did you mean E10000011 East Sussex"),
+    "misspelt-section": ('[[local_authority]]\ncode = "E07000062"\nfocus_wards = ["Gensing"]\n[analyses]\n',
+                         r"unknown key or section 'analyses'\. Did you mean 'analysis'\?"),
     "la-code-malformed": (HASTINGS.replace("E07000062", "E0700062").format(wards='["Gensing"]'),
                           r"local_authority #1 code 'E0700062' is not a local authority district GSS code"),
     "ward-code-malformed": (HASTINGS.format(wards='["E0501120X"]'),
@@ -82,8 +86,11 @@ WITHOUT_REFERENCE = {
 }
 
 WITH_REFERENCE = {
-    "unknown-la-code": (HASTINGS.replace("E07000062", "E07000063").format(wards='["Gensing"]'),
-                        r"local authority E07000063 is not a district Nomis publishes\. Did you mean E07000062 Hastings"),
+    "unknown-la-code": (HASTINGS.replace("E07000062", "E07000999").format(wards='["Gensing"]'),
+                        r"local authority E07000999 is not a district of England or Wales in the reference\. "
+                        r"Did you mean E07000\d{3} "),
+    "abolished-la": (HASTINGS.replace("E07000062", "E07000163").format(wards='["Bentham"]'),
+                     r"local authority E07000163 \(Craven\) was abolished .* use E06000065"),
     "unknown-ward-code": (HASTINGS.format(wards='["E05099999"]'),
                           r"no ward 'E05099999' in Hastings \(E07000062\)\. Its wards are: Ashdown, Baird"),
     "misspelt-ward-name": (HASTINGS.format(wards='["Gensign", "Castle"]'),
@@ -118,23 +125,23 @@ def test_unknown_areas_are_refused_offline_against_the_last_publication(case, ba
         code, output = lmi_run(monkeypatch, capsys, project, server)
         assert server.requests() == []
     assert code == 2 and re.search(pattern, output, re.S), output
-    assert "checked offline against the areas the last successful run found upstream" in output
+    assert "checked offline against the bundled ONS reference" in output
     assert "LMI_OFFLINE_AREA_CHECK=0" in output  # how to go on if upstream changed since
     assert digest(settings) == before
 
 
-def test_new_district_is_checked_after_the_lookup(baseline, tmp_path, monkeypatch, capsys):
-    """Eastbourne was not covered last time, so its wards cannot be checked offline: `lmi run` says so, and
-    the misspelling is caught (with a suggestion) as soon as the ONS lookup arrives. Nothing is published."""
+def test_with_the_offline_check_off_a_ward_is_checked_after_the_lookup(baseline, tmp_path, monkeypatch, capsys):
+    """LMI_OFFLINE_AREA_CHECK=0 (ONS has changed wards since the bundled reference): the misspelling is caught,
+    with a suggestion, as soon as the ONS lookup arrives. Nothing is published."""
     project = copy_project(tmp_path, baseline)
     (project / "lmi.toml").write_text(HASTINGS.format(wards='["Gensing"]') +
                                       '[[local_authority]]\ncode = "E07000061"\nfocus_wards = ["Hampden Prak"]\n')
+    monkeypatch.setenv("LMI_OFFLINE_AREA_CHECK", "0")
     with FaultServer() as server:
         settings = server.settings(project)
         before = digest(settings)
         code, output = lmi_run(monkeypatch, capsys, project, server)
         first_lookup = next(i for i, p in enumerate(server.requests()) if "FeatureServer" in p)
-    assert "note: focus wards of E07000061 Eastbourne are checked once the ONS ward lookup is fetched" in output
     assert code == 1 and first_lookup > 0
     assert re.search(r"ward_lookup: AreasError: .*no ward 'Hampden Prak' in Eastbourne \(E07000061\)\. "
                      r"Did you mean 'Hampden Park'\?", output), output
@@ -168,7 +175,7 @@ def test_names_that_look_like_sql_or_html_stay_data(baseline, tmp_path):
     with duckdb.connect(str(settings.published_db), read_only=True) as conn:
         names = dict(conn.execute("SELECT DISTINCT ward_code, ward_name FROM ward_lookup WHERE is_focus").fetchall())
         tables = {r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    assert names == {**nasty, "E05005002": "Park Wood"} and "ward_lookup" in tables
+    assert names == {**nasty, "E05005002": "Park Wood", "E05015608": "Park Wood & Mangravet"} and "ward_lookup" in tables
     pages = {p: p.read_text(encoding="utf-8") for p in settings.assets_dir.rglob("*.htm*")}
     for page, text in pages.items():
         assert "<img src=x" not in text and "</script><img" not in text, page  # escaped, never markup

@@ -13,7 +13,7 @@ from lmi_demo.server import UpstreamSim
 from lmi_demo.world import World
 from lmi_pipeline.refresh import RANGE_END, RANGE_START, plan_refresh, refresh_selection
 from lmi_pipeline.runs import failure_messages
-from tests.conftest import fast_resources, live_settings, make_project, run_pipeline, sim_handler
+from tests.conftest import TEST_DISTRICTS, fast_resources, live_settings, make_project, run_pipeline, sim_handler
 
 
 class SwitchableUpstream:
@@ -25,7 +25,7 @@ class SwitchableUpstream:
         self.root = httpserver.url_for("/").rstrip("/")
 
     def release(self, latest_month: str, stamp: str, world: World | None = None) -> UpstreamSim:
-        self.sim = UpstreamSim(world or World(World.default().areas, latest_month))
+        self.sim = UpstreamSim(world or World.for_districts(TEST_DISTRICTS, latest_month=latest_month))
         self.sim.nomis.released = stamp
         return self.sim
 
@@ -39,7 +39,7 @@ def _refresh(settings, instance, revision_window=2):
     definitions = defs()
     resources = fast_resources(settings)
     plan = plan_refresh(instance, resources["nomis"], "2013-01", revision_window,
-                        list(definitions.resolve_all_asset_specs()), dfe=resources["dfe"])
+                        list(definitions.resolve_all_asset_specs()), dfe=resources["dfe"], work_db=settings.work_db)
     if plan.nothing_to_do:
         return plan, None
     result = dg.materialize(list(definitions.assets) + list(definitions.asset_checks), instance=instance,
@@ -62,11 +62,11 @@ def test_partitions_schedule_and_freshness_are_defined():
     checks = {spec.name for c in d.asset_checks for spec in c.check_specs}
     assert all(spec.blocking for c in d.asset_checks for spec in c.check_specs)
     assert {"every_ward_every_month", "counts_are_rounded_to_five", "no_unexplained_jumps", "rates_are_consistent",
-            "no_duplicate_keys", "benchmarks_present"} <= checks
+            "no_duplicate_keys", "benchmarks_present", "one_source_mode"} <= checks
 
 
 def test_incremental_refresh_fetches_only_the_new_month_and_detects_a_revision(httpserver, tmp_path):
-    up = SwitchableUpstream(httpserver, UpstreamSim(World(World.default().areas, "2026-09")))
+    up = SwitchableUpstream(httpserver, UpstreamSim(World.for_districts(TEST_DISTRICTS, latest_month="2026-09")))
     up.sim.nomis.released = "2026-10-15 09:30:00"
     settings = live_settings(make_project(tmp_path), up.sim, up.root)
     with dg.DagsterInstance.ephemeral() as instance:
@@ -86,7 +86,7 @@ def test_incremental_refresh_fetches_only_the_new_month_and_detects_a_revision(h
         assert "unchanged" in plan.skipped["raw_claimant_count"] and "unchanged" in plan.skipped["raw_neet"]
 
         # November's release: October is new; September is revised (Nomis revises the previous month).
-        world = World(World.default().areas, "2026-10")
+        world = World.for_districts(TEST_DISTRICTS, latest_month="2026-10")
         gensing = world.index["E05011207"]
         world.claimants["total"][gensing, world.months.index("2026-09")] += 40
         up.release("2026-10", "2026-11-17 09:30:00", world)
@@ -107,11 +107,11 @@ def test_incremental_refresh_fetches_only_the_new_month_and_detects_a_revision(h
         dupes = conn.execute("""SELECT count(*) FROM (SELECT DATE, GEOGRAPHY_CODE, AGE, MEASURE FROM raw_claimant_count
                                 GROUP BY ALL HAVING count(*) > 1)""").fetchone()[0]
         months = conn.execute("SELECT count(DISTINCT DATE) FROM raw_claimant_count").fetchone()[0]
-    assert dupes == 0 and months == len(World(World.default().areas, "2026-10").months)
+    assert dupes == 0 and months == len(World.for_districts(TEST_DISTRICTS, latest_month="2026-10").months)
 
 
 def test_revision_window_of_one_fetches_just_the_new_month(httpserver, tmp_path):
-    up = SwitchableUpstream(httpserver, UpstreamSim(World(World.default().areas, "2026-09")))
+    up = SwitchableUpstream(httpserver, UpstreamSim(World.for_districts(TEST_DISTRICTS, latest_month="2026-09")))
     up.sim.nomis.released = "2026-10-15 09:30:00"
     settings = live_settings(make_project(tmp_path), up.sim, up.root)
     with dg.DagsterInstance.ephemeral() as instance:
@@ -137,7 +137,7 @@ def test_failing_check_blocks_publishing(httpserver, sim, tmp_path):
         response = handler(request)
         if state["bad"] and "NM_162_1.data.csv" in request.path:
             body = response.get_data(as_text=True)
-            body = re.sub(r'("E05011207","2023 wards","Total",0,"All categories: Age 16\+",1,"Claimant count","Value",)'
+            body = re.sub(r'("E05011207","2024 wards","Total",0,"All categories: Age 16\+",1,"Claimant count","Value",)'
                           r'(\d+)(,)',
                           lambda m: m.group(1) + str(int(m.group(2)) + 1) + m.group(3), body, count=1)
             return Response(body, status=200, content_type="text/csv")
@@ -167,9 +167,15 @@ def crafted(tmp_path):
     db = tmp_path / "work.duckdb"
     with duckdb.connect(str(db)) as c:
         c.execute("""CREATE TABLE ward_lookup AS SELECT * FROM (VALUES
-            ('E05000001', 'Alpha', 2023, 'E07000001', 'E10000001', 'E12000001'),
-            ('E05000002', 'Beta', 2023, 'E07000001', 'E10000001', 'E12000001'))
-            t(ward_code, ward_name, ward_vintage, lad_code, county_code, region_code)""")
+            ('E05000001', 'Alpha', 2023, 'E07000001', 'E10000001', 'E12000001', 'E92000001'),
+            ('E05000002', 'Beta', 2023, 'E07000001', 'E10000001', 'E12000001', 'E92000001'))
+            t(ward_code, ward_name, ward_vintage, lad_code, county_code, region_code, country_code)""")
+        c.execute("""CREATE TABLE districts AS SELECT 'E07000001' AS lad_code, 'One' AS lad_name,
+            [{'level': 'county', 'code': 'E10000001', 'name': 'Shire'},
+             {'level': 'region', 'code': 'E12000001', 'name': 'North'},
+             {'level': 'country', 'code': 'E92000001', 'name': 'England'}] AS benchmarks""")
+        c.execute("""CREATE TABLE provenance AS SELECT 'q1' AS query_id, 'raw_claimant_count' AS source_asset,
+            'NM_162_1' AS dataset, 'live official statistics' AS data_label, 'live' AS source_mode""")
         c.execute("""CREATE TABLE claimant_count AS
             SELECT code AS area_code, level AS area_level, CASE level WHEN 'ward' THEN 2023 END AS ward_vintage,
                    make_date(2025, m, 1) AS period, '16+' AS age_band, 'count' AS measure, value * (1 + m / 100) AS value
@@ -180,9 +186,13 @@ def crafted(tmp_path):
             ('E05000001', 'claimant_rate', DATE '2025-01-01', 5.0, 100.0, 2000.0, '%', 'official', 'NM_162_1'),
             ('E05000001', 'claimant_rate_16_24', DATE '2025-01-01', 6.7, 20.0, 300.0, '%', 'derived', 'NM_162_1 / NM_2014_1'))
             t(area_code, indicator, period, value, numerator, denominator, unit, status, source_dataset)""")
+        c.execute("""INSERT INTO area_indicators (area_code, indicator, period, value, unit, status, source_dataset)
+            SELECT code, 'claimant_rate', make_date(2025, m, 1), 4.0, '%', 'official', 'NM_162_1'
+            FROM (VALUES ('E07000001'), ('E10000001'), ('E12000001'), ('E92000001')) a(code), range(1, 3) r(m)""")
         c.execute("""CREATE TABLE ward_indicators AS SELECT * FROM (VALUES
             ('E05000001', 2023, 'claimant_rate', DATE '2025-01-01', 5.0, 4.0, 3.5, 3.0, 4.1))
-            t(ward_code, ward_vintage, indicator, period, value, lad_value, county_value, region_value, england_value)""")
+            t(ward_code, ward_vintage, indicator, period, value, lad_value, county_value, region_value, country_value)""")
+        c.execute("ALTER TABLE ward_indicators ADD COLUMN lad_code VARCHAR DEFAULT 'E07000001'")
     return WarehouseResource(database=str(db)), db
 
 
@@ -205,7 +215,10 @@ CHECK_CASES = {
                                    "AND period = DATE '2025-02-01'", {}),
     "rates_are_consistent": ("UPDATE area_indicators SET value = 6.5 WHERE indicator = 'claimant_rate_16_24'", {}),
     "no_duplicate_keys": ("INSERT INTO ward_indicators SELECT * FROM ward_indicators", {}),
-    "benchmarks_present": ("UPDATE ward_indicators SET county_value = NULL", {}),
+    # East Sussex published for February but not for January: a broken benchmark, not one never published
+    "benchmarks_present": ("DELETE FROM area_indicators WHERE area_code = 'E10000001' AND period = DATE '2025-01-01'",
+                           {}),
+    "one_source_mode": ("UPDATE provenance SET data_label = 'synthetic demo data'", {}),
     "no_unexplained_jumps": ("UPDATE claimant_count SET value = value * 2 WHERE area_code = 'E05000002' "
                              "AND period >= DATE '2025-04-01'", {"project": True}),
 }
