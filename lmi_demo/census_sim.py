@@ -70,7 +70,7 @@ class CensusModel:
         first = cells(self.world.lsoas[0], 0) if self.world.lsoas else np.zeros(1)
         out = np.zeros((self.n,) + first.shape)
         for a in self.world.lsoas + [a for a in self.world.areas if not self.world.is_sum_of_lsoas(a)]:
-            out[self.world.index[a.code]] = cells(a, self.world.index[a.code])
+            out[self.world.index[a.code]] = cells(a, int(self.world.keys[self.world.index[a.code]]))
         for a in self.world.areas:
             members = self.world.ward_lsoas(a) if self.world.is_sum_of_lsoas(a) else []
             if members:

@@ -79,8 +79,9 @@ class SurveyModel:
         cr = self.claimant_rate[i, t]
         pop = self.pop[i]
         sample = np.maximum(pop / 260, 30)  # achieved APS sample, roughly
-        unemp = np.round(0.75 * cr + 1.3 + 0.4 * _noise(i, t, 83), 1)
-        emp = np.round(77.5 - 1.2 * unemp + 1.2 * _noise(i, t, 45), 1)
+        k = self.world.keys[i]
+        unemp = np.round(0.75 * cr + 1.3 + 0.4 * _noise(k, t, 83), 1)
+        emp = np.round(77.5 - 1.2 * unemp + 1.2 * _noise(k, t, 45), 1)
         active = emp / (1 - unemp / 100)
         rate = np.select([var == 18, var == 45, var == 83, var == 84, var == 111],
                          [np.round(active * 0.8, 1), emp, unemp, np.round(unemp * 1.04, 1), np.round(100 - active, 1)])
@@ -96,7 +97,7 @@ class SurveyModel:
         codes = [a.code for a in self.world.areas + self.world.lsoas]
         forced = np.array([(codes[k], self.dates[d], int(v)) in FORCED_SUPPRESSED
                            for k, d, v in zip(i, t, var)], dtype=bool)
-        suppressed = is_lad & np.isin(var, [83, 84]) & (forced | (_noise(i, t, var, 7) > 0.8))
+        suppressed = is_lad & np.isin(var, [83, 84]) & (forced | (_noise(k, t, var, 7) > 0.8))
         unreliable = ~suppressed & (expected < 10)
         status = np.where(suppressed, "!", np.where(unreliable, "*", "A"))
         return np.where(suppressed, np.nan, value), status
@@ -104,7 +105,7 @@ class SurveyModel:
     def model(self, i: np.ndarray, t: np.ndarray, item: np.ndarray, measure: np.ndarray):
         cr = self.claimant_rate[i, t]
         pop = self.pop[i]
-        rate = np.round(0.75 * cr + 1.3 + 0.15 * _noise(i, t, 127), 1)
+        rate = np.round(0.75 * cr + 1.3 + 0.15 * _noise(self.world.keys[i], t, 127), 1)
         count = np.round(rate / 100 * pop * 0.79, -1)
         conf_rate = np.round(np.clip(10 / np.sqrt(np.maximum(pop, 1) / 1000), 0.1, 2.5), 1)  # narrower than the APS
         value = np.where(item == 2, np.where(measure == 20100, rate, conf_rate),

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 
 import numpy as np
 from lmi_pipeline.geography.reference import VINTAGES, GeographyReference, reference
@@ -123,6 +123,9 @@ class World:
         self.by_code = {a.code: a for a in areas + lsoas}
         self.wards = [a for a in areas if a.level == "ward"]
         self.index = {a.code: i for i, a in enumerate(areas + lsoas)}
+        # Noise is keyed on each area's code, not its row: an area gets the same numbers whatever else the
+        # world holds (adding a district to lmi.toml changes no other district's figures).
+        self.keys = np.array([code_key(a.code) % (1 << 40) for a in areas + lsoas], dtype=np.uint64)
         self._members = self._membership()
 
     def with_latest_month(self, latest_month: str) -> "World":
@@ -224,8 +227,7 @@ class World:
         """Residents of an age band for every area (rows: areas, then LSOAs) and year (columns)."""
         years = np.asarray(years, dtype=float)
         growth = (1 - 0.004 * (2024 - years))[None, :]
-        idx = np.arange(len(self.areas) + len(self.lsoas))
-        tilt = 1 + 0.12 * _noise(idx, 11) if band in ("16-24", "18-24") else np.ones(len(idx))
+        tilt = 1 + 0.12 * _noise(self.keys, 11) if band in ("16-24", "18-24") else np.ones(len(self.keys))
         lsoa = np.array([s.pop16_64 for s in self.lsoas])[:, None] * growth * BAND_SHARE[band] * tilt[len(self.areas):, None]
         own = np.array([a.pop16_64 for a in self.areas])[:, None] * growth * BAND_SHARE[band] * tilt[:len(self.areas), None]
         return self._aggregate(lsoa, own)
@@ -247,10 +249,11 @@ class World:
         trend = np.array([a.trend for a in rows])[:, None]
         youth = np.array([a.youth_share for a in rows])[:, None]
         idx = np.arange(len(rows))[:, None]
-        jitter = np.where(idx >= n_areas, 0.10, 0.004) * _noise(idx, t[None, :])
+        keys = self.keys[:, None]
+        jitter = np.where(idx >= n_areas, 0.10, 0.004) * _noise(keys, t[None, :])
         total = pops[:, year_col] * rate / 100 * self.month_shape[None, :] * np.exp(trend * since_2024[None, :]) * (1 + jitter)
-        young = total * youth * (1 + 0.12 * _noise(idx, t[None, :], 3))
-        young18 = young * (0.84 + 0.06 * _noise(idx, 5))
+        young = total * youth * (1 + 0.12 * _noise(keys, t[None, :], 3))
+        young18 = young * (0.84 + 0.06 * _noise(keys, 5))
         return {"total": self._aggregate(total[n_areas:], total[:n_areas]),
                 "16-24": self._aggregate(young[n_areas:], young[:n_areas]),
                 "18-24": self._aggregate(young18[n_areas:], young18[:n_areas])}
@@ -302,7 +305,9 @@ def _district_wards(lad: Area, ref: GeographyReference, start: int) -> tuple[lis
         for k in range(n):
             lkey = code_key(f"{w.code}:{k}")
             lsoa_need = need + 0.35 * _normal(lkey, 3)
-            code = f"{SYNTHETIC_LSOA_PREFIX}{start + len(lsoas) + 1:05d}"
+            # A code fixed by the ward's place in the reference (at most 8 LSOAs a ward), so an LSOA keeps its
+            # code, and its numbers, whatever else the world holds.
+            code = f"{SYNTHETIC_LSOA_PREFIX}{_ward_positions(ref)[w.code] * 8 + k:05d}"
             lsoas.append(Area(
                 code, f"{lad.name} {901 + j:03d}{chr(65 + k % 26)}", "lsoa",
                 rate=round(float(np.clip(district_rate * np.exp(0.42 * lsoa_need + 0.18 * _normal(lkey, 4)), 0.3, 16)), 3),
@@ -331,6 +336,14 @@ def _district_wards(lad: Area, ref: GeographyReference, start: int) -> tuple[lis
         ward.rate = sum(s.rate * s.pop16_64 for s in members) / pop
         ward.youth_share = sum(s.youth_share * s.pop16_64 for s in members) / pop
     return list(wards.values()), lsoas
+
+
+@cache
+def _ward_positions(ref: GeographyReference) -> dict[str, int]:
+    positions: dict[str, int] = {}
+    for w in ref.wards:
+        positions.setdefault(w.code, len(positions))
+    return positions
 
 
 def _tokens(name: str) -> set[str]:

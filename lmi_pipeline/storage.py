@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -218,6 +219,7 @@ def publish(work_db: Path, published: Path, staging_dir: Path, assets_dir: Path,
     _write_journal(journal, {"state": "commit", "started": _now(), "moves": moves, "deletes": deletes})
     _roll_forward(moves, deletes)
     journal.unlink()
+    shutil.rmtree(staging_dir, ignore_errors=True)  # what is left are copies of a file another asset also staged
     _fsync(journal.parent)
     return [str(Path(dest).relative_to(assets_dir)) for _, dest in moves[:-1]]
 

@@ -21,7 +21,7 @@ def _client(root: str, sim: UpstreamSim, **kw) -> NomisResource:
 
 def _hastings_query(nomis: NomisResource, **kw) -> tuple[NomisQuery, list]:
     lad = next(a for a in nomis.areas("NM_162_1", "TYPE424") if a.gss_code == "E07000062")
-    wards = nomis.areas("NM_162_1", f"{lad.nomis_id}TYPE177")
+    wards = nomis.areas("NM_162_1", f"{lad.nomis_id}TYPE187")
     q = NomisQuery("NM_162_1", tuple(w.nomis_id for w in wards), SELECT, time="2013-01,latest",
                    dimensions=(("gender", "0"), ("age", "0,2"), ("measure", "1,2"), ("measures", "20100")),
                    label="Nomis NM_162_1 test", **kw)

@@ -13,9 +13,10 @@ from lmi_demo.snapshot import build_demo_snapshot
 from lmi_pipeline.settings import load_settings
 from tests.conftest import ROOT, make_project, run_pipeline
 
+# The default lmi.toml: its focus wards (Park Wood on 2022 boundaries and the 2024 ward holding most of it)
 FOCUS_WARDS = {"E05011204": "Castle", "E05011205": "Central St Leonards", "E05011207": "Gensing",
-               "E05005002": "Park Wood"}
-DISTRICTS = ["E07000062", "E07000110"]
+               "E05005002": "Park Wood", "E05015608": "Park Wood & Mangravet"}
+DISTRICTS = ["E07000061", "E07000062", "E07000063", "E07000064", "E07000065", "E07000110"]  # East Sussex, Maidstone
 CHARTS = ([f"charts/trend_{w}.html" for w in FOCUS_WARDS] + ["charts/lmi_gap_matrix.html"]
           + [f"charts/youth_claimant_rate_ranking_{d}.html" for d in DISTRICTS]
           + [f"charts/small_multiples_{d}.html" for d in DISTRICTS])
@@ -28,7 +29,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-c
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """One demo-mode run; yields its settings. The published database is opened read-only by each test."""
-    project = make_project(tmp_path_factory.mktemp("report"))
+    project = make_project(tmp_path_factory.mktemp("report"), (ROOT / "lmi.toml").read_text())
     settings = load_settings({"LMI_SOURCE": "demo", "LMI_PROJECT_DIR": str(project)})
     build_demo_snapshot(settings)
     assert run_pipeline(settings).success
@@ -111,7 +112,8 @@ def test_report_in_headless_chromium(demo, tmp_path):
     assert shot.stat().st_size > 100_000
     assert broken_links == []
     assert "SYNTHETIC DEMO DATA" in text
-    for name in list(FOCUS_WARDS.values()) + ["Hastings", "Maidstone", "Methods and sources", "Priority wards",
+    for name in list(FOCUS_WARDS.values()) + ["Eastbourne", "Hastings", "Lewes", "Rother", "Wealden", "Maidstone",
+                                              "The districts compared", "Methods and sources", "Priority wards",
                                               "Progress since April 2015", "LMI gap matrix"]:
         assert name in text, name
 
@@ -159,7 +161,7 @@ def test_exports_round_trip(demo, published):
         columns = published.execute("SELECT column_name, data_type FROM information_schema.columns "
                                     "WHERE table_name = ? ORDER BY ordinal_position", [table]).fetchall()
         types = "{" + ", ".join(f"'{n}': '{t}'" for n, t in columns) + "}"
-        csv = f"read_csv('{exports / (table + '.csv')}', header = true, columns = {types})"
+        csv = f"read_csv('{exports / (table + '.csv')}', header = true, quote = '\"', columns = {types})"
         parquet = f"read_parquet('{exports / (table + '.parquet')}')"
         n = published.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         assert n > 0
@@ -180,7 +182,7 @@ def test_exports_round_trip(demo, published):
 
 def test_analyses_in_the_published_database(published):
     n_indicators = published.execute("SELECT count(*) FROM indicator_catalogue").fetchone()[0]
-    assert published.execute("SELECT count(*) FROM lmi_gaps").fetchone()[0] == (len(FOCUS_WARDS) + 2) * n_indicators
+    assert published.execute("SELECT count(*) FROM lmi_gaps").fetchone()[0] == (len(FOCUS_WARDS) + len(DISTRICTS)) * n_indicators
     neet = published.execute("SELECT DISTINCT coverage FROM lmi_gaps WHERE indicator = 'neet_nk_16_17' "
                              "AND place_level = 'ward'").fetchall()
     assert neet == [("county_only",)]
@@ -191,7 +193,9 @@ def test_analyses_in_the_published_database(published):
                             "ORDER BY lad_code").fetchall()
     assert [t[0] for t in top] == DISTRICTS
     assert all("census_unemployment_rate" in t[2] for t in top)
-    assert published.execute("SELECT count(*) FROM priority_wards").fetchone()[0] == 16 + 26
+    ranked = published.execute("""SELECT count(*) FROM ward_indicators WHERE indicator = 'claimant_rate'
+        AND period = (SELECT max(period) FROM ward_indicators WHERE indicator = 'claimant_rate')""").fetchone()[0]
+    assert published.execute("SELECT count(*) FROM priority_wards").fetchone()[0] == ranked
     progress = published.execute("SELECT count(DISTINCT ward_code), min(baseline_period) FROM focus_ward_progress"
                                  ).fetchone()
     assert progress[0] == len(FOCUS_WARDS) and str(progress[1]) == "2015-04-01"

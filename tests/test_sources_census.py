@@ -77,10 +77,10 @@ def best_fit_run(tmp_path_factory):
 
 
 def test_best_fit_sums_the_wards_lsoas(best_fit_run):
-    """Park Wood aged 16-24 = the sum of its six LSOAs as Nomis served them, mapped by the ONS lookup."""
+    """Park Wood aged 16-24 = the sum of its LSOAs as Nomis served them, mapped by the ONS lookup."""
     sim, conn = best_fit_run
     lsoas = [s.code for s in sim.world.lsoas if s.ward_code == PARK_WOOD]
-    assert len(lsoas) == 6
+    assert len(lsoas) >= 2
     served = served_rows(sim, "NM_2124_1", geography=",".join(nomis_id(sim, c, 151) for c in lsoas), date="latest",
                          c_sex="0", c2021_age_7="2", c2021_eastat_7="0,1,2,5")
     totals = defaultdict(float)
@@ -92,7 +92,7 @@ def test_best_fit_sums_the_wards_lsoas(best_fit_run):
                    "unemployed_excl_students": totals["2"], "inactive_excl_students": totals["5"]}
     method = conn.execute("""SELECT DISTINCT geography_method, lsoas, ward_vintage FROM census_economic_activity
         WHERE area_code = ? AND age_band = '16-24'""", [PARK_WOOD]).fetchall()
-    assert method == [("lsoa_best_fit", 6, 2022)]  # on TS066's 2022 wards, so 16+ and 16-24 share boundaries
+    assert method == [("lsoa_best_fit", len(lsoas), 2022)]  # on TS066's 2022 wards, so 16+ and 16-24 share boundaries
     dataset = conn.execute("""SELECT DISTINCT dataset FROM source_requests
         WHERE source_asset = 'raw_census_age_activity' AND url LIKE '%.data.csv%'""").fetchall()
     assert dataset == [("NM_2124_1 (2021 LSOAs; aggregated to wards by LSOA21 best fit)",)]  # provenance says so
@@ -142,11 +142,13 @@ def test_lsoa_missing_from_the_lookup_stops_the_run(tmp_path, httpserver):
     """A best-fit total from an incomplete LSOA list would be silently low: the run stops, naming the LSOA."""
     sim = UpstreamSim()
     handler = sim_handler(sim)
+    first = next(x.code for x in sim.world.lsoas if x.lad_code == "E07000062")
 
     def drop_one_lsoa(request):
         response = handler(request)
         if "LSOA21_WD22" in request.path:
-            body = re.sub(r'\{"attributes": \{"LSOA21CD": "E01900001"[^}]*\}\}, ', "", response.get_data(as_text=True))
+            body = re.sub(r'\{"attributes": \{"LSOA21CD": "' + first + r'"[^}]*\}\}, ', "",
+                          response.get_data(as_text=True))
             return Response(body, status=200, content_type="application/json")
         return response
 
@@ -156,4 +158,4 @@ def test_lsoa_missing_from_the_lookup_stops_the_run(tmp_path, httpserver):
     assert not result.success
     message = _step_failure(result)
     assert message.startswith("census_economic_activity: UpstreamFormatError")
-    assert "E01900001: served by Nomis but not in the ONS lookup" in message
+    assert f"{first}: served by Nomis but not in the ONS lookup" in message
