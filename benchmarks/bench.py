@@ -23,17 +23,12 @@ import sys
 import time
 from pathlib import Path
 
-SCALES = {"la": 1, "county": 12, "region": 37, "national": 330}  # districts of 23 wards each
-WARDS_PER_LAD = 23
+# Real areas of the bundled ONS geography: a district, a county, a region, and every district of England and Wales.
+SCALES = {"la": 'districts = ["E07000062"]', "county": 'counties = ["E10000016"]', "region": 'regions = ["E12000008"]',
+          "national": 'regions = [' + ", ".join(f'"{c}"' for c in (
+              "E12000001", "E12000002", "E12000003", "E12000004", "E12000005", "E12000006", "E12000007", "E12000008",
+              "E12000009", "W92000004")) + "]"}
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _areas_toml(world) -> str:
-    lads = [a for a in world.areas if a.level == "lad"]
-    regions = sorted({a.region_code for a in lads})
-    out = [f'[[local_authority]]\ncode = "{a.code}"\n' for a in lads]
-    out.append(f"[benchmarks]\nareas = {json.dumps(regions + ['E92000001'])}\n")
-    return "\n".join(out)
 
 
 def prepare(scale: str, workdir: Path) -> dict:
@@ -51,8 +46,8 @@ def prepare(scale: str, workdir: Path) -> dict:
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
-    world = World.national(n_lads=SCALES[scale], wards_per_lad=WARDS_PER_LAD)
-    (workdir / "lmi.toml").write_text(_areas_toml(world))
+    (workdir / "lmi.toml").write_text(SCALES[scale] + "\n")
+    world = World.for_districts(load_areas(workdir / "lmi.toml").lad_codes)
     sim = UpstreamSim(world)
     started = time.perf_counter()
     with serve(sim) as root:
@@ -76,7 +71,7 @@ def prepare(scale: str, workdir: Path) -> dict:
     shutil.rmtree(workdir / "record-data", ignore_errors=True)
     pages = [str(workdir / "snapshot" / Path(p).relative_to(settings.snapshot_dir)) for p in pages]
     (workdir / "pages.json").write_text(json.dumps(pages))
-    return {"wards": len(world.wards), "districts": SCALES[scale], "pages": len(pages),
+    return {"wards": len(world.wards), "districts": sum(a.level == "lad" for a in world.areas), "pages": len(pages),
             "csv_mb": sum(Path(p).stat().st_size for p in pages) / 1e6, "generate_s": time.perf_counter() - started}
 
 
@@ -94,8 +89,8 @@ def measure(scale: str, workdir: Path) -> dict:
     from lmi_pipeline.definitions import defs
 
     groups = {s.key.to_user_string(): s.group_name for s in defs().resolve_all_asset_specs()}
-    # Sources other than the claimant count, and ward_lookup which they need to know which areas to ask for.
-    prerequisites = [k for k, g in groups.items() if g == "sources" and k != "raw_claimant_count"] + ["ward_lookup"]
+    # The geography layer, and the sources other than the claimant count.
+    prerequisites = [k for k, g in groups.items() if g == "geography" or (g == "sources" and k != "raw_claimant_count")]
     transform = [k for k, g in groups.items() if g in ("warehouse", "indicators") and k not in prerequisites]
     results: dict = {}
     with serve_snapshot(workdir / "snapshot") as (root, log):

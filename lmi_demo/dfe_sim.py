@@ -73,6 +73,7 @@ class DfeSim:
         `suppress`: (area code, year) whose headline (16-17, Total) NEET-or-not-known cells are `c`."""
         self.schema = schema
         self.suppress = suppress or set()
+        self._cache: dict = {}
 
     # -- routing ------------------------------------------------------------------------------
     def handle(self, path: str, args: dict[str, str]) -> tuple[int, str, bytes]:
@@ -132,6 +133,13 @@ class DfeSim:
         return buf.getvalue().encode("utf-8")
 
     def _rows(self, last: int) -> list[list[str]]:
+        """The data set's rows (cached: a data set is asked for its summary several times a run)."""
+        key = (last, frozenset(self.suppress))
+        if key not in self._cache:
+            self._cache[key] = self._make_rows(last)
+        return self._cache[key]
+
+    def _make_rows(self, last: int) -> list[list[str]]:
         old_style = last == 2025
         rows = []
         for k, (level, code, name, old_la, region, cohort, pct) in enumerate(AREAS):
