@@ -2,7 +2,9 @@
 
 Layouts follow Nomis: TS066 has dimension C2021_EASTAT_20 (leaf codes 1-19, aggregates 0, 1001, 1002,
 1006, 1007; labels with no space after the colons, as the API writes them); RM024 has C2021_EASTAT_7,
-C_SEX and C2021_AGE_7 (2 = aged 16 to 24). Geography types are the Census ones: 2021 LSOAs, 2022 wards,
+C_SEX and C2021_AGE_7 (2 = aged 16 to 24). As in the real bodies (tests/fixtures/nomis), GEOGRAPHY holds
+the GSS code, not the Nomis id, and a C2021_* category's _CODE carries a leading underscore ("_7"; the
+total "0" and aggregates such as "1001" do not). Geography types are the Census ones: 2021 LSOAs, 2022 wards,
 2022 districts and counties, regions, countries. RM024 is published for LSOAs and above only (not
 wards), so the pipeline's LSOA best-fit path is the one the demo exercises; a test can add the ward type.
 
@@ -53,6 +55,13 @@ EASTAT_7 = [(0, "Total"), (-8, "Does not apply"), (1, f"{_ACT}:In employment"), 
 AGE_7 = [(0, "Total"), (1, "Aged 15 years and under"), (2, "Aged 16 to 24 years"), (3, "Aged 25 to 34 years"),
          (4, "Aged 35 to 49 years"), (5, "Aged 50 to 64 years"), (6, "Aged 65 years and over")]
 SEX = [(0, "All persons"), (1, "Female"), (2, "Male")]
+
+
+def census_code_texts(codes: list[int]) -> list[str]:
+    """C2021_*_CODE as Nomis writes it: "_18" for a category (TS007A age 18, TS066 status 7 is "_7"), but
+    "0" for the total and the code itself for an aggregate (1001) or a negative one (-8, not seen in a real
+    body)."""
+    return [f"_{c}" if 0 < c < 1000 else str(c) for c in codes]
 # Share of all residents by age band (codes 1-6), typical of a coastal English district.
 AGE_SHARE = np.array([0.18, 0.105, 0.12, 0.18, 0.20, 0.215])
 
@@ -149,7 +158,7 @@ def census_datasets(world: World) -> list[SimDataset]:
     leaf_codes = [c for c, _ in TS066_LEAVES]
     ts_codes = [0, 1001, 1002, *range(1, 8), 1006, 1007, *range(8, 20)]
     labels = {**{c: lab for c, lab in TS066_LEAVES}, **{c: lab for c, (lab, _) in TS066_AGGREGATES.items()}}
-    eastat = Dim("C2021_EASTAT_20", ts_codes, [labels[c] for c in ts_codes])
+    eastat = Dim("C2021_EASTAT_20", ts_codes, [labels[c] for c in ts_codes], census_code_texts(ts_codes))
     # Each TS066 code as a 0/1 row over the 19 leaves, so aggregates are sums of leaves.
     weights = np.zeros((len(ts_codes), 19))
     for k, code in enumerate(ts_codes):
@@ -161,8 +170,10 @@ def census_datasets(world: World) -> list[SimDataset]:
         return value, np.full(len(value), "A")
 
     sex, age, status = (Dim("C_SEX", [c for c, _ in SEX], [n for _, n in SEX]),
-                        Dim("C2021_AGE_7", [c for c, _ in AGE_7], [n for _, n in AGE_7]),
-                        Dim("C2021_EASTAT_7", [c for c, _ in EASTAT_7], [n for _, n in EASTAT_7]))
+                        Dim("C2021_AGE_7", [c for c, _ in AGE_7], [n for _, n in AGE_7],
+                            census_code_texts([c for c, _ in AGE_7])),
+                        Dim("C2021_EASTAT_7", [c for c, _ in EASTAT_7], [n for _, n in EASTAT_7],
+                            census_code_texts([c for c, _ in EASTAT_7])))
 
     def rm024_values(area_i, date_i, dims):
         value = model.rm024[area_i, dims["C_SEX"], dims["C2021_AGE_7"], dims["C2021_EASTAT_7"]]
@@ -172,9 +183,9 @@ def census_datasets(world: World) -> list[SimDataset]:
     return [
         SimDataset("NM_2083_1", "TS066 - Economic activity status", ["2021"], ["2021"], [eastat], ts066_values,
                    f"Census 2021: economic activity status of usual residents aged 16 years and over. {note}",
-                   geo_types=CENSUS_TYPES, released=CENSUS_RELEASED),
+                   geo_types=CENSUS_TYPES, released=CENSUS_RELEASED, geography_is_gss=True),
         SimDataset("NM_2124_1", "RM024 - Economic activity status by sex by age", ["2021"], ["2021"],
                    [sex, age, status], rm024_values,
                    f"Census 2021: economic activity status by sex by age. {note}",
-                   geo_types=RM024_TYPES, released=CENSUS_RELEASED),
+                   geo_types=RM024_TYPES, released=CENSUS_RELEASED, geography_is_gss=True),
     ]

@@ -5,6 +5,11 @@ computed page by page from the row index (no full result is ever held), in Nomis
 every dimension X gives X, X_NAME, X_CODE, X_TYPE, X_TYPECODE, X_SORTORDER; text is quoted, numbers
 are not; OBS_STATUS and RECORD_OFFSET/RECORD_COUNT are on every row. The values are synthetic.
 
+What real bodies show (tests/fixtures/nomis) and the sim reproduces: GEOGRAPHY holds the Nomis id in the
+claimant count and APS but the GSS code in the Census tables (`SimDataset.geography_is_gss`); a missing
+figure is an empty OBS_VALUE with OBS_STATUS "Q", "These figures are missing."; labels are served as
+Nomis writes them, stray spaces included.
+
 Datasets: NM_162_1 and NM_2014_1 here; the Census tables (census_sim.py) and the survey estimates
 (survey_sim.py) register themselves with their own geography types. Each dataset answers only for the
 types it offers, as Nomis does: the claimant count and population estimates on 2022 and 2024 wards (a
@@ -45,7 +50,7 @@ GEO_TYPES = {
     "lad": [(424, "local authorities: district / unitary (as of April 2023)")],
     "ward": [WARD_TYPES[2022], WARD_TYPES[2024]],
 }
-STATUS_NAMES = {"A": "Normal Value", "X": "These figures are not available", "Q": "These figures are missing",
+STATUS_NAMES = {"A": "Normal Value", "X": "These figures are not available", "Q": "These figures are missing.",
                 "!": "Estimate and confidence interval not available since the group sample size is zero or disclosive (0-2)",
                 "*": "Estimate and confidence interval unreliable since the group sample size is small (3-9)"}
 
@@ -55,6 +60,7 @@ class Dim:
     name: str
     codes: list[int]
     labels: list[str]
+    code_texts: list[str] | None = None  # the X_CODE column, where it is not the code (Census: "_7"); None: str(code)
 
 
 @dataclass
@@ -69,6 +75,9 @@ class SimDataset:
     measures: list[tuple[int, str]] = field(default_factory=lambda: [(20100, "Value")])
     geo_types: dict[str, list[tuple[int, str]]] | None = None  # level -> TYPEs offered; None: GEO_TYPES
     released: str = ""  # LastUpdated; "" uses the sim's release stamp
+    # Nomis writes the GSS code in GEOGRAPHY (not its numeric id) for the Census 2021 tables (and BRES,
+    # business counts, ASHE, ...); GEOGRAPHY_CODE is the GSS code everywhere.
+    geography_is_gss: bool = False
 
     def dim(self, name: str) -> Dim:
         return next(d for d in self.dims if d.name == name)
@@ -175,7 +184,8 @@ class NomisSim:
             # Proportions are published for all ages everywhere, and by age band above ward level only.
             rate_ok = (age == 0) | ((np.isin(age, [2, 11])) & ~is_ward)
             value = np.where(meas == 1, count, np.where((meas == 2) & rate_ok, rate, np.nan))
-            status = np.where(np.isnan(value), "X", "A")
+            # An unpublished figure is empty with status Q, as Nomis serves NM_162_1 measure 4 (not "X").
+            status = np.where(np.isnan(value), "Q", "A")
             return value, status
 
         return SimDataset("NM_162_1", "Claimant count by sex and age", w.months, [_month_name(m) for m in w.months],
@@ -339,6 +349,8 @@ class NomisSim:
                 arr = pa.array(["date"] * n, pa.string())
             elif c in ("DATE_TYPECODE", "DATE_SORTORDER"):
                 arr = pa.array(date_i if c == "DATE_SORTORDER" else np.zeros(n, dtype=int), pa.int64())
+            elif c == "GEOGRAPHY" and ds.geography_is_gss:
+                arr = pa.array(geo_col(lambda a, t, nm: a.code), pa.string())
             elif c == "GEOGRAPHY":
                 arr = pa.array(ids, pa.int64())
             elif c == "GEOGRAPHY_NAME":
@@ -386,7 +398,8 @@ class NomisSim:
                 if suffix == "_NAME":
                     return pa.array(np.array(d.labels, dtype=object)[pos].tolist(), pa.string())
                 if suffix == "_CODE":
-                    return pa.array([str(c) for c in np.array(d.codes)[pos]], pa.string())
+                    texts = d.code_texts or [str(c) for c in d.codes]
+                    return pa.array(np.array(texts, dtype=object)[pos].tolist(), pa.string())
                 if suffix == "_TYPE":
                     return pa.array([d.name.lower()] * n, pa.string())
                 if suffix == "_SORTORDER":

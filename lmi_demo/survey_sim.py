@@ -27,7 +27,8 @@ SURVEY_TYPES = {
 APS_RELEASED = "2026-10-14 09:30:00"
 FIRST_QUARTER, LAST_QUARTER = "2019-03", "2026-06"  # 12 months ending March 2019 .. ending June 2026
 APS_VARIABLES = [(18, "% of all people aged 16+ who are economically active"), (45, "Employment rate - aged 16-64"),
-                 (83, "Unemployment rate - aged 16+"), (84, "Unemployment rate - aged 16-64"),
+                 # Nomis serves 84's label with a trailing space (tests/fixtures/nomis); so does the sim.
+                 (83, "Unemployment rate - aged 16+"), (84, "Unemployment rate - aged 16-64 "),
                  (111, "% who are economically inactive - aged 16-64")]
 APS_MEASURES = [(20599, "Variable"), (21001, "Numerator"), (21002, "Denominator"), (21003, "Confidence")]
 MODEL_ITEMS = [(1, "Unemployment count (model based)"), (2, "Unemployment rate (model based)")]

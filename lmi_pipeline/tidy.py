@@ -29,6 +29,8 @@ CREATE OR REPLACE TEMP MACRO level_of_code(code) AS CASE
     WHEN regexp_matches(code, '^E12')                    THEN 'region'
     WHEN regexp_matches(code, '^(E92|W92|K02|K03|K04)')  THEN 'country'
 END;
+-- Labels as matched: Nomis serves some with stray spaces ("Unemployment rate - aged 16-64 ", "in last  4 wks").
+CREATE OR REPLACE TEMP MACRO label_text(label) AS regexp_replace(trim(label), '\s+', ' ', 'g');
 CREATE OR REPLACE TEMP MACRO vintage_of_type(type_name) AS
     TRY_CAST(nullif(regexp_extract(type_name, '((19|20)[0-9]{2})', 1), '') AS INTEGER);
 """

@@ -221,8 +221,11 @@ class NomisResource(UpstreamResource):
             tables.append(table)
             responses.append(resp)
         table = pa.concat_tables(tables, promote_options="permissive")
-        got = set(pc.unique(table["GEOGRAPHY"]).to_pylist())
-        check_geographies(got, query, responses[0].request.describe(), area_labels or {})
+        pairs = table.group_by(["GEOGRAPHY", "GEOGRAPHY_CODE"]).aggregate([])
+        got = set(zip(pairs["GEOGRAPHY"].to_pylist(), pairs["GEOGRAPHY_CODE"].to_pylist()))
+        # Areas named from the metadata read so far, then as the caller knows them.
+        labels = {**self._area_names, **(area_labels or {})}
+        check_geographies(got, query, responses[0].request.describe(), labels)
         return NomisResult(table, responses, table.num_rows)
 
 
@@ -253,20 +256,64 @@ def _check_offsets(table: pa.Table, start: int, total: int, page_size: int, resp
         )
 
 
-def check_geographies(got: set[str], query: NomisQuery, what: str, labels: dict[str, str],
-                      expected: set[str] | None = None) -> None:
-    """Every requested Nomis geography id must come back, or the run stops naming the missing ones.
+# A GSS code as Nomis writes it in GEOGRAPHY_CODE (and, for some datasets, in GEOGRAPHY): E05011207.
+GSS_CODE = re.compile(r"[A-Z]\d{8}")
 
-    `expected` adds ids that a `{parent}TYPEn` selector should have expanded to (from metadata).
+
+def check_geographies(got: set[tuple[str, str]], query: NomisQuery, what: str, labels: dict[str, str],
+                      expected: set[str] | None = None) -> None:
+    """Every requested area must come back, or the run stops naming the missing ones.
+
+    `got` holds the (GEOGRAPHY, GEOGRAPHY_CODE) pairs that arrived. An area asked for by GSS code is
+    matched on GEOGRAPHY_CODE; one asked for by Nomis id on GEOGRAPHY, which holds that id in the claimant
+    count and APS but the GSS code in the Census, BRES and business-count tables, so there the id is matched
+    through its GSS code, read from the front of its label ("E05011207 Gensing", as query_areas and the
+    geography metadata write them). `expected` adds ids that a `{parent}TYPEn` selector should have
+    expanded to (from metadata).
     """
     wanted = {g for g in query.geography if "TYPE" not in g and "..." not in g} | (expected or set())
-    missing = sorted(wanted - got)
+    geos, codes = {g for g, _ in got}, {c for _, c in got}
+    missing = sorted(w for w in wanted if not _came_back(w, geos, codes, labels))
     if missing:
         if "; query " not in what:  # name the query too (path and parameters; the key is never part of them)
             what += f"; query dataset/{query.dataset}.data.csv?{urlencode(query.params(), safe=',:*|')}"
+        more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
         raise UpstreamError(
             f"{what}: {len(missing)} requested area(s) did not come back: "
-            f"{', '.join(labels.get(m, 'Nomis id ' + m) for m in missing[:10])}. "
+            f"{', '.join(_area_name(m, labels) for m in missing[:10])}{more} ({_how_matched(missing, geos, labels)}). "
             "The area may not be published for this dataset or vintage (a ward boundary change?); nothing was "
             "loaded. Check lmi.toml and the dataset's geography types."
         )
+
+
+def _came_back(wanted: str, geos: set[str], codes: set[str], labels: dict[str, str]) -> bool:
+    if GSS_CODE.fullmatch(wanted):  # asked for by GSS code
+        return wanted in codes
+    gss = _gss_of(wanted, labels)
+    # GEOGRAPHY is the id itself, or (datasets that write GSS codes there) the id's GSS code. Never the
+    # GSS code of a row whose GEOGRAPHY is another id: a ward in two vintages has one code and two ids.
+    return wanted in geos or (bool(gss) and gss in geos)
+
+
+def _how_matched(missing: list[str], geos: set[str], labels: dict[str, str]) -> str:
+    """How the missing areas were looked for, so a reader can tell a missing area from a failed match."""
+    ids = [m for m in missing if not GSS_CODE.fullmatch(m)]
+    parts = ["GSS codes matched on GEOGRAPHY_CODE"] if len(ids) < len(missing) else []
+    if ids and any(GSS_CODE.fullmatch(g) for g in geos):
+        parts.append("Nomis ids matched through their GSS codes, as this dataset writes GSS codes in GEOGRAPHY")
+        if any(not _gss_of(m, labels) for m in ids):
+            parts.append("an id whose GSS code is not in its label cannot be matched in this dataset")
+    elif ids:
+        parts.append("Nomis ids matched on GEOGRAPHY")
+    return "; ".join(parts)
+
+
+def _gss_of(nomis_id: str, labels: dict[str, str]) -> str:
+    first = labels.get(nomis_id, "").split(" ", 1)[0]
+    return first if GSS_CODE.fullmatch(first) else ""
+
+
+def _area_name(area: str, labels: dict[str, str]) -> str:
+    if area in labels:
+        return labels[area]
+    return area if GSS_CODE.fullmatch(area) else f"Nomis id {area}"

@@ -3,7 +3,8 @@
 Every page is read with every column as text (peers broke when pages typed differently, nomisr #27);
 typing happens later, in DuckDB. A page is rejected, with the dataset, areas and query named, when it is
 HTML, JSON, empty, header-only, truncated, missing the columns we asked for, or has blank GSS codes,
-non-numeric values or OBS_STATUS codes whose meaning we have not decided.
+non-numeric values, OBS_STATUS codes whose meaning we have not decided, or an empty value whose status
+does not say it is missing.
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ import pyarrow.csv as pacsv
 
 from lmi_pipeline.clients.transport import Response, UpstreamFormatError
 
-# Nomis observation status codes we understand. An unknown code stops the run: its meaning must be
-# decided (is it a value, an estimate, a suppression?) before its figures are published.
+# Nomis observation status codes we understand: code -> (meaning, the value is missing). An unknown code
+# stops the run: its meaning must be decided (is it a value, an estimate, a suppression?) before its
+# figures are published. Only a "missing" status may come with an empty OBS_VALUE (see _check_values).
 OBS_STATUS = {
     "A": ("Normal value", False),
     "P": ("Provisional value", False),
     "E": ("Estimated value", False),
     "B": ("Break in series", False),
-    "Q": ("Value suppressed or missing (disclosure control)", True),
+    "Q": ("These figures are missing", True),  # Nomis's own words, e.g. NM_162_1 measure 4, old APS NVQ variables
     "X": ("Value not available", True),
     "-": ("Value missing", True),
     "!": ("Estimate not available: sample size zero or disclosive", True),
@@ -106,9 +108,35 @@ def _check_values(table: pa.Table, what: str) -> None:
             f"{what}: unknown OBS_STATUS code(s) {sorted(statuses)}. Decide what they mean and add them to "
             "lmi_pipeline.clients.nomis_csv.OBS_STATUS before publishing these figures."
         )
+    _check_blank_values(table, what)
     for col in ("RECORD_OFFSET", "RECORD_COUNT"):
         if not pc.all(pc.match_substring_regex(table[col], r"^[0-9]+$")).as_py():
             raise UpstreamFormatError(f"{what}: {col} is not a whole number on every row.")
+
+
+def _check_blank_values(table: pa.Table, what: str) -> None:
+    """An empty OBS_VALUE is a missing figure only when its OBS_STATUS says so (Nomis writes Q, "These figures
+    are missing."). Empty with a normal status (A) is a cut or broken row, and would be published as a gap
+    that Nomis never reported."""
+    missing_codes = [code for code, (_, missing) in OBS_STATUS.items() if missing]
+    blank = pc.equal(pc.utf8_trim_whitespace(table["OBS_VALUE"]), "")
+    bad = pc.and_(blank, pc.invert(pc.is_in(table["OBS_STATUS"], pa.array(missing_codes))))
+    if not pc.any(bad).as_py():
+        return
+    i = pc.index(bad, True).as_py()
+    row = {c: table[c][i].as_py() for c in ("GEOGRAPHY_CODE", "GEOGRAPHY_NAME", "DATE", "OBS_STATUS",
+                                            "OBS_STATUS_NAME", "RECORD_OFFSET") if c in table.column_names}
+    area = f"{row['GEOGRAPHY_CODE']} {row.get('GEOGRAPHY_NAME', '')}".strip()
+    status = row["OBS_STATUS"] or "blank"
+    meaning = OBS_STATUS.get(row["OBS_STATUS"], (row.get("OBS_STATUS_NAME") or "no status",))[0]
+    date = f", DATE {row['DATE']}" if row.get("DATE") else ""
+    raise UpstreamFormatError(
+        f"{what}: OBS_VALUE is empty for area {area}{date} (row {i + 1} of the page, RECORD_OFFSET "
+        f"{row['RECORD_OFFSET']}) but its OBS_STATUS is {status!r} ({meaning}), which does not mean missing. "
+        f"A value may only be empty with OBS_STATUS {', '.join(missing_codes)}; this row looks cut or broken, so "
+        "nothing was loaded. Run again; if it persists, report it to Nomis, or, if Nomis now uses this status "
+        "for missing figures, mark it missing in lmi_pipeline.clients.nomis_csv.OBS_STATUS."
+    )
 
 
 def _snippet(body: bytes) -> str:

@@ -32,7 +32,8 @@ def resolve_codes(codelist: dict[str, str], wanted: dict[str, re.Pattern], what:
     """{our name: upstream code} for every wanted label, or a clear error listing what upstream has."""
     found = {}
     for name, pattern in wanted.items():
-        hits = [code for code, label in codelist.items() if pattern.search(label.strip())]
+        # Whitespace normalised as label_text() does in SQL: Nomis serves some labels with stray spaces.
+        hits = [code for code, label in codelist.items() if pattern.search(" ".join(label.split()))]
         if not hits:
             raise UpstreamError(f"{what}: no code labelled like {name!r}; upstream has {sorted(codelist.values())}.")
         found[name] = hits[0]

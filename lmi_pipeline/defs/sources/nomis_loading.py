@@ -76,7 +76,8 @@ def load_nomis_query(conn: duckdb.DuckDBPyConnection, table: str, nomis: NomisRe
                 conn.execute("COMMIT")
                 conn.execute("BEGIN")
         conn.execute("COMMIT")
-        got = {r[0] for r in conn.execute(f"SELECT DISTINCT GEOGRAPHY FROM {name}").fetchall()}
+        # Both columns: GEOGRAPHY is the Nomis id in some datasets and the GSS code in others (the Census).
+        got = set(conn.execute(f"SELECT DISTINCT GEOGRAPHY, GEOGRAPHY_CODE FROM {name}").fetchall())
         check_geographies(got, query, query.label, labels, expected_ids)
         if "DATE" in page.column_names:
             out.latest_period = conn.execute(f"SELECT max(DATE) FROM {name}").fetchall()[0][0]

@@ -10,7 +10,7 @@ WITH ts066 AS (
            r.C2021_EASTAT_20_NAME AS status_label, TRY_CAST(NULLIF(r.OBS_VALUE, '') AS DOUBLE) AS value,
            r.OBS_STATUS AS obs_status, 'NM_2083_1' AS source_dataset, r.query_id AS source_query_id
     FROM raw_census_economic_activity AS r
-    LEFT JOIN labels AS c ON c.grp = 'NM_2083_1' AND regexp_matches(r.C2021_EASTAT_20_NAME, c.pattern)
+    LEFT JOIN labels AS c ON c.grp = 'NM_2083_1' AND regexp_matches(label_text(r.C2021_EASTAT_20_NAME), c.pattern)
 ),
 rm024 AS (
     SELECT r.GEOGRAPHY_CODE AS area_code, r.GEOGRAPHY_NAME AS area_name, level_of_code(r.GEOGRAPHY_CODE) AS area_level,
@@ -18,7 +18,7 @@ rm024 AS (
            r.C2021_EASTAT_7_NAME AS status_label, TRY_CAST(NULLIF(r.OBS_VALUE, '') AS DOUBLE) AS value,
            r.OBS_STATUS AS obs_status, 'NM_2124_1' AS source_dataset, r.query_id AS source_query_id
     FROM raw_census_age_activity AS r
-    LEFT JOIN labels AS c ON c.grp = 'NM_2124_1' AND regexp_matches(r.C2021_EASTAT_7_NAME, c.pattern)
+    LEFT JOIN labels AS c ON c.grp = 'NM_2124_1' AND regexp_matches(label_text(r.C2021_EASTAT_7_NAME), c.pattern)
 ),
 published AS (
     SELECT area_code, area_name, area_level, CASE WHEN area_level = 'ward' THEN type_vintage END AS ward_vintage,

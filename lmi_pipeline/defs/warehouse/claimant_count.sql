@@ -9,9 +9,9 @@ SELECT DISTINCT
     CAST(r.DATE || '-01' AS DATE)                               AS period,
     'all'                                                       AS sex,
     CASE
-        WHEN regexp_matches(r.AGE_NAME, '(?i)^all categories') THEN '16+'
-        WHEN regexp_matches(r.AGE_NAME, '(?i)16\s*-\s*24$')    THEN '16-24'
-        WHEN regexp_matches(r.AGE_NAME, '(?i)18\s*-\s*24$')    THEN '18-24'
+        WHEN regexp_matches(label_text(r.AGE_NAME), '(?i)^all categories') THEN '16+'
+        WHEN regexp_matches(label_text(r.AGE_NAME), '(?i)16\s*-\s*24$')    THEN '16-24'
+        WHEN regexp_matches(label_text(r.AGE_NAME), '(?i)18\s*-\s*24$')    THEN '18-24'
     END                                                         AS age_band,
     CASE r.MEASURE WHEN '1' THEN 'count' WHEN '2' THEN 'rate' END AS measure,
     r.MEASURE_NAME                                              AS measure_name,

@@ -12,3 +12,5 @@ CREATE OR REPLACE MACRO gss_level(code) AS CASE
 END;
 CREATE OR REPLACE MACRO type_vintage(type_name) AS
     TRY_CAST(nullif(regexp_extract(type_name, '((19|20)[0-9]{2})', 1), '') AS INTEGER);
+-- A label as matched: Nomis serves some with stray spaces ("Unemployment rate - aged 16-64 ", "in last  4 wks").
+CREATE OR REPLACE MACRO label_text(label) AS regexp_replace(trim(label), '\s+', ' ', 'g');
