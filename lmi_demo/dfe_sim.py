@@ -1,11 +1,34 @@
-"""A synthetic DfE Explore Education Statistics (EES) public API, serving the NEET 16-17 data sets.
+"""A synthetic DfE Explore Education Statistics (EES): the public API and the content API's data catalogue,
+serving the NEET 16-17 file.
 
-Endpoints (under /statistics/v1/), in the API's JSON shapes:
-  GET publications?search=&page=&pageSize=           paged list {paging, results: [{id, title, slug, ...}]}
-  GET publications/{id}/data-sets?page=&pageSize=     paged list of data sets (id, title, status, latestVersion)
+Public API (under /statistics/v1/; server.py routes /dfe/statistics/v1/), in its JSON shapes:
+  GET publications?search=&page=&pageSize=           paged {paging, results: [{id, title, slug, ...}]}; pageSize 1-40
+  GET publications/{id}/data-sets?page=&pageSize=     paged data sets (id, title, status, latestVersion); pageSize 1-20
   GET data-sets/{id}                                  one data set's summary
   GET data-sets/{id}/csv[?dataSetVersion=]            the data set as CSV (the release file's columns)
-Errors are JSON problem details with a 4xx status.
+It lists only publications that have an API data set: with `api_data_set=False` the NEET publication is not
+listed (and its data sets are 404), as for a publication whose release is only in the data catalogue.
+
+Content API (under /api/; server.py routes /dfe-content/api/):
+  GET publications/{slug}                             {id, slug, title, summary, latestRelease {id, slug, title}, ...}
+  GET data-set-files?publicationId=&page=&pageSize=   the latest release's data files (latestOnly defaults to true),
+                                                      paged, sorted by title; pageSize 1-40 (default 10)
+  GET data-set-files/{dataSetFileId}/download         the data file as CSV
+The list items follow EES's DataSetFileSummaryViewModel: {id (dataSetFileId), fileId, filename, fileSize, title,
+content, theme, publication {id, title, slug}, release {id (the release version), title, slug}, latestData,
+isSuperseded, published, lastUpdated, api? {id, version, name}, meta}. Besides the NEET file the release lists
+other (non-NEET) files, so the client has to pick. API data set ids, dataSetFileIds and fileIds are distinct
+GUIDs (all synthetic).
+
+The catalogue file is the release's data file, the one the API data set is built from: its download is the
+same bytes as the API data set's CSV (2026 column names; 2025 ones with `schema=2025`), so both routes give the
+same numbers. DfE's dashboard extract layout (`Cohort_DJFavg`, `NEET_not_known_percent`, ...) is not
+generated: the real files are served by the contract tests (tests/fixtures/dfe).
+
+Errors are JSON problem details with a 4xx status. A pageSize out of range gets EES's validation body
+(`{"type": ".../rfc9110#section-15.5.1", "title": "One or more validation errors occurred.", "status": 400,
+"errors": [{"message": "Must be between 1 and 20.", "path": "pageSize", "code": "InclusiveBetween",
+"detail": {"from": 1, "to": 20, "value": 40}}]}`); only that body is known verbatim, the others are alike.
 
 The CSV follows "Participation in education, training and NEET age 16 to 17 by local authority":
 the 2025 file's columns (Age, avgcohort, avgNEETNK, NEETNKprop, ...; age "16-17") or the 2026 file's
@@ -29,8 +52,23 @@ from lmi_pipeline.geography.reference import DATA
 
 PUBLICATION_ID = "5c7e4ad5-0000-4000-8000-5e7e0000de17"  # synthetic
 PUBLICATION_TITLE = "Participation in education, training and NEET age 16 to 17 by local authority"
+PUBLICATION_SLUG = "participation-in-education-training-and-neet-age-16-to-17-by-local-authority"
+# Public API data set ids (the ids seen on EES pages; whether they are API or catalogue ids is unverified).
 DATASET_2025 = "8162db7a-a24d-4b8e-bdfc-8da52819c1a8"
 DATASET_2026 = "a7bc111a-9503-40df-99fa-764fcb13a2e9"
+# Data catalogue ids of the NEET file (synthetic): dataSetFileId (the catalogue's id, in its URLs) and fileId
+# (the file itself), by the last year the release covers; and the release versions.
+CATALOGUE_FILE = {2025: "0d5e7a2c-3f41-4c55-9b1e-5e7e0dfe2025", 2026: "0d5e7a2c-3f41-4c55-9b1e-5e7e0dfe2026"}
+CATALOGUE_FILE_ID = {2025: "f11e0000-6a2b-4d3c-8e4f-5e7e0dfe2025", 2026: "f11e0000-6a2b-4d3c-8e4f-5e7e0dfe2026"}
+RELEASE_ID = {2025: "7e1ea5e0-1b2c-4d3e-8f40-5e7e0dfe2025", 2026: "7e1ea5e0-1b2c-4d3e-8f40-5e7e0dfe2026"}  # versions
+RELEASE_SERIES_ID = {2025: "7e1ea500-1b2c-4d3e-8f40-5e7e0dfe2025", 2026: "7e1ea500-1b2c-4d3e-8f40-5e7e0dfe2026"}
+NEET_FILENAME = "neet_nk_characteristics_la_2019_{last}.csv"  # synthetic: the real file name is not known
+THEME = {"id": "7a3b2c1d-0000-4000-8000-5e7e000dfe00", "title": "Post-16 education and training (SYNTHETIC)"}
+# The release's other data files: (title, filename); none is the NEET file (the scorecard is named neet_..., too).
+OTHER_FILES = [("Participation in education and training by characteristics", "participation_characteristics.csv"),
+               ("Participation in education and training by type of activity", "participation_activity_type.csv"),
+               ("September Guarantee: offers of a place in education or training", "september_guarantee.csv"),
+               ("Local authority scorecard", "neet_nk_la_scorecard.csv")]
 GEO_COLUMNS = ["time_period", "time_identifier", "geographic_level", "country_code", "country_name", "region_code",
                "region_name", "old_la_code", "new_la_code", "la_name"]
 COLUMNS_2025 = ["Age", "Characteristic_grouping", "Characteristic", "avgcohort", "avgNEETNK", "avgNEET", "avgNK",
@@ -68,25 +106,31 @@ SUPPRESSED_CELLS = {("E10000011", 2021, "16", "Female"): ("nk_count", "nk_percen
 
 
 class DfeSim:
-    def __init__(self, schema: int = 2026, suppress: set[tuple[str, int]] | None = None):
+    def __init__(self, schema: int = 2026, suppress: set[tuple[str, int]] | None = None, api_data_set: bool = True):
         """`schema` 2025 serves only the 2019-2025 data set with the old column names; 2026 serves both.
-        `suppress`: (area code, year) whose headline (16-17, Total) NEET-or-not-known cells are `c`."""
+        `suppress`: (area code, year) whose headline (16-17, Total) NEET-or-not-known cells are `c`.
+        `api_data_set`: whether the public API offers the NEET data set; if not, only the data catalogue has it."""
         self.schema = schema
         self.suppress = suppress or set()
+        self.api_data_set = api_data_set
         self._cache: dict = {}
 
-    # -- routing ------------------------------------------------------------------------------
+    # -- routing: public API --------------------------------------------------------------------
     def handle(self, path: str, args: dict[str, str]) -> tuple[int, str, bytes]:
         if path == "publications":
-            pubs = [p for p in PUBLICATIONS if args.get("search", "").lower() in (p["title"] + p["summary"]).lower()]
-            return _paged(pubs, args)
+            if len(args.get("search", "xxx")) < 3:
+                return _invalid("search", "MinimumLength", "Must be at least 3 characters.",
+                                {"minLength": 3, "value": args.get("search", "")})
+            listed = [p for p in PUBLICATIONS if self.api_data_set or p["id"] != PUBLICATION_ID]
+            pubs = [p for p in listed if args.get("search", "").lower() in (p["title"] + p["summary"]).lower()]
+            return _paged(pubs, args, default_size=20, max_size=40)
         m = re.fullmatch(r"publications/([\w-]+)/data-sets", path)
         if m:
-            if m.group(1) != PUBLICATION_ID:
+            if m.group(1) != PUBLICATION_ID or not self.api_data_set:
                 return _problem(404, "Not Found")
-            return _paged([self._summary(d) for d in self._datasets()], args)
+            return _paged([self._summary(d) for d in self._datasets()], args, default_size=10, max_size=20)
         m = re.fullmatch(r"data-sets/([\w-]+)(/csv)?", path)
-        if m and m.group(1) in self._datasets():
+        if m and m.group(1) in self._datasets() and self.api_data_set:
             if not m.group(2):
                 return 200, "application/json", json.dumps(self._summary(m.group(1))).encode()
             wanted = args.get("dataSetVersion")
@@ -94,6 +138,72 @@ class DfeSim:
                 return _problem(404, "Not Found", f"Data set version {wanted} not found")
             return 200, "text/csv", self.csv(m.group(1))
         return _problem(404, "Not Found")
+
+    # -- routing: content API (data catalogue) ---------------------------------------------------
+    def handle_content(self, path: str, args: dict[str, str]) -> tuple[int, str, bytes]:
+        last = self.last_year
+        m = re.fullmatch(r"publications/([\w-]+)", path)
+        if m:
+            if m.group(1) != PUBLICATION_SLUG:
+                return _problem(404, "Not Found")
+            return 200, "application/json", json.dumps(self.content_publication()).encode()
+        if path == "data-set-files":
+            if len(args.get("searchTerm", "xxx")) < 3:
+                return _invalid("searchTerm", "MinimumLength", "Must be at least 3 characters.",
+                                {"minLength": 3, "value": args.get("searchTerm", "")})
+            wanted = args.get("publicationId")
+            files = [f for f in self.catalogue_files() if not wanted or f["publication"]["id"] == wanted]
+            return _paged(files, args, default_size=10, max_size=40, max_page=9999)
+        m = re.fullmatch(r"data-set-files/([\w-]+)/download", path)
+        if m and m.group(1) == CATALOGUE_FILE[last]:
+            return 200, "text/csv", self.csv(self._dataset_of(last))
+        return _problem(404, "Not Found")
+
+    @property
+    def last_year(self) -> int:
+        return max(self._datasets().values())
+
+    def _dataset_of(self, last: int) -> str:
+        return next(d for d, y in self._datasets().items() if y == last)
+
+    def content_publication(self) -> dict:
+        last = self.last_year
+        pub = next(p for p in PUBLICATIONS if p["id"] == PUBLICATION_ID)
+        return {"id": PUBLICATION_ID, "slug": PUBLICATION_SLUG, "title": PUBLICATION_TITLE, "summary": pub["summary"],
+                "latestRelease": {"id": RELEASE_SERIES_ID[last], "slug": str(last),
+                                  "title": str(last)},
+                "nextReleaseDate": {"year": str(last + 1), "month": "6"}, "supersededByPublication": None,
+                "theme": {**THEME, "slug": "post-16-education-and-training", "summary": ""},
+                "contact": {"teamName": "SYNTHETIC", "teamEmail": "demo@example.invalid", "contactName": "",
+                            "contactTelNo": None}}
+
+    def catalogue_files(self) -> list[dict]:
+        """The latest release's data files, as the catalogue lists them (sorted by title)."""
+        last = self.last_year
+        published = f"{last}-06-12T09:30:00Z"
+        release = {"id": RELEASE_ID[last], "title": str(last), "slug": str(last)}
+        publication = {"id": PUBLICATION_ID, "title": PUBLICATION_TITLE, "slug": PUBLICATION_SLUG}
+
+        def item(n: int, title: str, filename: str, rows: int, extra: dict) -> dict:
+            return {"id": f"0d5e7a2c-3f41-4c55-9b1e-5e7e0d{n:02d}{last}" if n else CATALOGUE_FILE[last],
+                    "fileId": f"f11e0000-6a2b-4d3c-8e4f-5e7e0d{n:02d}{last}" if n else CATALOGUE_FILE_ID[last],
+                    "filename": filename, "fileSize": f"{max(1, rows // 5000)} Mb", "title": title,
+                    "content": f"{title}, 2019 to {last}. SYNTHETIC DEMO DATA.", "theme": THEME,
+                    "publication": publication, "release": release, "latestData": True, "isSuperseded": False,
+                    "published": published, "lastUpdated": published,
+                    "meta": {"numDataFileRows": rows, "geographicLevels": ["Local authority", "National", "Regional"],
+                             "timePeriodRange": {"from": "2019", "to": str(last)},
+                             "filters": ["Age", "Characteristic"], "indicators": []}, **extra}
+
+        neet_extra = {}
+        if self.api_data_set:
+            summary = self._summary(self._dataset_of(last))
+            neet_extra = {"api": {"id": summary["id"], "version": summary["latestVersion"]["version"],
+                                  "name": summary["title"]}}
+        files = [item(0, "NEET and not known by characteristics", NEET_FILENAME.format(last=last),
+                      len(self._rows(last)), neet_extra)]
+        files += [item(n, title, filename, 1000 * n, {}) for n, (title, filename) in enumerate(OTHER_FILES, 1)]
+        return sorted(files, key=lambda f: f["title"])
 
     def _datasets(self) -> dict[str, int]:
         """data set id -> last year it covers."""
@@ -202,17 +312,30 @@ PUBLICATIONS = [
 ]
 
 
-def _paged(items: list[dict], args: dict[str, str]) -> tuple[int, str, bytes]:
+def _paged(items: list[dict], args: dict[str, str], default_size: int, max_size: int,
+           max_page: int | None = None) -> tuple[int, str, bytes]:
     try:
-        page, size = int(args.get("page", 1)), int(args.get("pageSize", 20))
+        page, size = int(args.get("page", 1)), int(args.get("pageSize", default_size))
     except ValueError:
         return _problem(400, "Bad Request", "page and pageSize must be whole numbers")
-    if page < 1 or not 1 <= size <= 40:
-        return _problem(400, "Bad Request", "page must be at least 1 and pageSize between 1 and 40")
+    if not 1 <= size <= max_size:
+        return _invalid("pageSize", "InclusiveBetween", f"Must be between 1 and {max_size}.",
+                        {"from": 1, "to": max_size, "value": size})
+    if page < 1 or (max_page and page > max_page):
+        return _invalid("page", "InclusiveBetween" if max_page else "GreaterThanOrEqual",
+                        f"Must be between 1 and {max_page}." if max_page else "Must be greater than or equal to 1.",
+                        {"from": 1, "to": max_page, "value": page} if max_page else {"comparisonValue": 1, "value": page})
     total = len(items)
     doc = {"paging": {"page": page, "pageSize": size, "totalResults": total, "totalPages": max(1, -(-total // size))},
            "results": items[(page - 1) * size: page * size]}
     return 200, "application/json", json.dumps(doc).encode()
+
+
+def _invalid(path: str, code: str, message: str, detail: dict) -> tuple[int, str, bytes]:
+    """EES's validation problem (HTTP 400), as the public API answers e.g. pageSize=40 on a 1-20 list."""
+    doc = {"type": "https://tools.ietf.org/html/rfc9110#section-15.5.1", "title": "One or more validation errors occurred.",
+           "status": 400, "errors": [{"message": message, "path": path, "code": code, "detail": detail}]}
+    return 400, "application/problem+json", json.dumps(doc, separators=(",", ":")).encode()
 
 
 def _problem(status: int, title: str, detail: str = "") -> tuple[int, str, bytes]:

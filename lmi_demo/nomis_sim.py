@@ -100,6 +100,7 @@ class NomisSim:
                                            *survey_datasets(world))}
         self.extra_ward_types: dict[str, list[tuple[int, str]]] = {}
         self.withdrawn_ward_types: dict[str, set[int]] = {}
+        self.withdrawn_levels: dict[str, set[str]] = {}  # dataset -> levels it no longer offers
         self.geo_index: dict[int, tuple[Area, int, str]] = {}  # nomis id -> (area, type code, type name)
         for a in world.areas + world.lsoas:  # every (area, TYPE) any dataset could offer
             types = self._types_for_level(a.level)
@@ -140,8 +141,13 @@ class NomisSim:
         """Stop publishing a dataset on a ward vintage (e.g. the claimant count only on its newest wards)."""
         self.withdrawn_ward_types.setdefault(dataset_id, set()).add(WARD_TYPES[vintage][0])
 
+    def withdraw_geography_level(self, dataset_id: str, level: str) -> None:
+        """Stop offering every TYPE of a level for a dataset (e.g. RM024 without LSOAs, so districts only)."""
+        self.withdrawn_levels.setdefault(dataset_id, set()).add(level)
+
     def offered_types(self, ds: SimDataset) -> dict[str, list[tuple[int, str]]]:
-        types = {level: list(t) for level, t in (ds.geo_types or GEO_TYPES).items()}
+        types = {level: list(t) for level, t in (ds.geo_types or GEO_TYPES).items()
+                 if level not in self.withdrawn_levels.get(ds.id, set())}
         if ds.id in self.extra_ward_types:
             types["ward"] = types.get("ward", []) + self.extra_ward_types[ds.id]
         gone = self.withdrawn_ward_types.get(ds.id, set())

@@ -1,6 +1,6 @@
 """One local HTTP server standing in for Nomis, the ONS geography portal and DfE.
 
-Routes: /nomis/api/v01/...  /ons/arcgis/rest/services/...  /dfe/statistics/v1/...
+Routes: /nomis/api/v01/...  /ons/arcgis/rest/services/...  /dfe/statistics/v1/...  /dfe-content/api/...
 Used to record the demo snapshot, by the tests (through pytest-httpserver or this server) and by the
 benchmark. It binds 127.0.0.1 only.
 """
@@ -22,6 +22,7 @@ from lmi_demo.world import World
 NOMIS_PREFIX = "/nomis/api/v01/"
 ONS_PREFIX = "/ons/arcgis/rest/services/"
 DFE_PREFIX = "/dfe/statistics/v1/"
+DFE_CONTENT_PREFIX = "/dfe-content/api/"  # EES content API (data catalogue)
 
 
 @dataclass
@@ -46,6 +47,8 @@ class UpstreamSim:
                 return self.ons.handle(path[len(ONS_PREFIX):], args)
             if path.startswith(DFE_PREFIX):
                 return self.dfe.handle(path[len(DFE_PREFIX):], args)
+            if path.startswith(DFE_CONTENT_PREFIX):
+                return self.dfe.handle_content(path[len(DFE_CONTENT_PREFIX):], args)
         except (KeyError, UnknownColumn) as exc:
             return 400, "text/html", f"<html><body>Bad request: {exc}</body></html>".encode()
         return 404, "text/html", b"<html><body>Not found</body></html>"
@@ -56,6 +59,7 @@ class UpstreamSim:
             "NOMIS_BASE_URL": root + NOMIS_PREFIX.rstrip("/"),
             "ONS_GEO_BASE_URL": root + ONS_PREFIX.rstrip("/"),
             "DFE_BASE_URL": root + DFE_PREFIX.rstrip("/"),
+            "DFE_CONTENT_URL": root + DFE_CONTENT_PREFIX.rstrip("/"),
         }
 
 

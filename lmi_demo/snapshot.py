@@ -23,7 +23,7 @@ from lmi_demo.world import DEMO_LATEST_MONTH, World
 from lmi_pipeline.settings import Settings
 
 MANIFEST = "manifest.json"
-GENERATOR_VERSION = 5  # bump when the synthetic upstream changes, so stale demo snapshots rebuild
+GENERATOR_VERSION = 6  # bump when the synthetic upstream changes, so stale demo snapshots rebuild
 
 
 def _fingerprint(settings: Settings) -> str:
@@ -62,7 +62,8 @@ def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
         with serve(sim) as root:
             urls = sim.base_urls(root)
             record = replace(settings, source_mode="record", nomis_url=urls["NOMIS_BASE_URL"],
-                             ons_geo_url=urls["ONS_GEO_BASE_URL"], dfe_url=urls["DFE_BASE_URL"], nomis_uid=None,
+                             ons_geo_url=urls["ONS_GEO_BASE_URL"], dfe_url=urls["DFE_BASE_URL"],
+                             dfe_content_url=urls["DFE_CONTENT_URL"], nomis_uid=None,
                              nomis_max_rps=0.0,  # a local server: no pacing needed
                              snapshot_dir=staging / "snapshot", data_dir=staging / "data")
             resources = build_resources(record, record_origin="synthetic")

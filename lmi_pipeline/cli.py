@@ -3,6 +3,9 @@
     lmi run               materialise every asset (full history); in demo mode, build the snapshot first
     lmi refresh           what the nightly schedule does, once: ask upstream what is new, fetch only that
     lmi demo-snapshot     rebuild the synthetic demo snapshot for the areas in lmi.toml
+
+Both runs end with a summary of every source and exit 0 (all fresh), 3 (published with stale or
+unavailable sources), 1 (nothing published) or 2 (refused before running): see lmi_pipeline/run_summary.py.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dotenv import load_dotenv
 from lmi_pipeline.areas import AreasConfig, AreasError, load_areas
 from lmi_pipeline.clients.transport import UpstreamError
 from lmi_pipeline.run_lock import RefreshRunningError, RunLock, lock_path
+from lmi_pipeline.run_summary import EXIT_FAILED, EXIT_FRESH, EXIT_REFUSED, exit_code, read_outcomes, summary
 from lmi_pipeline.settings import Settings, SettingsError, load_settings
 
 
@@ -75,7 +79,7 @@ def _refresh(settings: Settings, everything: bool) -> int:
         if plan.nothing_to_do:
             print(f"nothing new upstream ({plan.requests} small requests, {time.monotonic() - started:.1f}s); "
                   "the published data is current.")
-            return 0
+            return EXIT_FRESH
         selection = None if everything else refresh_selection(definitions, plan)
         result = execute(job, instance, tags=plan.partition_tags(), asset_selection=selection)
     elapsed = time.monotonic() - started
@@ -83,13 +87,16 @@ def _refresh(settings: Settings, everything: bool) -> int:
         message = "\n".join(failure_messages(result)) or "see the Dagster logs (make dev)"
         print(f"\nlmi FAILED after {elapsed:.1f}s (run {result.run_id}).\n{message}\n"
               f"The last published {settings.published_db} and {settings.assets_dir}/ are unchanged.", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
+    outcomes = read_outcomes(settings.work_db, result.run_id)
+    code = exit_code(outcomes)
     mode = "synthetic demo data" if settings.source_mode == "demo" else f"{settings.source_mode} mode"
-    print(f"\nlmi succeeded in {elapsed:.1f}s ({mode}, run {result.run_id}).\n"
+    verdict = "succeeded" if code == EXIT_FRESH else "published, with stale sources,"
+    print(f"\n{summary(outcomes)}\n\nlmi {verdict} in {elapsed:.1f}s ({mode}, run {result.run_id}; exit {code}).\n"
           f"  database : {settings.published_db}   (duckdb -readonly {_rel(settings.published_db)})\n"
           f"  files    : {settings.assets_dir}/\n"
           f"  UI       : make dev   (then open http://127.0.0.1:3000; this run is in its history)")
-    return 0
+    return code
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -129,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (AreasError, SettingsError, UpstreamError, RefreshRunningError) as exc:
         print(f"lmi: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_REFUSED
 
 
 if __name__ == "__main__":

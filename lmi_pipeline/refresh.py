@@ -19,9 +19,10 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from lmi_pipeline.clients.dfe import DfeResource, release_stamp
+from lmi_pipeline.clients.dfe import DfeResource
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
 from lmi_pipeline.clients.transport import UpstreamError
+from lmi_pipeline.defs.partitions import extend_claimant_months
 from lmi_pipeline.periods import months as month_range
 
 CLAIMANT_DATASET = "NM_162_1"
@@ -99,14 +100,27 @@ def plan_refresh(instance: dg.DagsterInstance, nomis: NomisResource, start_month
     plan = RefreshPlan()
     before = len(nomis.transport().fetched) + (len(dfe.transport().fetched) if dfe else 0)
     held = Held.read(work_db)
-    release = nomis.dataset_release(CLAIMANT_DATASET).get("LastUpdated", "")
     loaded = {m for m in held.months if m >= start_month}
     last = {"release": held.releases.get(CLAIMANT_ASSET.to_user_string()), "latest_period": max(loaded, default="?")}
-    if not everything and loaded and release and last["release"] == release:
+    try:
+        release = nomis.dataset_release(CLAIMANT_DATASET).get("LastUpdated", "")
+        latest = None if (not everything and loaded and release and last["release"] == release) \
+            else latest_released_month(nomis)
+    except UpstreamError as exc:
+        if not loaded:
+            raise  # nothing held and nothing reachable: there is nothing to run on
+        # Try the last held months again: the source then degrades (keeps what it has, says why), and every
+        # other source still runs.
+        plan.months = sorted(loaded)[-revision_window:]
+        extend_claimant_months(instance, plan.months[-1])
+        plan.refreshed["raw_claimant_count"] = (f"{plan.months[0]} to {plan.months[-1]}: retrying the last held "
+                                                f"months, as Nomis could not be asked what is new ({exc})")
+        release, latest = None, None
+    if release is not None and latest is None:
         plan.skipped["raw_claimant_count"] = (f"{CLAIMANT_DATASET} release {release} unchanged since the last load "
                                               f"(latest month {last['latest_period']})")
-    else:
-        latest = latest_released_month(nomis)
+    elif latest is not None:
+        extend_claimant_months(instance, latest)
         wanted = month_range(start_month, latest)
         todo = set(wanted) if everything else {m for m in wanted if m not in loaded}
         todo |= set(wanted[-revision_window:])
@@ -121,10 +135,12 @@ def plan_refresh(instance: dg.DagsterInstance, nomis: NomisResource, start_month
         service, _, dataset = upstream.partition(":")
         if spec.key == CLAIMANT_ASSET or service not in ("nomis", "dfe") or (service == "dfe" and dfe is None):
             continue
-        if service == "nomis":
-            stamp = nomis.dataset_release(dataset).get("LastUpdated", "")
-        else:
-            stamp = release_stamp(dfe.neet_data_set())
+        try:
+            stamp = (nomis.dataset_release(dataset).get("LastUpdated", "") if service == "nomis"
+                     else dfe_release(dfe))
+        except UpstreamError as exc:  # fetch it anyway: the source then degrades on its own and says why
+            plan.refreshed[name] = f"{dataset} release unknown ({exc}); fetching, to keep or replace what is held"
+            continue
         previous = held.releases.get(name)
         if everything:
             plan.refreshed[name] = f"full refresh ({dataset} release {stamp or '?'})"
@@ -134,6 +150,11 @@ def plan_refresh(instance: dg.DagsterInstance, nomis: NomisResource, start_month
             plan.skipped[name] = f"{dataset} release {stamp} unchanged"
     plan.requests = len(nomis.transport().fetched) + (len(dfe.transport().fetched) if dfe else 0) - before
     return plan
+
+
+def dfe_release(dfe: DfeResource) -> str:
+    """The NEET data set's release stamp, as raw_neet records it."""
+    return dfe.neet_release()
 
 
 def refresh_selection(definitions: dg.Definitions, plan: RefreshPlan) -> list[dg.AssetKey]:

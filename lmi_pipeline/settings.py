@@ -18,6 +18,7 @@ SOURCE_MODES: tuple[str, ...] = ("demo", "live", "record")
 DEFAULT_NOMIS_URL = "https://www.nomisweb.co.uk/api/v01"
 DEFAULT_ONS_GEO_URL = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services"
 DEFAULT_DFE_URL = "https://api.education.gov.uk/statistics/v1"
+DEFAULT_DFE_CONTENT_URL = "https://content.explore-education-statistics.service.gov.uk/api"  # EES data catalogue
 # Nomis rate-limits without publishing the limit; peers pause 0.5 s between pages. Four request starts a
 # second, shared by the concurrent page fetches, keeps a big backfill polite.
 DEFAULT_NOMIS_MAX_RPS = 4.0
@@ -45,6 +46,7 @@ class Settings:
     data_dir: Path
     assets_dir: Path
     snapshot_dir: Path
+    dfe_content_url: str = DEFAULT_DFE_CONTENT_URL  # EES content API (data catalogue): the DfE fallback route
 
     @property
     def published_db(self) -> Path:
@@ -116,4 +118,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         assets_dir=_path(env, "LMI_ASSETS_DIR", Path("assets"), root),
         snapshot_dir=_path(env, "LMI_SNAPSHOT_DIR", data_dir / "snapshot", root),
+        dfe_content_url=env.get("DFE_CONTENT_URL") or DEFAULT_DFE_CONTENT_URL,
     )

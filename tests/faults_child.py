@@ -62,7 +62,9 @@ if os.environ.get("LMI_TEST_SELECT"):
     import dagster as dg
 
     from lmi_pipeline.definitions import defs
+    from lmi_pipeline.defs.partitions import extend_claimant_months
     from lmi_pipeline.defs.resources import build_resources
+    from lmi_pipeline.refresh import RANGE_END
     from lmi_pipeline.settings import load_settings
 
     definitions = defs()
@@ -70,10 +72,12 @@ if os.environ.get("LMI_TEST_SELECT"):
     for name in os.environ["LMI_TEST_SELECT"].split(","):
         one = dg.AssetSelection.assets(name.rstrip("*"))
         selection = selection | (one.downstream() if name.endswith("*") else one)
+    tags = json.loads(os.environ["LMI_TEST_TAGS"])
     with dg.DagsterInstance.get() as instance:
+        extend_claimant_months(instance, tags[RANGE_END][:7])  # as the run's plan would
         result = dg.materialize(
             list(definitions.assets) + list(definitions.asset_checks), instance=instance, selection=selection,
-            resources=build_resources(load_settings()), tags=json.loads(os.environ["LMI_TEST_TAGS"]),
+            resources=build_resources(load_settings()), tags=tags,
             raise_on_error=False)
     sys.exit(0 if result.success else 1)
 

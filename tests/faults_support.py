@@ -233,10 +233,14 @@ def run_through(settings: Settings, asset: str, upstream: bool = False, instance
     selection = dg.AssetSelection.assets(asset).downstream()
     if upstream:
         selection = selection | dg.AssetSelection.assets(asset).upstream()
+    from lmi_pipeline.defs.partitions import extend_claimant_months
+    from lmi_pipeline.refresh import RANGE_END
+
     d = definitions()
+    instance = instance or dg.DagsterInstance.ephemeral()
+    extend_claimant_months(instance, _BASELINE["tags"][RANGE_END][:7])  # as a run's plan would
     return dg.materialize(list(d.assets) + list(d.asset_checks), selection=selection, raise_on_error=False,
-                          resources=fast_resources(settings, **overrides), tags=_BASELINE["tags"],
-                          instance=instance or dg.DagsterInstance.ephemeral())
+                          resources=fast_resources(settings, **overrides), tags=_BASELINE["tags"], instance=instance)
 
 
 def child_env(settings: Settings, dagster_home: Path, **extra: str) -> dict[str, str]:
@@ -245,7 +249,7 @@ def child_env(settings: Settings, dagster_home: Path, **extra: str) -> dict[str,
     env.update({
         "LMI_SOURCE": settings.source_mode, "LMI_PROJECT_DIR": str(settings.project_dir),
         "NOMIS_BASE_URL": settings.nomis_url, "ONS_GEO_BASE_URL": settings.ons_geo_url,
-        "DFE_BASE_URL": settings.dfe_url, "DAGSTER_HOME": str(dagster_home), "PYTHONPATH": str(ROOT),
+        "DFE_BASE_URL": settings.dfe_url, "DFE_CONTENT_URL": settings.dfe_content_url, "DAGSTER_HOME": str(dagster_home), "PYTHONPATH": str(ROOT),
         "NOMIS_MAX_REQUESTS_PER_SECOND": "0",  # a local server: no polite pacing
         **extra,
     })

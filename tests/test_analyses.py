@@ -41,7 +41,7 @@ AREA_COLUMNS = {"area_code": "VARCHAR", "area_level": "VARCHAR", "ward_vintage":
 CATALOGUE_COLUMNS = {"indicator": "VARCHAR", "label": "VARCHAR", "unit": "VARCHAR", "status": "VARCHAR",
                      "source_dataset": "VARCHAR", "frequency": "VARCHAR", "reference_months": "INTEGER",
                      "release_lag_days": "INTEGER", "lowest_level": "VARCHAR", "published_levels": "VARCHAR",
-                     "caveats": "VARCHAR"}
+                     "caveats": "VARCHAR", "source_outcome": "VARCHAR", "source_problem": "VARCHAR"}
 
 # Alpha (a district in Shire county) with focus ward Focus and another ward; Uni, a unitary (no county), with
 # focus ward Unifocus. Both in Region, England.
@@ -74,7 +74,7 @@ def gaps_db(path: Path) -> duckdb.DuckDBPyConnection:
     conn = duckdb.connect(str(path))
     make_table(conn, "ward_lookup", LOOKUP_COLUMNS, WARDS)
     make_table(conn, "indicator_catalogue", CATALOGUE_COLUMNS,
-               [(*row, "ward", "various", f"caveat of {row[0]}") for row in CATALOGUE])
+               [(*row, "ward", "various", f"caveat of {row[0]}", "fresh", None) for row in CATALOGUE])
     everywhere = ["E05000001", "E05000002", "E05000009", "E07000001", "E06000001", "E10000001", "E12000001", "E92000001"]
     level = {"E05": "ward", "E07": "lad", "E06": "lad", "E10": "county", "E12": "region", "E92": "country"}
     rows = []
@@ -186,7 +186,7 @@ def test_gaps_to_fill_names_the_places(gaps):
 
 def test_a_new_source_flows_in_without_code_changes(gaps):
     gaps.execute("INSERT INTO indicator_catalogue VALUES ('new_thing', 'A new source', '%', 'official', 'NEW', "
-                 "'annual', NULL, 60, 'ward', 'ward', '')")
+                 "'annual', NULL, 60, 'ward', 'ward', '', 'fresh', NULL)")
     gaps.execute("INSERT INTO area_indicators VALUES ('E05000001', 'ward', 2023, 'new_thing', DATE '2026-01-01', 1.0, "
                  "NULL, NULL, '%', 'official', false, NULL, 'q-new', 'r', NULL, 'synthetic demo data')")
     build_lmi_gaps(gaps, AS_OF)
@@ -407,3 +407,22 @@ def test_assets_are_grouped_and_published_together():
     assert set(outputs + ["lmi_gaps", "priority_wards", "focus_ward_progress"]) <= set(PUBLISH_AFTER)
     published_deps = {d.asset_key.to_user_string() for d in specs["published_database"].deps}
     assert set(PUBLISH_AFTER) <= published_deps
+
+
+def test_a_source_that_failed_this_run_is_named_not_called_missing(gaps):
+    """An indicator with no figures because its source failed this run (and nothing was held) is
+    `not_available_this_run`, with the reason; one whose source is stale keeps its figures and says so."""
+    gaps.execute("UPDATE indicator_catalogue SET source_outcome = 'unavailable', source_problem = "
+                 "'raw_x unavailable: DfE refused the connection' WHERE indicator = 'missing_one'")
+    gaps.execute("UPDATE indicator_catalogue SET source_outcome = 'stale', source_problem = 'raw_y stale: HTTP 503' "
+                 "WHERE indicator = 'quarterly_lad'")
+    build_lmi_gaps(gaps, AS_OF)
+    assert _gap(gaps, "E05000001", "missing_one")["coverage"] == "not_available_this_run"
+    stale = _gap(gaps, "E07000001", "quarterly_lad")
+    assert stale["coverage"] == "available" and "not refreshed this run" in stale["limits"]
+    rows = gaps.execute("SELECT gap, detail FROM lmi_gaps_to_fill WHERE indicator IN ('missing_one', 'quarterly_lad') "
+                        "ORDER BY severity, gap").fetchall()
+    assert ("not available this run", "its source failed this run and there is no earlier load to fall back on: "
+            "raw_x unavailable: DfE refused the connection") in rows
+    assert any(g == "not refreshed this run" and "HTTP 503" in d for g, d in rows)
+    assert not any(g == "missing" for g, _ in rows)  # a failed source is not a gap to research

@@ -8,7 +8,6 @@ import pytest
 from werkzeug import Response
 
 from lmi_demo.snapshot import build_demo_snapshot
-from lmi_pipeline.runs import failure_messages
 from lmi_pipeline.settings import load_settings
 from tests.conftest import live_settings, make_project, run_pipeline, sim_handler
 
@@ -34,13 +33,18 @@ def test_demo_mode_is_labelled_synthetic_everywhere(tmp_path):
 
 
 def test_failed_run_leaves_the_publication_untouched(httpserver, sim, tmp_path):
+    """Wrong data (a count that is not a multiple of 5) fails a blocking check: nothing is published. (A source
+    that fails upstream degrades instead: tests/test_source_isolation.py.)"""
     handler = sim_handler(sim)
     state = {"broken": False}
 
     def maybe_broken(request):
-        if state["broken"] and "NM_2014_1.data.csv" in request.path:
-            return Response("<html><body>Service temporarily unavailable</body></html>", content_type="text/html")
-        return handler(request)
+        response = handler(request)
+        if state["broken"] and "NM_162_1.data.csv" in request.path:
+            body = re.sub(r'(,"Claimant count","Value",)(\d+)(,)', lambda m: m.group(1) + str(int(m.group(2)) + 1)
+                          + m.group(3), response.get_data(as_text=True), count=1)
+            return Response(body, status=200, content_type="text/csv")
+        return response
 
     httpserver.expect_request(re.compile(".*")).respond_with_handler(maybe_broken)
     settings = live_settings(make_project(tmp_path), sim, httpserver.url_for("/").rstrip("/"))
@@ -49,8 +53,8 @@ def test_failed_run_leaves_the_publication_untouched(httpserver, sim, tmp_path):
     state["broken"] = True
     result = run_pipeline(settings, raise_on_error=False)
     assert not result.success
-    (message,) = failure_messages(result)
-    assert message.startswith("raw_population: UpstreamFormatError") and "NM_2014_1" in message and "HTML" in message
+    failed = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed]
+    assert "counts_are_rounded_to_five" in failed
     assert _digest(settings) == before
 
 

@@ -107,11 +107,11 @@ def test_census_stays_on_2022_wards(switched):
 
 def test_lsoa_lookup_pages_through_arcgis(upstream, sim):
     """The LSOA21 -> ward lookup in ArcGIS's format, paged on exceededTransferLimit, for each vintage."""
-    from lmi_pipeline.clients.ons_geo import LSOA_WARD_LOOKUPS, OnsGeoResource
+    from lmi_pipeline.clients.ons_geo import OnsGeoResource, discover_lsoa_ward_lookup
 
     ons = OnsGeoResource(base_url=sim.base_urls(upstream)["ONS_GEO_BASE_URL"], source_mode="live", page_size=40,
                          backoff_seconds=0.01)
-    spec = LSOA_WARD_LOOKUPS[2024]
+    spec = ons.lsoa_ward_lookup(discover_lsoa_ward_lookup(ons.services(), 2024))
     rows, responses = ons.query(spec.service, f"{spec.lad_code} IN ('E07000062','E07000110')", spec.fields,
                                 order_by=spec.lsoa_code)
     served = [x for x in sim.world.lsoas if x.lad_code in TEST_DISTRICTS]

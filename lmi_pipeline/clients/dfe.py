@@ -1,13 +1,26 @@
-"""DfE Explore Education Statistics (EES) public API client (https://api.education.gov.uk/statistics/v1).
+"""DfE Explore Education Statistics (EES): the NEET 16-17 file, by the public API or the data catalogue.
 
-    GET publications?search=..&page=..&pageSize=..        paged: {paging: {page, totalPages, ...}, results}
-    GET publications/{publicationId}/data-sets?page=..     paged data set summaries
+Public API (https://api.education.gov.uk/statistics/v1): only publications that have an API data set.
+    GET publications?search=..&page=..&pageSize=..        paged (pageSize 1-40): {paging: {page, totalPages, ...}, results}
+    GET publications/{publicationId}/data-sets?page=..     paged (pageSize 1-20): Published / Deprecated data sets
     GET data-sets/{dataSetId}                              summary: status, latestVersion {version, published, ...}
     GET data-sets/{dataSetId}/csv?dataSetVersion=..        the data set as CSV (the release file's columns)
 
-Data sets are found by publication and data set title at run time (ids are not assumed), and the CSV is
-fetched for the exact version the summary names, so provenance can say which version was loaded. Errors
-come back as JSON problem details with a 4xx status; the shared transport raises them with the URL.
+Content API (https://content.explore-education-statistics.service.gov.uk/api): the data catalogue of every
+publication, whether or not it is on the public API.
+    GET publications/{slug}                                {id, slug, title, latestRelease: {id, slug, title}, ...}
+    GET data-set-files?publicationId=..&page=..&pageSize=..  paged (pageSize 1-40; latest release only by default):
+                                                           {results: [{id (dataSetFileId), fileId, filename, title,
+                                                           release {id, slug, title}, publication {...}, latestData,
+                                                           isSuperseded, published, lastUpdated, api?}], paging}
+    GET data-set-files/{dataSetFileId}/download            the release's data file as CSV
+
+The public API is tried first. When it does not list the publication, or lists no current NEET data set
+(`DfeNotOnApi`), the data catalogue file of the latest release is used instead; a transport failure
+(connection refused, a 5xx after its retries) is not a reason to switch and is raised as it is. API data
+set ids and catalogue ids (dataSetFileId, fileId) are different GUIDs: neither is assumed, both are found at
+run time, and the route, ids and release stamp travel with the table so provenance can say which was loaded.
+Errors come back as JSON problem details with a 4xx status; the shared transport raises them with the URL.
 """
 
 from __future__ import annotations
@@ -16,39 +29,52 @@ import csv
 import io
 import json
 import re
+from dataclasses import dataclass, field
 from typing import Optional
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from pydantic import Field
 
 from lmi_pipeline.clients.base import UpstreamResource
 from lmi_pipeline.clients.transport import Request, Response, UpstreamError, UpstreamFormatError
-from lmi_pipeline.settings import DEFAULT_DFE_URL
+from lmi_pipeline.settings import DEFAULT_DFE_CONTENT_URL, DEFAULT_DFE_URL
 
 NEET_PUBLICATION = "Participation in education, training and NEET age 16 to 17 by local authority"
+NEET_PUBLICATION_SLUG = "participation-in-education-training-and-neet-age-16-to-17-by-local-authority"
 NEET_DATA_SET = re.compile(r"\bNEET\b.*characteristic", re.I)
+# A catalogue file whose title does not say "NEET ... characteristics" is still the NEET file if its name does.
+NEET_FILE = re.compile(r"neet.*charac", re.I)
 
-# The NEET 16-17 file's columns: our name -> its name in the 2026 file and in the 2025 file.
-NEET_COLUMNS = {
-    "age": ("age", "Age"),
-    "characteristic_grouping": ("characteristic_grouping", "Characteristic_grouping"),
-    "characteristic": ("characteristic", "Characteristic"),
-    "avg_cohort_count": ("avg_cohort_count", "avgcohort"),
-    "avg_neet_nk_count": ("avg_neet_nk_count", "avgNEETNK"),
-    "avg_neet_count": ("avg_neet_count", "avgNEET"),
-    "avg_nk_count": ("avg_nk_count", "avgNK"),
-    "neet_nk_percent": ("neet_nk_percent", "NEETNKprop"),
-    "neet_percent": ("neet_percent", "NEETprop"),
-    "nk_percent": ("nk_percent", "Notknownprop"),
-    "annual_change_neet_nk_percent": ("annual_change_neet_nk_percent", "annual_change_NEETNK"),
+# The NEET 16-17 file's columns: our name -> its name in the 2026 file, the 2025 file and the DfE dashboard
+# extract ("dashboard": data/UD_NEETNK_LA_dashboard*.csv of DfE's own dashboard, 16-17 headline only, with
+# KS4 / attendance context columns that drift by year and are ignored). None: the layout has no such column;
+# a count it lacks stays NULL (never derived), a characteristic it lacks is the 'Total' (warehouse/neet.py).
+NEET_LAYOUTS = ("2026", "2025", "dashboard")
+NEET_COLUMNS: dict[str, tuple[Optional[str], Optional[str], Optional[str]]] = {
+    "age": ("age", "Age", "Age"),
+    "characteristic_grouping": ("characteristic_grouping", "Characteristic_grouping", None),
+    "characteristic": ("characteristic", "Characteristic", None),
+    "avg_cohort_count": ("avg_cohort_count", "avgcohort", "Cohort_DJFavg"),
+    "avg_neet_nk_count": ("avg_neet_nk_count", "avgNEETNK", None),
+    "avg_neet_count": ("avg_neet_count", "avgNEET", None),
+    "avg_nk_count": ("avg_nk_count", "avgNK", None),
+    "neet_nk_percent": ("neet_nk_percent", "NEETNKprop", "NEET_not_known_percent"),
+    "neet_percent": ("neet_percent", "NEETprop", "NEET_percent"),
+    "nk_percent": ("nk_percent", "Notknownprop", "Notknown_percent"),
+    "annual_change_neet_nk_percent": ("annual_change_neet_nk_percent", "annual_change_NEETNK",
+                                      "annual_change_ppts_NEET_not_known"),
 }
 NEET_GEO_COLUMNS = ("time_period", "time_identifier", "geographic_level", "country_code", "country_name",
                     "region_code", "region_name", "new_la_code", "la_name")
-NEET_SCHEMAS = {"2026": {k: v[0] for k, v in NEET_COLUMNS.items()}, "2025": {k: v[1] for k, v in NEET_COLUMNS.items()}}
+NEET_SCHEMAS = {layout: {ours: names[i] for ours, names in NEET_COLUMNS.items() if names[i]}
+                for i, layout in enumerate(NEET_LAYOUTS)}
 
 
 def neet_schema(columns: list[str], what: str) -> tuple[str, dict[str, str]]:
-    """Which NEET file layout `columns` is ('2025' or '2026'), and our name -> the file's column name."""
+    """Which NEET file layout `columns` is ('2026', '2025' or 'dashboard'), and our name -> the file's column
+    name for the columns that layout has. Columns beyond those are ignored; a layout missing any of its own
+    columns is refused, naming what is missing."""
     missing_geo = [c for c in NEET_GEO_COLUMNS if c not in columns]
     for version, mapping in NEET_SCHEMAS.items():
         if not missing_geo and all(c in columns for c in mapping.values()):
@@ -56,24 +82,57 @@ def neet_schema(columns: list[str], what: str) -> tuple[str, dict[str, str]]:
     closest = min(NEET_SCHEMAS.items(), key=lambda kv: sum(c not in columns for c in kv[1].values()))
     lacking = missing_geo + [c for c in closest[1].values() if c not in columns]
     raise UpstreamFormatError(
-        f"{what}: the CSV has neither the 2025 nor the 2026 NEET column names; closest is the {closest[0]} "
-        f"layout, lacking {lacking} (got {columns[:25]}). DfE may have renamed columns again: add the new "
-        "names to lmi_pipeline.clients.dfe.NEET_COLUMNS."
+        f"{what}: the CSV has none of the known NEET column layouts ({', '.join(NEET_LAYOUTS)}); closest is the "
+        f"{closest[0]} layout, lacking {lacking} (got {columns[:25]}). DfE may have renamed columns again: add the "
+        "new names to lmi_pipeline.clients.dfe.NEET_COLUMNS."
     )
 
 
+class DfeNotOnApi(UpstreamError):
+    """The public API does not offer the publication, or no current data set of it: use the data catalogue.
+    (Raised only from what the API answered, never for a transport failure.)"""
+
+
+@dataclass(frozen=True)
+class NeetSource:
+    """Where the NEET file comes from this run: enough to fetch it and to say, in provenance, what it was."""
+
+    kind: str  # "api" | "catalogue"
+    route: str  # e.g. "public API data set <id> version <v>"
+    release: str  # the release stamp provenance records and refresh planning compares
+    title: str
+    path: str  # the CSV's request path (under base_url for "api", content_url for "catalogue")
+    params: tuple[tuple[str, str], ...]
+    dataset: str  # what source_requests.dataset says for the CSV request
+    latest_period: str = ""
+    ids: dict[str, str] = field(default_factory=dict)
+    fallback_reason: str = ""  # why the public API was not used
+
+
 class DfeResource(UpstreamResource):
-    """EES public API over the shared transport (retries, deadline, live / record / demo replay)."""
+    """EES public API, with the data catalogue as fallback, over the shared transport (retries, deadline,
+    live / record / demo replay)."""
 
     base_url: str = DEFAULT_DFE_URL
-    page_size: int = 20  # EES allows up to 40 per page
-    neet_data_set_id: Optional[str] = None  # pin a data set; by default it is found by title
+    content_url: str = DEFAULT_DFE_CONTENT_URL
+    # Page sizes the services accept (a size out of range is an HTTP 400): publications 1-40, a publication's
+    # data sets 1-20, data catalogue files 1-40.
+    publications_page_size: int = Field(default=40, ge=1, le=40)
+    data_sets_page_size: int = Field(default=20, ge=1, le=20)
+    catalogue_page_size: int = Field(default=40, ge=1, le=40)
+    neet_data_set_id: Optional[str] = None  # pin an API data set; by default it is found by title
+    neet_publication_slug: str = NEET_PUBLICATION_SLUG  # the publication in the data catalogue
 
+    # -- requests -----------------------------------------------------------------------------------
     def request(self, path: str, params: tuple[tuple[str, str], ...] = (), label: str = "") -> Request:
         return Request("dfe", self.base_url, path, params, label=label or f"DfE EES {path}")
 
-    def get_json(self, path: str, params: tuple[tuple[str, str], ...] = (), label: str = "") -> dict:
-        resp = self.transport().get(self.request(path, params, label))
+    def content_request(self, path: str, params: tuple[tuple[str, str], ...] = (), label: str = "") -> Request:
+        return Request("dfe", self.content_url, path, params, label=label or f"DfE EES content {path}")
+
+    def get_json(self, path: str | Request, params: tuple[tuple[str, str], ...] = (), label: str = "") -> dict:
+        req = path if isinstance(path, Request) else self.request(path, params, label)
+        resp = self.transport().get(req)
         try:
             doc = json.loads(resp.body)
         except ValueError:
@@ -82,11 +141,14 @@ class DfeResource(UpstreamResource):
             raise UpstreamFormatError(f"{resp.request.describe()}: expected a JSON object, got {type(doc).__name__}")
         return doc
 
-    def paged(self, path: str, params: tuple[tuple[str, str], ...] = (), label: str = "") -> list[dict]:
+    def paged(self, path: str, params: tuple[tuple[str, str], ...] = (), label: str = "",
+              page_size: Optional[int] = None, content: bool = False) -> list[dict]:
         """Every result of a paged list endpoint, following `paging.totalPages`."""
+        size = page_size or (self.publications_page_size if path == "publications" else self.data_sets_page_size)
+        make = self.content_request if content else self.request
         results, page = [], 1
         while True:
-            doc = self.get_json(path, params + (("page", str(page)), ("pageSize", str(self.page_size))), label)
+            doc = self.get_json(make(path, params + (("page", str(page)), ("pageSize", str(size))), label))
             try:
                 results += doc["results"]
                 total_pages = int(doc["paging"]["totalPages"])
@@ -96,32 +158,36 @@ class DfeResource(UpstreamResource):
                 return results
             page += 1
 
+    # -- public API ---------------------------------------------------------------------------------
     def find_publication(self, title: str) -> dict:
-        found = self.paged("publications", (("search", title),), "DfE EES publications search")
+        found = self.paged("publications", (("search", title),), "DfE EES publications search",
+                           page_size=self.publications_page_size)
         exact = [p for p in found if p.get("title", "").strip().lower() == title.lower()]
         if not exact:
-            raise UpstreamError(f"DfE EES: no publication titled {title!r} (search found "
-                                f"{[p.get('title') for p in found][:10]}). It may have been renamed; "
-                                "set the data set id (DfeResource.neet_data_set_id) instead.")
+            raise DfeNotOnApi(f"DfE EES public API: no publication titled {title!r} (search found "
+                              f"{[p.get('title') for p in found][:10]}). It may have been renamed, or have no API "
+                              "data set; set the data set id (DfeResource.neet_data_set_id) if one is known.")
         return exact[0]
 
     def find_data_set(self, publication: dict, title: re.Pattern) -> dict:
         """The publication's current data set whose title matches: published, not superseded, newest period."""
-        sets = self.paged(f"publications/{publication['id']}/data-sets", label="DfE EES publication data sets")
+        sets = self.paged(f"publications/{publication['id']}/data-sets", label="DfE EES publication data sets",
+                          page_size=self.data_sets_page_size)
         current = [d for d in sets if title.search(d.get("title", "")) and d.get("status") == "Published"
                    and not d.get("supersedingDataSetId")]
         if not current:
-            raise UpstreamError(
-                f"DfE EES: publication {publication.get('title')!r} has no current API data set titled like "
-                f"{title.pattern!r} (it has {[(d.get('title'), d.get('status')) for d in sets]}). Not every EES "
-                "release is on the API; set DfeResource.neet_data_set_id if the id is known.")
+            raise DfeNotOnApi(
+                f"DfE EES public API: publication {publication.get('title')!r} has no current API data set titled "
+                f"like {title.pattern!r} (it has {[(d.get('title'), d.get('status')) for d in sets]}). Not every "
+                "EES release is on the API; set DfeResource.neet_data_set_id if the id is known.")
         return max(current, key=lambda d: str(d.get("latestVersion", {}).get("timePeriods", {}).get("end", "")))
 
     def data_set(self, data_set_id: str) -> dict:
         return self.get_json(f"data-sets/{data_set_id}", label=f"DfE EES data set {data_set_id}")
 
     def neet_data_set(self) -> dict:
-        """The NEET 16-17 data set: the pinned id, or found by publication and title."""
+        """The NEET 16-17 API data set: the pinned id, or found by publication and title (DfeNotOnApi if the
+        public API does not offer it)."""
         if self.neet_data_set_id:
             return self.data_set(self.neet_data_set_id)
         return self.find_data_set(self.find_publication(NEET_PUBLICATION), NEET_DATA_SET)
@@ -132,6 +198,89 @@ class DfeResource(UpstreamResource):
                            label or f"DfE EES data set {data_set_id} CSV")
         resp = self.transport().get(req)
         return parse_csv(resp, req.describe()), resp
+
+    # -- data catalogue (content API) ---------------------------------------------------------------
+    def catalogue_publication(self, slug: str) -> dict:
+        pub = self.get_json(self.content_request(f"publications/{slug}", label=f"DfE EES publication {slug}"))
+        if not pub.get("id"):
+            raise UpstreamFormatError(f"DfE EES content API publications/{slug}: no publication id in {str(pub)[:160]}")
+        return pub
+
+    def catalogue_files(self, publication_id: str) -> list[dict]:
+        """The data files of the publication's latest release (the catalogue's default, latestOnly)."""
+        return self.paged("data-set-files", (("publicationId", publication_id),), "DfE EES data catalogue",
+                          page_size=self.catalogue_page_size, content=True)
+
+    def catalogue_neet_file(self, publication: dict) -> dict:
+        """The latest release's NEET file: current data (latestData, not superseded), of this publication,
+        titled like NEET ... characteristics (or, failing that, named like it)."""
+        files = self.catalogue_files(publication["id"])
+
+        def of_publication(f: dict) -> bool:
+            pub = f.get("publication") or (f.get("release") or {}).get("publication") or {}
+            return not pub.get("id") or pub.get("id") == publication["id"]
+
+        current = [f for f in files if f.get("latestData", True) and not f.get("isSuperseded") and of_publication(f)]
+        found = ([f for f in current if NEET_DATA_SET.search(f.get("title", ""))]
+                 or [f for f in current if NEET_FILE.search(f.get("filename", ""))])
+        if not found:
+            raise UpstreamError(
+                f"DfE EES data catalogue: publication {publication.get('title')!r} has no current data file titled "
+                f"like {NEET_DATA_SET.pattern!r} or named like {NEET_FILE.pattern!r} (its latest release has "
+                f"{[(f.get('title'), f.get('filename')) for f in files][:12]}). DfE may have renamed it: adjust "
+                "NEET_DATA_SET / NEET_FILE in lmi_pipeline/clients/dfe.py.")
+        if len(found) > 1:
+            raise UpstreamError(
+                f"DfE EES data catalogue: {len(found)} current files of {publication.get('title')!r} look like the "
+                f"NEET file: {[(f.get('title'), f.get('filename')) for f in found]}. Tighten NEET_DATA_SET / "
+                "NEET_FILE in lmi_pipeline/clients/dfe.py to pick one.")
+        return found[0]
+
+    # -- the NEET file, by whichever route serves it ------------------------------------------------
+    def neet_source(self) -> NeetSource:
+        """The public API data set if the API offers one, else the latest release's data catalogue file."""
+        try:
+            data_set = self.neet_data_set()
+        except DfeNotOnApi as exc:
+            return self._catalogue_source(str(exc))
+        version = data_set["latestVersion"]
+        return NeetSource(
+            kind="api", route=f"public API data set {data_set['id']} version {version['version']}",
+            release=release_stamp(data_set), title=data_set.get("title", ""),
+            path=f"data-sets/{data_set['id']}/csv", params=(("dataSetVersion", version["version"]),),
+            dataset=f"DfE EES {data_set['id']}",
+            latest_period=str(version.get("timePeriods", {}).get("end", "")),
+            ids={"data_set_id": data_set["id"], "data_set_version": version["version"]})
+
+    def _catalogue_source(self, why: str) -> NeetSource:
+        publication = self.catalogue_publication(self.neet_publication_slug)
+        f = self.catalogue_neet_file(publication)
+        release = f.get("release") or {}
+        ids = {"data_set_file_id": f["id"], "file_id": str(f.get("fileId", "")), "filename": f.get("filename", ""),
+               "release_id": str(release.get("id", "")), "release_slug": release.get("slug", ""),
+               "publication_id": publication["id"]}
+        if (f.get("api") or {}).get("id"):
+            ids["api_data_set_id"] = f["api"]["id"]
+        period = ((f.get("meta") or {}).get("timePeriodRange") or {}).get("to", "")
+        return NeetSource(
+            kind="catalogue",
+            route=f"data catalogue file {f['id']} ({f.get('filename', '?')}) of release {release.get('slug', '?')}",
+            release=catalogue_release_stamp(f), title=f.get("title", ""), path=f"data-set-files/{f['id']}/download",
+            params=(), dataset=f"DfE EES data catalogue file {f['id']}", latest_period=str(period), ids=ids,
+            fallback_reason=why)
+
+    def neet_csv(self, source: Optional[NeetSource] = None) -> tuple[pa.Table, Response, NeetSource]:
+        """The NEET file as an all-text Arrow table, the response, and where it came from."""
+        source = source or self.neet_source()
+        make = self.request if source.kind == "api" else self.content_request
+        req = make(source.path, source.params,
+                   f"DfE NEET 16-17 ({source.title}{', data catalogue' if source.kind == 'catalogue' else ''})")
+        resp = self.transport().get(req)
+        return parse_csv(resp, req.describe()), resp, source
+
+    def neet_release(self) -> str:
+        """The NEET file's release stamp by whichever route serves it, as raw_neet records it (no download)."""
+        return self.neet_source().release
 
 
 def parse_csv(resp: Response, what: str) -> pa.Table:
@@ -155,6 +304,16 @@ def parse_csv(resp: Response, what: str) -> pa.Table:
 
 
 def release_stamp(data_set: dict) -> str:
-    """A data set's release, as provenance records it and refresh planning compares it."""
+    """An API data set's release, as provenance records it and refresh planning compares it."""
     version = data_set["latestVersion"]
     return f"version {version['version']} published {version.get('published', '?')}"
+
+
+def catalogue_release_stamp(data_set_file: dict) -> str:
+    """A data catalogue file's release: the release slug, when it was published and, if the file was replaced
+    since (an amendment), when it was last updated."""
+    release = data_set_file.get("release") or {}
+    published = data_set_file.get("published") or release.get("published") or "?"
+    stamp = f"release {release.get('slug', '?')} published {published}"
+    updated = data_set_file.get("lastUpdated")
+    return stamp + (f" updated {updated}" if updated and updated != published else "")

@@ -1,24 +1,101 @@
-"""ONS Open Geography Portal client: ArcGIS FeatureServer `query` with paging.
+"""ONS Open Geography Portal client: the ArcGIS REST services directory, layer info, and FeatureServer
+`query` with paging.
 
+GET {base}?f=json                                  the services directory: {"services": [{"name", "type", "url"}]}
+GET {base}/{service}/FeatureServer/0?f=json        layer info: {"fields": [{"name", "type", ...}]}
 GET {base}/{service}/FeatureServer/0/query?where=..&outFields=..&returnGeometry=false&f=json
     &orderByFields=..&resultOffset=N&resultRecordCount=2000
 Pages continue while the response says `exceededTransferLimit: true`. ArcGIS reports errors as
-`{"error": {"code": 400, "message": ...}}` with HTTP 200, so the body is always inspected.
+`{"error": {"code": 400, "message": ...}}` with HTTP 200, so every body is inspected.
+
+Services are DISCOVERED, not registered: ONS publishes a new ward lookup every boundary year and
+republishes old ones under a `_v2`, `_v3` suffix, so the directory is read and each lookup is the service
+whose name matches its pattern for the year (below), the highest version winning. Field names are then read
+from the chosen layer's `fields`, not assumed from its name. Every request (directory, layer info, query)
+goes through the same transport, so the assets log all of them in `source_requests`.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 from dataclasses import dataclass
 
 from lmi_pipeline.clients.base import UpstreamResource
-from lmi_pipeline.clients.transport import Request, Response, UpstreamFormatError
+from lmi_pipeline.clients.transport import Request, Response, UpstreamError, UpstreamFormatError
 from lmi_pipeline.settings import DEFAULT_ONS_GEO_URL
+
+# -- what each lookup is called ---------------------------------------------------------------------------
+# {yy} is the two-digit boundary year. The ward lookups ONS has published read
+#   WD22_LAD22_CTY22_OTH_UK_LU, WD23_LAD23_CTY23_OTH_UK_LU, WD24_LAD24_CTYUA_RGN_CTRY_UK_LU
+# (ward -> district -> county, or county-or-unitary, -> region/"other" -> country), while the directory also
+# holds near-duplicates that are not this lookup: WD24_LAD24_UK_LU (no county), long-named copies
+# ("Ward_to_Local_Authority_District_May_2024_Lookup_in_the_UK"), boundaries (WD_MAY_2024_UK_BSC) and
+# other ward lookups (WD24_PCON24_..., WD24_LAD24_..._EW_LU without a county). So the pattern asks for the
+# ward and district of the same year, then a county (CTY{yy}, CTYUA or CTYUA{yy}), then OTH or RGN, and a
+# `_LU` lookup suffix with an optional `_vN` republication suffix.
+WARD_PATTERN = r"^WD{yy}_LAD{yy}_(?:CTY{yy}|CTYUA(?:{yy})?)_(?:OTH|RGN)_.*_LU(?:_v(?P<version>\d+))?$"
+LSOA_WARD_PATTERN = r"^LSOA21_WD{yy}_LAD{yy}_EW_LU(?:_v(?P<version>\d+))?$"
+COMBINED_AUTHORITY_PATTERN = r"^LAD(?P<yy>\d\d)_CAUTH(?P=yy)_EN_LU(?:_v(?P<version>\d+))?$"
+CA_PATTERN_SHOWN = r"^LAD{yy}_CAUTH{yy}_EN_LU(_v\d+)?$ (the newest {yy})"
+
+
+def shown(pattern: str) -> str:
+    """A pattern as a person reads it: no (?: ) or named groups."""
+    return pattern.replace("(?:_v(?P<version>\\d+))", "(_v\\d+)").replace("(?:", "(")
+
+
+# A typical name of each, to rank "nearest names" when nothing matches.
+_EXAMPLE = {"ward lookup": "WD{yy}_LAD{yy}_CTYUA_RGN_CTRY_UK_LU", "LSOA21 -> ward lookup": "LSOA21_WD{yy}_LAD{yy}_EW_LU",
+            "combined authority lookup": "LAD{yy}_CAUTH{yy}_EN_LU"}
+
+# Pins, by ward year: a service named here is used for that year instead of the pattern's choice (for a
+# lookup ONS publishes under a name the pattern misses, or when its choice is wrong). Empty: discover all.
+# A pin the directory does not list counts as no lookup for that year (and says so).
+WARD_LOOKUPS: dict[int, str] = {}
+LSOA_WARD_LOOKUPS: dict[int, str] = {}
+COMBINED_AUTHORITY_PIN: str | None = None
+PIN_HINT = ("to use another service for a year, pin it: update WARD_LOOKUPS / LSOA_WARD_LOOKUPS (or "
+            "COMBINED_AUTHORITY_PIN) in lmi_pipeline/clients/ons_geo.py")
+_PIN_NAME = {"ward lookup": "WARD_LOOKUPS", "LSOA21 -> ward lookup": "LSOA_WARD_LOOKUPS",
+             "combined authority lookup": "COMBINED_AUTHORITY_PIN"}
+
+
+@dataclass(frozen=True)
+class ArcGisService:
+    """One entry of the services directory."""
+
+    name: str
+    type: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """What the directory offered for one lookup: the chosen service (None: nothing listed matched) and why."""
+
+    what: str  # "ward lookup" | "LSOA21 -> ward lookup" | "combined authority lookup"
+    year: int | None  # the ward year asked for; for combined authorities, the year of the chosen one
+    pattern: str
+    service: str | None
+    candidates: tuple[str, ...] = ()  # every listed name that matched, best first
+    nearest: tuple[str, ...] = ()  # when nothing matched: the closest names listed
+    pin: str | None = None  # the pinned name, if one was pinned
+
+    def missing_message(self, directory_url: str) -> str:
+        year = f"{self.year} wards" if self.year is not None else "any year"
+        near = ", ".join(self.nearest) if self.nearest else "none"
+        how = (f"the service pinned for it, {self.pin}, is not listed" if self.pin else
+               f"no FeatureServer listed matches {self.pattern}")
+        return (f"No ONS {self.what} for {year}: in the ONS services directory ({directory_url}) {how}. "
+                f"Nearest names listed: {near}. ONS may not have published it yet, or publishes it under another "
+                f"name (to use it, pin it: update {_PIN_NAME[self.what]} in lmi_pipeline/clients/ons_geo.py).")
 
 
 @dataclass(frozen=True)
 class WardLookupService:
-    """One vintage of the ward -> LAD -> county -> region lookup and its field names."""
+    """One vintage of the ward -> LAD -> county -> region lookup and its field names (as its layer lists them)."""
 
     vintage: int
     service: str
@@ -28,28 +105,13 @@ class WardLookupService:
     lad_name: str
     county_code: str
     county_name: str
-    region_code: str
-    region_name: str
+    region_code: str | None  # None: the layer has no region field (the column is left NULL)
+    region_name: str | None
 
     @property
     def fields(self) -> list[str]:
-        return [self.ward_code, self.ward_name, self.lad_code, self.lad_name, self.county_code,
-                self.county_name, self.region_code, self.region_name]
-
-
-def _lookup(vintage: int, service: str, county: str = "CTY") -> WardLookupService:
-    yy = f"{vintage % 100:02d}"
-    return WardLookupService(vintage, service, f"WD{yy}CD", f"WD{yy}NM", f"LAD{yy}CD", f"LAD{yy}NM",
-                             f"{county}{yy}CD", f"{county}{yy}NM", f"RGN{yy}CD", f"RGN{yy}NM")
-
-
-# Service names are from the ONS catalogue; ONS renames services now and then (e.g. a `_v2` suffix), so a
-# moved service is one line here. The 2024 field names follow the 2022/2023 pattern and are unverified.
-WARD_LOOKUPS = {
-    2022: _lookup(2022, "WD22_LAD22_CTY22_OTH_UK_LU"),
-    2023: _lookup(2023, "WD23_LAD23_CTY23_OTH_UK_LU"),
-    2024: _lookup(2024, "WD24_LAD24_CTYUA_RGN_CTRY_UK_LU", county="CTYUA"),
-}
+        return [f for f in (self.ward_code, self.ward_name, self.lad_code, self.lad_name, self.county_code,
+                            self.county_name, self.region_code, self.region_name) if f]
 
 
 @dataclass(frozen=True)
@@ -58,65 +120,194 @@ class LsoaWardLookupService:
 
     vintage: int
     service: str
-    lsoa_code: str = "LSOA21CD"
-    lsoa_name: str = "LSOA21NM"
-
-    @property
-    def yy(self) -> str:
-        return f"{self.vintage % 100:02d}"
-
-    @property
-    def ward_code(self) -> str:
-        return f"WD{self.yy}CD"
-
-    @property
-    def ward_name(self) -> str:
-        return f"WD{self.yy}NM"
-
-    @property
-    def lad_code(self) -> str:
-        return f"LAD{self.yy}CD"
-
-    @property
-    def lad_name(self) -> str:
-        return f"LAD{self.yy}NM"
+    lsoa_code: str
+    lsoa_name: str
+    ward_code: str
+    ward_name: str
+    lad_code: str
+    lad_name: str
 
     @property
     def fields(self) -> list[str]:
         return [self.lsoa_code, self.lsoa_name, self.ward_code, self.ward_name, self.lad_code, self.lad_name]
 
 
-# LSOA21 -> ward best-fit lookups by ward vintage (ONS catalogue names; the 2022 one was republished as _v3).
-LSOA_WARD_LOOKUPS = {
-    2022: LsoaWardLookupService(2022, "LSOA21_WD22_LAD22_EW_LU_v3"),
-    2023: LsoaWardLookupService(2023, "LSOA21_WD23_LAD23_EW_LU"),
-    2024: LsoaWardLookupService(2024, "LSOA21_WD24_LAD24_EW_LU"),
-}
-
-
 @dataclass(frozen=True)
 class CombinedAuthorityLookupService:
     """Local authority district -> combined authority (England; only districts in one are listed)."""
 
-    service: str = "LAD24_CAUTH24_EN_LU"
-    lad_code: str = "LAD24CD"
-    lad_name: str = "LAD24NM"
-    code: str = "CAUTH24CD"
-    name: str = "CAUTH24NM"
+    service: str
+    lad_code: str
+    lad_name: str
+    code: str
+    name: str
+    year: int = 0
 
     @property
     def fields(self) -> list[str]:
         return [self.lad_code, self.lad_name, self.code, self.name]
 
 
-COMBINED_AUTHORITY_LOOKUP = CombinedAuthorityLookupService()
+# -- discovery: pure functions of the directory listing -------------------------------------------------
+def _yy(year: int) -> str:
+    return f"{year % 100:02d}"
 
 
+def _version(m: re.Match) -> int:
+    return int(m.group("version") or 1)  # an unsuffixed name is the first publication
+
+
+def _features_only(services: list[ArcGisService]) -> list[ArcGisService]:
+    return [s for s in services if s.type == "FeatureServer"]
+
+
+def _nearest(names: list[str], example: str, token: str = "", n: int = 3) -> tuple[str, ...]:
+    """The listed names closest to a typical name of the lookup; failing any, those holding `token`."""
+    close = difflib.get_close_matches(example, names, n=n, cutoff=0.5)
+    return tuple(close or sorted(x for x in names if token and token in x)[:n])
+
+
+def _pinned(services: list[ArcGisService], what: str, year: int | None, pattern: str, pin: str) -> Discovery:
+    names = [s.name for s in _features_only(services)]
+    if pin in names:
+        return Discovery(what, year, pattern, pin, (pin,), pin=pin)
+    return Discovery(what, year, pattern, None, (), _nearest(names, pin), pin=pin)
+
+
+def _discover(services: list[ArcGisService], what: str, year: int, template: str, pins: dict[int, str]) -> Discovery:
+    yy = _yy(year)
+    pattern = template.format(yy=yy)
+    display = shown(pattern)
+    if year in pins:
+        return _pinned(services, what, year, display, pins[year])
+    names = [s.name for s in _features_only(services)]
+    rx = re.compile(pattern)
+    matched = [(m, n) for n in names if (m := rx.match(n))]
+    # The highest republication (_vN) first; then the shorter name, then by name, so the choice is stable.
+    ranked = [n for m, n in sorted(matched, key=lambda mn: (-_version(mn[0]), len(mn[1]), mn[1]))]
+    if not ranked:
+        return Discovery(what, year, display, None, (), _nearest(names, _EXAMPLE[what].format(yy=yy), f"WD{yy}"))
+    return Discovery(what, year, display, ranked[0], tuple(ranked))
+
+
+def discover_ward_lookup(services: list[ArcGisService], year: int, pins: dict[int, str] | None = None) -> Discovery:
+    """The ward -> district -> county -> region lookup for `year`'s wards (service None if none is listed)."""
+    return _discover(services, "ward lookup", year, WARD_PATTERN, WARD_LOOKUPS if pins is None else pins)
+
+
+def discover_lsoa_ward_lookup(services: list[ArcGisService], year: int,
+                              pins: dict[int, str] | None = None) -> Discovery:
+    """The LSOA21 -> ward best-fit lookup for `year`'s wards (service None if none is listed)."""
+    return _discover(services, "LSOA21 -> ward lookup", year, LSOA_WARD_PATTERN,
+                     LSOA_WARD_LOOKUPS if pins is None else pins)
+
+
+def discover_combined_authority_lookup(services: list[ArcGisService], pin: str | None = None) -> Discovery:
+    """The newest district -> combined authority lookup listed (LADyy_CAUTHyy_EN_LU: highest yy, then _vN)."""
+    what, pattern = "combined authority lookup", CA_PATTERN_SHOWN
+    rx = re.compile(COMBINED_AUTHORITY_PATTERN)
+    pin = COMBINED_AUTHORITY_PIN if pin is None else pin
+    if pin is not None:
+        m = rx.match(pin)
+        return _pinned(services, what, 2000 + int(m.group("yy")) if m else None, pattern, pin)
+    names = [s.name for s in _features_only(services)]
+    matched = [(m, n) for n in names if (m := rx.match(n))]
+    ranked = sorted(matched, key=lambda mn: (-int(mn[0].group("yy")), -_version(mn[0]), len(mn[1]), mn[1]))
+    if not ranked:
+        return Discovery(what, None, pattern, None, (), _nearest(names, _EXAMPLE[what].format(yy="24"), "CAUTH"))
+    return Discovery(what, 2000 + int(ranked[0][0].group("yy")), pattern, ranked[0][1], tuple(n for _, n in ranked))
+
+
+# -- field names, from the layer's `fields` -----------------------------------------------------------
+def _pick(fields: list[str], *wanted: str) -> str | None:
+    """The layer's own spelling of the first wanted field it has (ONS has used upper and lower case)."""
+    by_upper = {f.upper(): f for f in fields}
+    return next((by_upper[w.upper()] for w in wanted if w.upper() in by_upper), None)
+
+
+def _require(service: str, fields: list[str], **wanted: tuple[str, ...]) -> dict[str, str]:
+    got = {k: _pick(fields, *names) for k, names in wanted.items()}
+    missing = [" or ".join(wanted[k]) for k, v in got.items() if v is None]
+    if missing:
+        raise UpstreamFormatError(
+            f"ONS service {service}: its layer has no field {'; no field '.join(missing)} (it has "
+            f"{', '.join(fields) or 'no fields'}). Its layout is not the lookup's; nothing was loaded from it "
+            f"({PIN_HINT}).")
+    return got  # type: ignore[return-value]
+
+
+def ward_lookup_spec(service: str, year: int, fields: list[str]) -> WardLookupService:
+    yy = _yy(year)
+    got = _require(service, fields, ward_code=(f"WD{yy}CD",), ward_name=(f"WD{yy}NM",), lad_code=(f"LAD{yy}CD",),
+                   lad_name=(f"LAD{yy}NM",), county_code=(f"CTY{yy}CD", f"CTYUA{yy}CD"),
+                   county_name=(f"CTY{yy}NM", f"CTYUA{yy}NM"))
+    region_code, region_name = _pick(fields, f"RGN{yy}CD"), _pick(fields, f"RGN{yy}NM")
+    if region_code is None or region_name is None:
+        region_code = region_name = None
+    return WardLookupService(year, service, region_code=region_code, region_name=region_name, **got)
+
+
+def lsoa_ward_lookup_spec(service: str, year: int, fields: list[str]) -> LsoaWardLookupService:
+    yy = _yy(year)
+    got = _require(service, fields, lsoa_code=("LSOA21CD",), lsoa_name=("LSOA21NM",), ward_code=(f"WD{yy}CD",),
+                   ward_name=(f"WD{yy}NM",), lad_code=(f"LAD{yy}CD",), lad_name=(f"LAD{yy}NM",))
+    return LsoaWardLookupService(year, service, **got)
+
+
+def combined_authority_spec(service: str, year: int, fields: list[str]) -> CombinedAuthorityLookupService:
+    yy = _yy(year)
+    got = _require(service, fields, lad_code=(f"LAD{yy}CD",), lad_name=(f"LAD{yy}NM",), code=(f"CAUTH{yy}CD",),
+                   name=(f"CAUTH{yy}NM",))
+    return CombinedAuthorityLookupService(service, year=year, **got)
+
+
+# -- the resource ----------------------------------------------------------------------------------------
 class OnsGeoResource(UpstreamResource):
-    """ONS Open Geography Portal lookups (ward -> LAD -> county -> region; LSOA -> ward)."""
+    """ONS Open Geography Portal lookups (ward -> LAD -> county -> region; LSOA -> ward; LAD -> CA)."""
 
     base_url: str = DEFAULT_ONS_GEO_URL
     page_size: int = 2000
+
+    def services(self) -> list[ArcGisService]:
+        """The services directory: every service ONS lists (one request; folders are not descended: ONS's
+        hosted lookups are all at the top level)."""
+        req = Request("ons_geo", self.base_url, "", (("f", "json"),), label="ONS services directory")
+        doc = _arcgis_doc(self.transport().get(req),
+                          "No ONS lookup can be discovered without it; nothing was loaded; try again later.")
+        services = doc.get("services")
+        if not isinstance(services, list) or not all(isinstance(s, dict) and isinstance(s.get("name"), str)
+                                                     for s in services):
+            raise UpstreamFormatError(f"{req.describe()}: no `services` list of named services in the response "
+                                      f"(keys: {sorted(doc)}); it is not an ArcGIS services directory.")
+        # Hosted services are listed by bare name (a folder's would be "folder/name" and match no pattern).
+        return [ArcGisService(s["name"], str(s.get("type", "")), str(s.get("url", ""))) for s in services]
+
+    def layer_fields(self, service: str) -> list[str]:
+        """The field names of the service's layer 0, as it lists them."""
+        req = Request("ons_geo", self.base_url, f"{service}/FeatureServer/0", (("f", "json"),),
+                      label=f"ONS geography {service} layer info")
+        doc = _arcgis_doc(self.transport().get(req))
+        fields = doc.get("fields")
+        if not isinstance(fields, list) or not all(isinstance(f, dict) and isinstance(f.get("name"), str)
+                                                   for f in fields):
+            raise UpstreamFormatError(f"{req.describe()}: no `fields` list in the layer info; the service layout "
+                                      "changed. Nothing was loaded.")
+        return [f["name"] for f in fields]
+
+    def ward_lookup(self, discovery: Discovery) -> WardLookupService:
+        assert discovery.service and discovery.year is not None
+        return ward_lookup_spec(discovery.service, discovery.year, self.layer_fields(discovery.service))
+
+    def lsoa_ward_lookup(self, discovery: Discovery) -> LsoaWardLookupService:
+        assert discovery.service and discovery.year is not None
+        return lsoa_ward_lookup_spec(discovery.service, discovery.year, self.layer_fields(discovery.service))
+
+    def combined_authority_lookup(self, discovery: Discovery) -> CombinedAuthorityLookupService:
+        if discovery.year is None:
+            raise UpstreamError(f"ONS combined authority lookup {discovery.service!r}: its name does not say its "
+                                f"year (expected {COMBINED_AUTHORITY_PATTERN}).")
+        assert discovery.service
+        return combined_authority_spec(discovery.service, discovery.year, self.layer_fields(discovery.service))
 
     def query(self, service: str, where: str, out_fields: list[str], order_by: str) -> tuple[list[dict], list[Response]]:
         rows: list[dict] = []
@@ -147,8 +338,15 @@ class OnsGeoResource(UpstreamResource):
             offset += len(page)
 
 
-def _features(resp: Response, out_fields: list[str]) -> tuple[list[dict], bool]:
-    """The page's rows (only `out_fields`) and whether ArcGIS says more pages follow."""
+def _lookup_hint(code) -> str:
+    if code in (400, 404):
+        return (" ONS may have renamed or retired the service (a new boundary vintage?): check its services "
+                f"directory. It was chosen by name pattern; {PIN_HINT}.")
+    return " Nothing was loaded; try again later."
+
+
+def _arcgis_doc(resp: Response, hint: str | None = None) -> dict:
+    """The JSON object of an ArcGIS response; its `error` object (sent with HTTP 200) raised as such."""
     what = resp.request.describe()
     try:
         doc = json.loads(resp.body)
@@ -159,11 +357,16 @@ def _features(resp: Response, out_fields: list[str]) -> tuple[list[dict], bool]:
     if "error" in doc:
         err = doc["error"]
         err = err if isinstance(err, dict) else {"message": err}
-        hint = (" ONS may have renamed or retired the service (a new boundary vintage?): check its name in the ONS "
-                "catalogue and update WARD_LOOKUPS / LSOA_WARD_LOOKUPS in lmi_pipeline/clients/ons_geo.py."
-                if err.get("code") in (400, 404) else " Nothing was loaded; try again later.")
+        hint = f" {hint}" if hint else _lookup_hint(err.get("code"))
         raise UpstreamFormatError(
             f"{what}: ArcGIS error {err.get('code')}: {err.get('message')} {err.get('details', '')}.{hint}")
+    return doc
+
+
+def _features(resp: Response, out_fields: list[str]) -> tuple[list[dict], bool]:
+    """The page's rows (only `out_fields`) and whether ArcGIS says more pages follow."""
+    what = resp.request.describe()
+    doc = _arcgis_doc(resp)
     if "features" not in doc:
         raise UpstreamFormatError(f"{what}: no `features` in the response")
     out = []

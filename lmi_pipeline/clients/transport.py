@@ -258,7 +258,8 @@ class Transport:
         raise UpstreamHTTPError(
             f"{request.describe()}: gave up after {self.max_retries + 1} attempts in "
             f"{time.monotonic() - started:.1f}s; last problem: {last_problem}. The service may be rate-limiting "
-            "or down: nothing was loaded; try again later, or set NOMIS_UID for a registered key's larger allowance.",
+            "or down: nothing was loaded; try again later"
+            + (", or set NOMIS_UID for a registered key's larger allowance." if request.service == "nomis" else "."),
         ) from None
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:

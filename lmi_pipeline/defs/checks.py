@@ -1,11 +1,13 @@
-"""Blocking quality checks. A failure stops the run before `published_database`, so bad data never
+"""Quality checks. A blocking check's failure stops the run before `published_database`, so bad data never
 reaches data/lmi.duckdb or assets/; the previous publication stays as it was.
 
-Each check is one SQL query returning the offending rows (empty = pass), kept as a named constant.
+Each check is one SQL query returning the offending rows (empty = pass), kept as a named constant. The one
+non-blocking check, `source_is_current` on every source, warns when a source kept stale data or has none.
 """
 
 import dagster as dg
 
+from lmi_pipeline.defs.sources.isolation import CREATE_SOURCE_STATUS
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
 
@@ -161,3 +163,36 @@ def one_source_mode(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """A live (or record-mode) build holds no figure from the synthetic demo upstream, and a demo build no
     live figure: synthetic numbers can never be published as official statistics."""
     return _result(warehouse, MIXED_ORIGIN_SQL, "query result(s) of another source mode")
+
+
+# Source assets whose upstream failures degrade them instead of failing the run (sources/isolation.py).
+ISOLATED_SOURCES = ["raw_claimant_count", "raw_population", "raw_census_economic_activity", "raw_census_age_activity",
+                    "raw_aps", "raw_model_unemployment", "raw_neet"]
+SOURCE_STATUS_SQL = """
+SELECT outcome, reason, release, latest_period, route, geography_level, checked_at
+FROM source_status WHERE source_asset = ?
+"""
+
+
+@dg.multi_asset_check(
+    specs=[dg.AssetCheckSpec("source_is_current", asset=a, blocking=False,
+                             description="This run loaded the source fresh from upstream. A failure is a warning: "
+                             "the source kept its last good data (stale) or has none (unavailable), and says why; "
+                             "every other source was published.")
+           for a in ISOLATED_SOURCES],
+    can_subset=True,
+)
+def sources_are_current(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+    """Whether each source loaded fresh this run (non-blocking: a missing source is not wrong data)."""
+    with warehouse.get_connection() as conn:
+        conn.execute(CREATE_SOURCE_STATUS)
+        for key in context.selected_asset_check_keys:
+            row = conn.execute(SOURCE_STATUS_SQL, [key.asset_key.to_user_string()]).fetchone()
+            outcome, reason, release, latest, route, level, checked = row or ("not run", "no status recorded",
+                                                                               None, None, None, None, None)
+            yield dg.AssetCheckResult(
+                asset_key=key.asset_key, check_name=key.name, passed=outcome == "fresh",
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"outcome": outcome, "reason": reason or "", "release": release or "",
+                          "latest_period": latest or "", "route": route or "", "geography_level": level or "",
+                          "checked_at": str(checked or "")})

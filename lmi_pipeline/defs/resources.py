@@ -23,7 +23,7 @@ def build_resources(settings: Settings, record_origin: str = "recorded") -> dict
         "nomis": NomisResource(base_url=settings.nomis_url, uid=uid, max_requests_per_second=settings.nomis_max_rps,
                                **common),
         "ons_geo": OnsGeoResource(base_url=settings.ons_geo_url, **common),
-        "dfe": DfeResource(base_url=settings.dfe_url, **common),
+        "dfe": DfeResource(base_url=settings.dfe_url, content_url=settings.dfe_content_url, **common),
         "warehouse": WarehouseResource(database=str(settings.work_db), memory_limit=settings.duckdb_memory_limit,
                                        lock_dir=str(settings.work_dir), publish_dir=str(settings.data_dir)),
         "project": ProjectResource(

@@ -60,6 +60,7 @@ matrix AS (
     SELECT p.place_level, p.place_code, p.place_name, p.lad_code, p.lad_name,
            c.indicator, c.label, c.unit, c.status AS indicator_status, c.source_dataset, c.frequency, c.step_months,
            c.reference_months, c.release_lag_days, c.lowest_level, c.published_levels, c.caveats,
+           c.source_outcome, c.source_problem,
            f.found_level, f.found_code, f.found_name, f.figures, f.without_value, f.rounding_base, f.has_interval,
            f.latest_period_held,
            o.area_code IS NOT NULL AS suppressed_at_place,
@@ -84,7 +85,8 @@ dated AS (
 SELECT
     place_level, place_code, place_name, lad_code, lad_name,
     indicator, label, unit, indicator_status, source_dataset, frequency,
-    CASE WHEN found_level IS NULL THEN 'missing'
+    CASE WHEN found_level IS NULL AND source_outcome = 'unavailable' THEN 'not_available_this_run'
+         WHEN found_level IS NULL THEN 'missing'
          WHEN found_level = place_level AND (indicator_status = 'proxy' OR figure_status = 'proxy') THEN 'proxy'
          WHEN found_level = place_level THEN 'available'
          ELSE found_level || '_only' END AS coverage,
@@ -116,8 +118,12 @@ SELECT
              || strftime(latest_period, '%Y-%m') END,
         CASE WHEN suppressed_at_place THEN 'suppressed for this ' || place_level || ' in every period held' END,
         CASE WHEN figure_status = 'derived' THEN 'derived here, not an official statistic' END,
-        CASE WHEN indicator_status = 'proxy' THEN 'a proxy, not the official measure' END
+        CASE WHEN indicator_status = 'proxy' THEN 'a proxy, not the official measure' END,
+        CASE WHEN source_outcome = 'stale' THEN 'not refreshed this run (its upstream failed): the figure is from '
+             || 'the last good load, release ' || coalesce(release, 'unknown') END
     ), '') AS limits,
+    coalesce(source_outcome, 'fresh') AS source_outcome,  -- this run: fresh | stale | unavailable
+    source_problem,  -- why a source is stale or unavailable this run
     caveats,
     source_query_id, release, retrieved_at, data_label,
     $as_of::DATE AS as_of

@@ -7,6 +7,16 @@ WITH named AS (  -- levels in words
     FROM lmi_gaps
 ),
 gaps AS (
+    SELECT *, 0 AS severity, 'not available this run' AS gap,
+           'its source failed this run and there is no earlier load to fall back on: ' || source_problem AS detail,
+           'run again when the upstream is back (lmi refresh); the other sources were published' AS suggestion
+    FROM named WHERE coverage = 'not_available_this_run'
+    UNION ALL
+    SELECT *, 0, 'not refreshed this run',
+           'its source failed this run, so the figures are from the last good load: ' || source_problem,
+           'use with care until the next refresh succeeds; the release is in provenance'
+    FROM named WHERE source_outcome = 'stale'
+    UNION ALL
     SELECT *, 1 AS severity, 'missing' AS gap,
            'no figures held for this place or any area above it' AS detail,
            'load a source for it (docs/sources.md) or record it as a known gap' AS suggestion

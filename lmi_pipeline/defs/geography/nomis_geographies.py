@@ -90,80 +90,166 @@ def classify_types(types: list[tuple[str, str]]) -> dict[str, GeoType]:
     return best
 
 
-@dg.asset(group_name="geography", kinds={"duckdb"}, deps=["areas_config"], pool="nomis_api",
-          freshness_policy=freshness.EVERY_REFRESH)
-def nomis_geographies(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
-                      warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Nomis geography ids for every area we query, resolved from Nomis metadata at run time.
+COVERAGE_SCHEMA = pa.schema([("role", pa.string()), ("dataset", pa.string()), ("small_area_level", pa.string()),
+                             ("outcome", pa.string()), ("problem", pa.string())])
 
-    One row per dataset x area: the configured districts and their wards (the newest ward vintage the
-    dataset offers, plus older vintages whose ward codes differ, so both sides of a boundary change stay
-    queryable), or their 2021 LSOAs where a Census table is not published for wards; plus every county,
-    combined authority, region and country Nomis lists, so benchmarks resolve without further requests. Joined to everything
-    else on `gss_code`, never on names.
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec("nomis_geographies", group_name="geography", kinds={"duckdb"}, deps=["areas_config"],
+                     freshness_policy=freshness.EVERY_REFRESH,
+                     description="Nomis geography ids for every area we query, resolved from Nomis metadata at run "
+                     "time: per dataset, the configured districts and their wards (newest ward vintage, plus older "
+                     "vintages whose codes differ) or 2021 LSOAs where a table has no wards, and every county, "
+                     "combined authority, region and country Nomis lists. Joined on gss_code, never on names."),
+        dg.AssetSpec("nomis_dataset_coverage", group_name="geography", kinds={"duckdb"}, deps=["areas_config"],
+                     description="Per Nomis dataset: the smallest areas it is fetched for here (ward, LSOA best fit "
+                     "or district only, by what Nomis offers) and, where its geographies could not be resolved "
+                     "this run, why (the source is then stale or unavailable, and nothing else is affected)."),
+    ],
+    pool="nomis_api",
+    # Both tables come from the one set of metadata requests and are always written together (a coverage
+    # row without its ids would be a lie); a selection of one of them reports just that one.
+    can_subset=True,
+)
+def nomis_geographies(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
+                      warehouse: WarehouseResource):
+    """Nomis geography ids per dataset (nomis_geographies) and what each dataset offers (nomis_dataset_coverage).
+
+    A dataset is resolved on its own: if its metadata cannot be read or it lacks a district, region or
+    country type, it is recorded as unresolved with the reason (its previous rows are kept, so its source can
+    go on with its last good data) and every other dataset goes on. A dataset without wards degrades to
+    2021 LSOAs (Census tables, aggregated to wards by best fit) or to districts only.
     """
     areas = project.areas()  # validates lmi.toml before the first network call
     mark = len(nomis.transport().fetched)
-    typed = {role: all_types(nomis.geography_types(spec.dataset)) for role, spec in NOMIS_DATASETS.items()}
+    typed, coverage = {}, {}
+    for role, spec in NOMIS_DATASETS.items():
+        try:
+            typed[role] = all_types(nomis.geography_types(spec.dataset))
+        except UpstreamError as exc:
+            coverage[role] = (None, "unresolved", str(exc))
     newest_wards = [next(g.vintage for g in t if g.level == "ward") for t in typed.values()
                     if any(g.level == "ward" for g in t)]
     oldest_kept = min(newest_wards, default=0)
     rows: list[dict] = []
-    for role, spec in NOMIS_DATASETS.items():
-        dataset, types = spec.dataset, typed[role]
-        best = {}
-        for gt in types:
-            best.setdefault(gt.level, gt)
-        needed = ["lad"] + (["region", "country"] if spec.all_benchmarks else [])
-        needed += ["ward"] if spec.small_areas == "ward" else []
-        if spec.small_areas == "ward_or_lsoa" and "ward" not in best:
-            needed.append("lsoa")
-        missing = [lvl for lvl in needed if lvl not in best]
-        if missing:
-            raise UpstreamError(f"Nomis {dataset}: no geography type found for {missing} among "
-                                f"{[g.name for g in types]}; Nomis may have renamed its types. Check "
-                                f"dataset/{dataset}/geography/TYPE.def.sdmx.json.")
-        listed: dict[str, tuple[str, NomisArea]] = {}
-        for level in ("lad", "county", "combined_authority", "region", "country"):
-            if level in best:
-                for a in nomis.areas(dataset, best[level].selector):
-                    listed.setdefault(a.gss_code, (level, a))
-        for la in areas.local_authorities:
-            if la.code not in listed or listed[la.code][0] != "lad":
-                raise UpstreamError(
-                    f"lmi.toml: local authority {la.code} is not among the districts Nomis {dataset} publishes "
-                    f"('{best['lad'].name}'). Check the code is a current district/unitary GSS code."
-                )
-            lad = listed[la.code][1]
-            if spec.small_areas and "ward" in best:
-                wards = [g for g in types if g.level == "ward" and g.vintage >= oldest_kept]
-                for gt, found in _ward_vintages(nomis, dataset, lad, wards):
-                    rows += [_row(role, dataset, "ward", w, gt, la.code) for w in found]
-            elif spec.small_areas == "ward_or_lsoa":
-                lsoas = nomis.areas(dataset, f"{lad.nomis_id}{best['lsoa'].selector}")
-                rows += [_row(role, dataset, "lsoa", s, best["lsoa"], la.code) for s in lsoas]
-        context.log.info(f"{dataset}: " + "; ".join(sorted({f"{r['level']} from '{r['type_name']}'" for r in rows
-                                                            if r["dataset"] == dataset})))
-        for code, (level, a) in listed.items():
-            rows.append(_row(role, dataset, level, a, best[level], a.gss_code if level == "lad" else None))
-        unpublished = [b for b in areas.benchmarks if b not in listed]
-        if unpublished and spec.all_benchmarks:
-            raise UpstreamError(f"lmi.toml: benchmark {unpublished[0]} is not an area Nomis {dataset} publishes.")
-        if unpublished:
-            context.log.info(f"{dataset} is not published for {unpublished}; those benchmarks are left out.")
-
-    table = pa.Table.from_pylist(rows)
+    for role, types in typed.items():
+        spec = NOMIS_DATASETS[role]
+        try:
+            found, level = _dataset_rows(context, nomis, areas, role, spec, types, oldest_kept)
+        except UpstreamError as exc:
+            if str(exc).startswith("lmi.toml"):
+                raise  # the configuration is wrong for every dataset: refuse, as before
+            coverage[role] = (None, "unresolved", str(exc))
+            continue
+        rows += found
+        coverage[role] = (level, "resolved", _degraded_note(spec, level))
+    if not rows:
+        raise UpstreamError("Nomis: no dataset's geographies could be resolved: "
+                            + "; ".join(f"{r}: {c[2]}" for r, c in coverage.items()))
     with warehouse.get_connection() as conn:
         conn.execute("BEGIN")
-        conn.register("geographies", table)
-        conn.execute("CREATE OR REPLACE TABLE nomis_geographies AS SELECT * FROM geographies")
+        conn.register("geographies", pa.Table.from_pylist(rows))
+        kept = _keep_previous(conn, [r for r, c in coverage.items() if c[1] == "unresolved"], areas.lad_codes)
+        conn.execute("CREATE OR REPLACE TABLE nomis_geographies AS SELECT * FROM geographies"
+                     + (" UNION ALL BY NAME SELECT * FROM previous_geographies" if kept else ""))
+        conn.unregister("geographies")
+        conn.register("coverage", pa.Table.from_pylist(
+            [{"role": r, "dataset": NOMIS_DATASETS[r].dataset, "small_area_level": c[0], "outcome": c[1],
+              "problem": c[2]} for r, c in coverage.items()], schema=COVERAGE_SCHEMA))
+        conn.execute("CREATE OR REPLACE TABLE nomis_dataset_coverage AS SELECT * FROM coverage")
+        conn.unregister("coverage")
         log_requests(conn, "nomis_geographies", nomis.transport().fetched[mark:],
                      datasets={f"dataset/{d.dataset}": d.dataset for d in NOMIS_DATASETS.values()})
         conn.execute("COMMIT")
+    for role, (level, outcome, problem) in coverage.items():
+        if outcome == "unresolved":
+            context.log.warning(f"Nomis {NOMIS_DATASETS[role].dataset} ({role}): geographies not resolved this run "
+                                f"({problem}); its source keeps its last good data. Every other dataset goes on.")
+        elif problem:
+            context.log.warning(f"Nomis {NOMIS_DATASETS[role].dataset} ({role}): {problem}")
     wards = sum(1 for r in rows if r["level"] == "ward")
     vintages = sorted({r["ward_vintage"] for r in rows if r["ward_vintage"]})
-    return dg.MaterializeResult(metadata={"dagster/row_count": len(rows), "wards": wards,
-                                          "ward_vintages": str(vintages)})
+    levels = {NOMIS_DATASETS[r].dataset: c[0] or c[1] for r, c in coverage.items()}
+    selected = context.selected_asset_keys
+    if dg.AssetKey("nomis_geographies") in selected:
+        yield dg.MaterializeResult(asset_key="nomis_geographies", metadata={
+            "dagster/row_count": len(rows), "wards": wards, "ward_vintages": str(vintages)})
+    if dg.AssetKey("nomis_dataset_coverage") in selected:
+        yield dg.MaterializeResult(asset_key="nomis_dataset_coverage", metadata={
+            "dagster/row_count": len(coverage), "small_area_levels": dg.MetadataValue.json(levels)})
+
+
+def _dataset_rows(context, nomis: NomisResource, areas, role: str, spec: NomisDataset, types: list[GeoType],
+                  oldest_kept: int) -> tuple[list[dict], str | None]:
+    """One dataset's rows, and the smallest level it is fetched for (ward, lsoa, lad; None for survey data)."""
+    dataset = spec.dataset
+    best: dict[str, GeoType] = {}
+    for gt in types:
+        best.setdefault(gt.level, gt)
+    needed = ["lad"] + (["region", "country"] if spec.all_benchmarks else [])
+    missing = [lvl for lvl in needed if lvl not in best]
+    if missing:
+        raise UpstreamError(f"Nomis {dataset}: no geography type found for {missing} among "
+                            f"{[g.name for g in types]}; Nomis may have renamed its types. Check "
+                            f"dataset/{dataset}/geography/TYPE.def.sdmx.json.")
+    small = None
+    if spec.small_areas and "ward" in best:
+        small = "ward"
+    elif spec.small_areas == "ward_or_lsoa" and "lsoa" in best:
+        small = "lsoa"
+    elif spec.small_areas:
+        small = "lad"  # neither wards nor LSOAs: the district figures only
+    listed: dict[str, tuple[str, NomisArea]] = {}
+    for level in ("lad", "county", "combined_authority", "region", "country"):
+        if level in best:
+            for a in nomis.areas(dataset, best[level].selector):
+                listed.setdefault(a.gss_code, (level, a))
+    rows = []
+    for la in areas.local_authorities:
+        if la.code not in listed or listed[la.code][0] != "lad":
+            raise UpstreamError(
+                f"lmi.toml: local authority {la.code} is not among the districts Nomis {dataset} publishes "
+                f"('{best['lad'].name}'). Check the code is a current district/unitary GSS code."
+            )
+        lad = listed[la.code][1]
+        if small == "ward":
+            wards = [g for g in types if g.level == "ward" and g.vintage >= oldest_kept]
+            for gt, found in _ward_vintages(nomis, dataset, lad, wards):
+                rows += [_row(role, dataset, "ward", w, gt, la.code) for w in found]
+        elif small == "lsoa":
+            lsoas = nomis.areas(dataset, f"{lad.nomis_id}{best['lsoa'].selector}")
+            rows += [_row(role, dataset, "lsoa", s, best["lsoa"], la.code) for s in lsoas]
+    context.log.info(f"{dataset}: " + ("; ".join(sorted({f"{r['level']} from '{r['type_name']}'" for r in rows}))
+                                       or "districts and above only"))
+    for code, (level, a) in listed.items():
+        rows.append(_row(role, dataset, level, a, best[level], a.gss_code if level == "lad" else None))
+    unpublished = [b for b in areas.benchmarks if b not in listed]
+    if unpublished and spec.all_benchmarks:
+        raise UpstreamError(f"lmi.toml: benchmark {unpublished[0]} is not an area Nomis {dataset} publishes.")
+    if unpublished:
+        context.log.info(f"{dataset} is not published for {unpublished}; those benchmarks are left out.")
+    return rows, small
+
+
+def _degraded_note(spec: NomisDataset, level: str | None) -> str | None:
+    if spec.small_areas and level == "lad":
+        return "not published for wards or LSOAs: fetched for districts and above only, so it has no ward figures"
+    if spec.small_areas == "ward" and level != "ward":
+        return "not published for wards this run"
+    return None
+
+
+def _keep_previous(conn, roles: list[str], lad_codes: list[str]) -> bool:
+    """Keep the previous rows of unresolved datasets (for the districts still configured) as the temp table
+    `previous_geographies`; False if there are none."""
+    if not roles or not conn.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'nomis_geographies'"
+                                     ).fetchone()[0]:
+        return False
+    conn.execute("CREATE OR REPLACE TEMP TABLE previous_geographies AS SELECT * FROM nomis_geographies "
+                 "WHERE role IN (SELECT unnest($roles)) AND (lad_code IS NULL OR lad_code IN (SELECT unnest($lads)))",
+                 {"roles": roles, "lads": lad_codes})
+    return conn.execute("SELECT count(*) FROM previous_geographies").fetchone()[0] > 0
 
 
 def _ward_vintages(nomis: NomisResource, dataset: str, lad: NomisArea,

@@ -1,11 +1,22 @@
 """ONS Open Geography Portal lookups, fetched for the configured districts: wards (per boundary vintage),
 LSOA21 -> ward best fits (per vintage) and combined authorities. Stored as served (codes, names and ONS's
-blank conventions untouched); `ward_lookup` and `districts` read them."""
+blank conventions untouched); `ward_lookup` and `districts` read them.
+
+Each lookup is discovered in ONS's services directory by name pattern (lmi_pipeline/clients/ons_geo.py),
+and its field names are read from its layer. A ward vintage with no lookup listed is skipped with a warning
+naming the year, the pattern and the nearest names listed, and recorded in the asset's `missing_vintages`
+metadata; the other vintages still load. Only when no vintage at all could be looked up does the asset fail:
+an empty lookup would leave nothing for `ward_lookup` to resolve and hide the cause behind later errors.
+A service the directory lists but that then fails (an ArcGIS error, a changed layout) always fails the
+asset: that is a fault upstream, not a lookup that does not exist yet.
+"""
 
 import dagster as dg
 import pyarrow as pa
 
-from lmi_pipeline.clients.ons_geo import COMBINED_AUTHORITY_LOOKUP, LSOA_WARD_LOOKUPS, WARD_LOOKUPS, OnsGeoResource
+from lmi_pipeline.clients.ons_geo import (
+    Discovery, OnsGeoResource, discover_combined_authority_lookup, discover_lsoa_ward_lookup, discover_ward_lookup,
+)
 from lmi_pipeline.clients.transport import UpstreamError
 from lmi_pipeline.defs import freshness
 from lmi_pipeline.defs.sources.request_log import log_requests, query_id
@@ -43,12 +54,40 @@ def _vintages(warehouse: WarehouseResource) -> list[int]:
         return [r[0] for r in conn.execute(WARD_VINTAGES_SQL).fetchall()]
 
 
-def _spec(registry: dict, vintage: int, what: str):
-    spec = registry.get(vintage)
-    if spec is None:
-        raise UpstreamError(f"Nomis uses {vintage} wards, but no ONS {what} service is registered for that vintage. "
-                            "Add its service name to lmi_pipeline/clients/ons_geo.py.")
-    return spec
+def _discovered(context: dg.AssetExecutionContext, ons_geo: OnsGeoResource, vintages: list[int], what: str,
+                discover) -> tuple[list[Discovery], list[Discovery]]:
+    """Each vintage's lookup found in the services directory, and those with none listed (warned about)."""
+    if not vintages:
+        return [], []
+    listing = ons_geo.services()
+    found, missing = [], []
+    for vintage in vintages:
+        d = discover(listing, vintage)
+        if d.service is None:
+            context.log.warning(d.missing_message(ons_geo.base_url) + f" The {vintage} wards are not in this lookup; "
+                                "the other vintages are loaded.")
+            missing.append(d)
+        else:
+            if len(d.candidates) > 1:
+                context.log.info(f"ONS {d.what} for {vintage} wards: {d.service} (also listed: "
+                                 f"{', '.join(d.candidates[1:])})")
+            found.append(d)
+    if vintages and not found:
+        raise UpstreamError(f"Nomis uses {', '.join(map(str, vintages))} wards, but the ONS services directory lists "
+                            f"no {what} for any of them, so nothing could be loaded. "
+                            + " ".join(d.missing_message(ons_geo.base_url) for d in missing))
+    return found, missing
+
+
+def _metadata(rows: list[dict], found: list[Discovery], missing: list[Discovery], base_url: str, **extra) -> dict:
+    return {
+        "dagster/row_count": len(rows),
+        "services": {str(d.year): d.service for d in found},
+        "missing_vintages": [d.year for d in missing],
+        **({"missing": dg.MetadataValue.md("\n\n".join(d.missing_message(base_url) for d in missing))}
+           if missing else {}),
+        **extra,
+    }
 
 
 @dg.asset(group_name="geography", kinds={"duckdb"}, deps=["nomis_geographies"], pool="ons_geo_api",
@@ -63,19 +102,29 @@ def ons_ward_lookup(context: dg.AssetExecutionContext, ons_geo: OnsGeoResource, 
     lad_codes = project.areas().lad_codes
     mark = len(ons_geo.transport().fetched)
     rows = []
-    for vintage in _vintages(warehouse):
-        spec = _spec(WARD_LOOKUPS, vintage, "ward lookup")
+    found, missing = _discovered(context, ons_geo, _vintages(warehouse), "ward lookup", discover_ward_lookup)
+    no_region = []
+    for d in found:
+        vintage = d.year
+        spec = ons_geo.ward_lookup(d)
+        if spec.region_code is None:
+            no_region.append(vintage)
+            context.log.warning(f"ONS {spec.service} has no RGN{vintage % 100:02d}CD/NM fields: the {vintage} wards' "
+                                "region is left empty.")
         features, responses = ons_geo.query(spec.service, _in_districts(spec.lad_code, lad_codes), spec.fields,
                                             order_by=spec.ward_code)
         context.log.info(f"ONS {spec.service}: {len(features)} wards")
         qid = query_id(responses[0].request)
         rows += [{"ward_code": f[spec.ward_code], "ward_name": f[spec.ward_name], "ward_vintage": vintage,
                   "lad_code": f[spec.lad_code], "lad_name": f[spec.lad_name], "county_code": f[spec.county_code],
-                  "county_name": f[spec.county_name], "region_code": f[spec.region_code],
-                  "region_name": f[spec.region_name], "source_service": spec.service, "query_id": qid}
+                  "county_name": f[spec.county_name],
+                  "region_code": f[spec.region_code] if spec.region_code else None,
+                  "region_name": f[spec.region_name] if spec.region_name else None,
+                  "source_service": spec.service, "query_id": qid}
                  for f in features]
     _write(warehouse, "ons_ward_lookup", rows, WARD_SCHEMA, ons_geo.transport().fetched[mark:])
-    return dg.MaterializeResult(metadata={"dagster/row_count": len(rows)})
+    return dg.MaterializeResult(metadata=_metadata(rows, found, missing, ons_geo.base_url,
+                                                   **({"vintages_without_region": no_region} if no_region else {})))
 
 
 @dg.asset(group_name="geography", kinds={"duckdb"}, deps=["nomis_geographies"], pool="ons_geo_api",
@@ -89,8 +138,11 @@ def ons_lsoa_ward_lookup(context: dg.AssetExecutionContext, ons_geo: OnsGeoResou
     lad_codes = project.areas().lad_codes
     mark = len(ons_geo.transport().fetched)
     rows = []
-    for vintage in _vintages(warehouse):
-        spec = _spec(LSOA_WARD_LOOKUPS, vintage, "LSOA21 -> ward lookup")
+    found, missing = _discovered(context, ons_geo, _vintages(warehouse), "LSOA21 -> ward lookup",
+                                 discover_lsoa_ward_lookup)
+    for d in found:
+        vintage = d.year
+        spec = ons_geo.lsoa_ward_lookup(d)
         features, responses = ons_geo.query(spec.service, _in_districts(spec.lad_code, lad_codes), spec.fields,
                                             order_by=spec.lsoa_code)
         context.log.info(f"ONS {spec.service}: {len(features)} LSOAs")
@@ -99,18 +151,22 @@ def ons_lsoa_ward_lookup(context: dg.AssetExecutionContext, ons_geo: OnsGeoResou
                   "ward_name": f[spec.ward_name], "ward_vintage": vintage, "lad_code": f[spec.lad_code],
                   "lad_name": f[spec.lad_name], "source_service": spec.service, "query_id": qid} for f in features]
     _write(warehouse, "ons_lsoa_ward_lookup", rows, LSOA_SCHEMA, ons_geo.transport().fetched[mark:])
-    return dg.MaterializeResult(metadata={"dagster/row_count": len(rows)})
+    return dg.MaterializeResult(metadata=_metadata(rows, found, missing, ons_geo.base_url))
 
 
 @dg.asset(group_name="geography", kinds={"duckdb"}, deps=["areas_config"], pool="ons_geo_api",
           freshness_policy=freshness.ANNUAL)
 def ons_combined_authorities(context: dg.AssetExecutionContext, ons_geo: OnsGeoResource, project: ProjectResource,
                              warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """ONS local authority district -> combined authority lookup (LAD24_CAUTH24_EN_LU) for the configured
-    districts, as served. A district absent from it is in no combined authority."""
+    """ONS local authority district -> combined authority lookup for the configured districts, as served: the
+    newest one the services directory lists (e.g. LAD24_CAUTH24_EN_LU). A district absent from it is in no
+    combined authority. None listed at all fails the asset (districts would silently lose their benchmark)."""
     lad_codes = project.areas().lad_codes
-    spec = COMBINED_AUTHORITY_LOOKUP
     mark = len(ons_geo.transport().fetched)
+    d = discover_combined_authority_lookup(ons_geo.services())
+    if d.service is None:
+        raise UpstreamError(d.missing_message(ons_geo.base_url))
+    spec = ons_geo.combined_authority_lookup(d)
     features, responses = ons_geo.query(spec.service, _in_districts(spec.lad_code, lad_codes), spec.fields,
                                         order_by=spec.lad_code)
     qid = query_id(responses[0].request)
@@ -118,4 +174,5 @@ def ons_combined_authorities(context: dg.AssetExecutionContext, ons_geo: OnsGeoR
              "combined_authority_name": f[spec.name], "source_service": spec.service, "query_id": qid} for f in features]
     context.log.info(f"ONS {spec.service}: {len(rows)} of {len(lad_codes)} districts are in a combined authority")
     _write(warehouse, "ons_combined_authorities", rows, CA_SCHEMA, ons_geo.transport().fetched[mark:])
-    return dg.MaterializeResult(metadata={"dagster/row_count": len(rows)})
+    return dg.MaterializeResult(metadata={"dagster/row_count": len(rows), "service": spec.service,
+                                          "also_listed": list(d.candidates[1:])})

@@ -2,6 +2,7 @@ import dagster as dg
 import pyarrow as pa
 
 from lmi_pipeline.defs.indicators.catalogue import catalogue_rows
+from lmi_pipeline.defs.sources.isolation import CREATE_SOURCE_STATUS
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.sql import load_sql
 from lmi_pipeline.storage import WarehouseResource
@@ -31,7 +32,7 @@ WITH steps AS (
                              WHEN 'decennial' THEN 120 END AS step
     FROM catalogue
 )
-SELECT c.* EXCLUDE (step, status),
+SELECT c.* EXCLUDE (step, status, source_assets),
        -- What the figures at the lowest level held actually are (e.g. Census 16-24 ward rates are derived when
        -- built from LSOAs, official when Nomis publishes them for wards); the definition's status otherwise.
        coalesce(a.lowest_status, c.status) AS status,
@@ -41,8 +42,22 @@ SELECT c.* EXCLUDE (step, status),
        -- for staleness, not an announced date.
        (a.latest_period + to_months(c.step + coalesce(c.reference_months, c.step))
         - INTERVAL 1 DAY + to_days(c.release_lag_days))::DATE AS expected_next_release,
-       a.data_label
+       a.data_label,
+       -- This run's state of the sources behind it: fresh, stale (last good data kept) or unavailable (none),
+       -- why, and the smallest areas they were fetched for (e.g. Census 16-24 from LSOAs, or districts only).
+       s.source_outcome, s.source_problem, s.source_geography
 FROM steps AS c
+LEFT JOIN (
+    SELECT c.indicator,
+           CASE WHEN bool_or(st.outcome = 'unavailable') THEN 'unavailable' WHEN bool_or(st.outcome = 'stale')
+                THEN 'stale' WHEN bool_and(st.outcome = 'fresh') THEN 'fresh' END AS source_outcome,
+           string_agg(st.source_asset || ' ' || st.outcome || ': ' || st.reason, '; ' ORDER BY st.source_asset)
+               FILTER (WHERE st.outcome <> 'fresh') AS source_problem,
+           string_agg(DISTINCT st.geography_level, ', ') AS source_geography
+    FROM catalogue AS c, unnest(c.source_assets) AS u(asset)
+    LEFT JOIN source_status AS st ON st.source_asset = u.asset
+    GROUP BY c.indicator
+) AS s USING (indicator)
 LEFT JOIN (
     SELECT indicator, max(period) AS latest_period,
            string_agg(DISTINCT area_level, ', ' ORDER BY area_level) AS levels_available,
@@ -84,11 +99,13 @@ def area_indicators(project: ProjectResource, warehouse: WarehouseResource) -> d
 def indicator_catalogue(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """One row per indicator: name, definition, unit, source dataset, the levels the source publishes
     and the levels we hold, frequency, latest period, expected next release, licence, official/derived/proxy
-    status and caveats.
+    status and caveats; and this run's state of its sources (`source_outcome` fresh / stale / unavailable,
+    `source_problem` saying why, `source_geography` the smallest areas they were fetched for).
     """
     with warehouse.get_connection() as conn:
         conn.execute("BEGIN")
         conn.register("catalogue", pa.Table.from_pylist(catalogue_rows()))
+        conn.execute(CREATE_SOURCE_STATUS)
         conn.execute(CATALOGUE_SQL)
         conn.execute("COMMIT")
         n = conn.execute("SELECT count(*) FROM indicator_catalogue").fetchone()[0]

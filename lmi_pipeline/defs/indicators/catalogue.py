@@ -143,5 +143,16 @@ INDICATORS += [
 ]
 
 
+# The source assets (raw tables) each upstream dataset arrives through, so an indicator knows which sources
+# it depends on, and says so when one of them is stale or unavailable this run (source_status).
+SOURCE_ASSETS = {"NM_162_1": "raw_claimant_count", "NM_2014_1": "raw_population",
+                 "NM_2083_1": "raw_census_economic_activity", "NM_2124_1": "raw_census_age_activity",
+                 "NM_17_5": "raw_aps", "NM_127_1": "raw_model_unemployment", "DfE EES": "raw_neet"}
+
+
+def source_assets(source_dataset: str) -> list[str]:
+    return [asset for dataset, asset in SOURCE_ASSETS.items() if dataset in source_dataset]
+
+
 def catalogue_rows() -> list[dict]:
-    return [asdict(i) for i in INDICATORS]
+    return [{**asdict(i), "source_assets": source_assets(i.source_dataset)} for i in INDICATORS]

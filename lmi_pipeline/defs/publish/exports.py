@@ -75,7 +75,7 @@ COLUMN_NOTES = {
         "place_level": "ward (a focus ward) or lad (a configured district)", "place_code": "its GSS code",
         "place_name": "its name", "indicator_status": "official / derived / proxy (catalogue)",
         "source_dataset": "upstream dataset", "frequency": "monthly / quarterly / annual / decennial",
-        "coverage": "available, proxy, lad_only, county_only, region_only, country_only or missing",
+        "coverage": "available, proxy, lad_only, county_only, region_only, country_only, missing or not_available_this_run",
         "available_level": "lowest level a figure is held at for the place",
         "available_area_code": "the area that figure is for", "available_area_name": "its name",
         "lowest_level": "lowest level the indicator exists at anywhere here", "published_levels": "what the publisher releases",
@@ -88,6 +88,8 @@ COLUMN_NOTES = {
         "small_number": "the latest figure rests on a small count", "suppressed_values": "figures without a value in the series",
         "suppressed_at_place": "held for the place but suppressed in every period", "limits": "rounding and suppression limits in words",
         "caveats": "the indicator's caveats (catalogue)", "as_of": "the date ages are measured at",
+        "source_outcome": "this run's state of the indicator's sources: fresh, stale (last good load kept) or unavailable",
+        "source_problem": "why a source is stale or unavailable this run",
     },
 }
 

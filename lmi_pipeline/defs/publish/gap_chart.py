@@ -18,10 +18,11 @@ ORDER BY g.lad_code, g.place_level DESC, g.place_name, g.indicator
 # Coverage codes in order of how much is known about the place itself, with their colours and cell text.
 COVERAGE = [("available", "#15803d", "held"), ("proxy", "#84cc16", "proxy"), ("lad_only", "#facc15", "district"),
             ("county_only", "#f97316", "county"), ("region_only", "#dc2626", "region"),
-            ("country_only", "#991b1b", "country"), ("missing", "#6b7280", "missing")]
+            ("country_only", "#991b1b", "country"), ("missing", "#6b7280", "missing"),
+            ("not_available_this_run", "#1f2937", "not this run")]
 LEGEND = {"available": "held for the place", "proxy": "proxy only", "lad_only": "district only",
           "county_only": "county only", "region_only": "region only", "country_only": "England only",
-          "missing": "missing"}
+          "missing": "missing", "not_available_this_run": "not available this run (its source failed)"}
 
 
 def _short(text: str, n: int = 48) -> str:

@@ -175,7 +175,7 @@ def build_context(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "comparison_indicators": [(i, next(d["compared"][i]["label"] for d in districts if i in d["compared"]))
                                   for i in COMPARISON_INDICATORS if any(i in d["compared"] for d in districts)],
         "progress_rows": data["progress"], "gaps_to_fill": data["gaps_to_fill"], "catalogue": data["catalogue"],
-        "sources": sources, "other_requests": data["other_requests"][0], "charts": charts, "weights": weights,
+        "sources": sources, "other_requests": data["other_requests"][0], "source_status": data["source_status"], "charts": charts, "weights": weights,
         "dated_months": DATED_AFTER_MONTHS, "plotly_src": PLOTLY_SRC,
         "generated": datetime.now(timezone.utc).strftime("%d %B %Y %H:%M UTC"),
         "analysis_sql": {

@@ -137,12 +137,18 @@ WHERE query_id NOT IN (SELECT source_query_id FROM area_indicators WHERE source_
                        UNION SELECT denominator_query_id FROM area_indicators WHERE denominator_query_id IS NOT NULL)
 """
 
+# This run's state of every source: fresh, stale (last good data kept) or unavailable (none), and why.
+SOURCE_STATUS_SQL = """
+SELECT source_asset, upstream, outcome, reason, release, latest_period, route, geography_level, last_success_at
+FROM source_status ORDER BY outcome = 'fresh', source_asset
+"""
+
 QUERIES = {
     "meta": META_SQL, "districts": DISTRICTS_SQL, "district_indicators": DISTRICT_INDICATORS_SQL,
     "comparison": COMPARISON_SQL,
     "focus_figures": FOCUS_WARD_FIGURES_SQL, "focus_gaps": FOCUS_WARD_GAPS_SQL, "priority": PRIORITY_SQL,
     "progress": PROGRESS_SQL, "gaps_to_fill": GAPS_TO_FILL_SQL, "catalogue": CATALOGUE_SQL, "sources": SOURCES_SQL,
-    "other_requests": OTHER_REQUESTS_SQL,
+    "other_requests": OTHER_REQUESTS_SQL, "source_status": SOURCE_STATUS_SQL,
 }
 
 
@@ -154,4 +160,7 @@ def records(conn: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
 
 
 def report_data(conn: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]]]:
-    return {name: records(conn, sql) for name, sql in QUERIES.items()}
+    tables = {r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    # source_status exists once any source has run; a warehouse built before then simply has none to show.
+    return {name: records(conn, sql) if name != "source_status" or "source_status" in tables else []
+            for name, sql in QUERIES.items()}

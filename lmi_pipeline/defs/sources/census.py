@@ -10,7 +10,10 @@ import dagster as dg
 
 from lmi_pipeline.clients.nomis import NomisResource
 from lmi_pipeline.defs import freshness
+from lmi_pipeline.defs.sources.isolation import isolated_source
+from lmi_pipeline.defs.sources.nomis_loading import raw_columns
 from lmi_pipeline.defs.sources.nomis_source import NomisSource, load_source
+from lmi_pipeline.defs.sources.query_areas import GEOGRAPHY_DEPS
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
 
@@ -39,10 +42,14 @@ RM024_AGE = {"16-24": re.compile(r"^aged?\s*16\s*(to|-)\s*24(\s*years)?$", re.I)
 RM024_SEX = {"all": re.compile(r"^(all persons|total|all people)$", re.I)}
 GEO_COLUMNS = ("DATE", "DATE_NAME", "GEOGRAPHY", "GEOGRAPHY_NAME", "GEOGRAPHY_CODE", "GEOGRAPHY_TYPE")
 VALUE_COLUMNS = ("MEASURES_NAME", "OBS_VALUE", "OBS_STATUS", "OBS_STATUS_NAME")
+TS066_SELECT = GEO_COLUMNS + ("C2021_EASTAT_20", "C2021_EASTAT_20_NAME") + VALUE_COLUMNS
+RM024_SELECT = GEO_COLUMNS + ("C_SEX_NAME", "C2021_AGE_7", "C2021_AGE_7_NAME", "C2021_EASTAT_7",
+                              "C2021_EASTAT_7_NAME") + VALUE_COLUMNS
 
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup", "districts"], pool="nomis_api",
+@dg.asset(group_name="sources", kinds={"duckdb"}, deps=GEOGRAPHY_DEPS, pool="nomis_api",
           metadata={"lmi/upstream": f"nomis:{TS066}"}, freshness_policy=freshness.DECENNIAL)
+@isolated_source(raw_columns(TS066_SELECT))
 def raw_census_economic_activity(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
                                  warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Nomis NM_2083_1 (Census 2021 TS066, economic activity status of residents aged 16+), exactly as
@@ -54,12 +61,13 @@ def raw_census_economic_activity(context: dg.AssetExecutionContext, nomis: Nomis
     return load_source(context, nomis, warehouse, NomisSource(
         asset="raw_census_economic_activity", role="census_economic_activity", dataset=TS066,
         label="Census 2021 TS066 economic activity",
-        select=GEO_COLUMNS + ("C2021_EASTAT_20", "C2021_EASTAT_20_NAME") + VALUE_COLUMNS,
+        select=TS066_SELECT,
         codes={"c2021_eastat_20": TS066_STATUS}, fixed=(("measures", "20100"),), date="latest"))
 
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup", "districts"], pool="nomis_api",
+@dg.asset(group_name="sources", kinds={"duckdb"}, deps=GEOGRAPHY_DEPS, pool="nomis_api",
           metadata={"lmi/upstream": f"nomis:{RM024}"}, freshness_policy=freshness.DECENNIAL)
+@isolated_source(raw_columns(RM024_SELECT))
 def raw_census_age_activity(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
                             warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Nomis NM_2124_1 (Census 2021 RM024, economic activity by sex by age), aged 16-24, both sexes,
@@ -71,7 +79,6 @@ def raw_census_age_activity(context: dg.AssetExecutionContext, nomis: NomisResou
     return load_source(context, nomis, warehouse, NomisSource(
         asset="raw_census_age_activity", role="census_age_activity", dataset=RM024,
         label="Census 2021 RM024 economic activity by age, 16-24",
-        select=GEO_COLUMNS + ("C_SEX_NAME", "C2021_AGE_7", "C2021_AGE_7_NAME", "C2021_EASTAT_7",
-                              "C2021_EASTAT_7_NAME") + VALUE_COLUMNS,
+        select=RM024_SELECT,
         codes={"c2021_eastat_7": RM024_STATUS, "c2021_age_7": RM024_AGE, "c_sex": RM024_SEX},
         fixed=(("measures", "20100"),), date="latest"))

@@ -7,8 +7,9 @@ from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
 from lmi_pipeline.clients.transport import UpstreamError
 from lmi_pipeline.defs import freshness
 from lmi_pipeline.defs.partitions import claimant_months
-from lmi_pipeline.defs.sources.nomis_loading import finish_source, load_nomis_query
-from lmi_pipeline.defs.sources.query_areas import query_areas
+from lmi_pipeline.defs.sources.isolation import isolated_source
+from lmi_pipeline.defs.sources.nomis_loading import finish_source, load_nomis_query, raw_columns
+from lmi_pipeline.defs.sources.query_areas import GEOGRAPHY_DEPS, query_areas, small_area_level
 from lmi_pipeline.defs.sources.revisions import PeriodReplace
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource, quote_ident
@@ -46,10 +47,11 @@ def requested_months(context: dg.AssetExecutionContext, start_month: str) -> lis
 
 
 @dg.asset(
-    group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup", "districts"], pool="nomis_api",
+    group_name="sources", kinds={"duckdb"}, deps=GEOGRAPHY_DEPS, pool="nomis_api",
     partitions_def=claimant_months, backfill_policy=dg.BackfillPolicy.single_run(),
     metadata={"lmi/upstream": f"nomis:{DATASET}"}, freshness_policy=freshness.MONTHLY_MID_MONTH,
 )
+@isolated_source(raw_columns(SELECT))
 def raw_claimant_count(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
                        warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Nomis NM_162_1 claimant count, exactly as served (every column text), one monthly partition per month.
@@ -68,6 +70,7 @@ def raw_claimant_count(context: dg.AssetExecutionContext, nomis: NomisResource, 
     release = nomis.dataset_release(DATASET).get("LastUpdated", "")
     with warehouse.get_connection() as conn:
         geography, expected, labels = query_areas(conn, "claimant_count", DATASET)
+        level = small_area_level(conn, "claimant_count")
         query = NomisQuery(
             dataset=DATASET, geography=tuple(geography), select=SELECT, time=f"{months[0]},{months[-1]}",
             dimensions=(("gender", "0"), ("age", ",".join(ages.values())), ("measure", "1,2"), ("measures", "20100")),
@@ -91,7 +94,7 @@ def raw_claimant_count(context: dg.AssetExecutionContext, nomis: NomisResource, 
         context.log.warning(f"{DATASET}: upstream revised {len(revised)} month(s) already loaded: {revised}")
     return dg.MaterializeResult(metadata={
         "dagster/row_count": loaded.rows, "pages": loaded.pages, "months": len(months),
-        "latest_period": loaded.latest_period, "release": release,
+        "latest_period": loaded.latest_period, "release": release, "geography_level": level,
         "revised_months": dg.MetadataValue.json(revised), "revisions": len(revised),
         "fetch_parse_seconds": round(loaded.fetch_parse_seconds, 3), "load_seconds": round(loaded.load_seconds, 3),
     })

@@ -18,6 +18,7 @@ import dagster as dg
 import duckdb
 
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource, check_geographies
+from lmi_pipeline.clients.nomis_csv import REQUIRED_COLUMNS
 from lmi_pipeline.clients.transport import Request
 from lmi_pipeline.defs.sources.request_log import log_requests, query_id
 from lmi_pipeline.storage import STAGING_SUFFIX, quote_ident
@@ -38,6 +39,11 @@ class LoadedQuery:
     staging: str = ""  # the table the pages went into
     fetch_parse_seconds: float = 0.0  # waiting for pages: HTTP and CSV parsing
     load_seconds: float = 0.0  # appending them to DuckDB
+
+
+def raw_columns(select: tuple[str, ...]) -> list[str]:
+    """The columns of a raw Nomis table: what the query selects, what every page carries, and query_id."""
+    return [*dict.fromkeys([c.upper() for c in select] + list(REQUIRED_COLUMNS)), "query_id"]
 
 
 def load_nomis_query(conn: duckdb.DuckDBPyConnection, table: str, nomis: NomisResource, query: NomisQuery,

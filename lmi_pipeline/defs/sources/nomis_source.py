@@ -16,7 +16,7 @@ import dagster as dg
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
 from lmi_pipeline.defs.sources.claimant_count import resolve_codes
 from lmi_pipeline.defs.sources.nomis_loading import load_nomis_query, move_into_place
-from lmi_pipeline.defs.sources.query_areas import query_areas
+from lmi_pipeline.defs.sources.query_areas import query_areas, small_area_level
 from lmi_pipeline.defs.sources.request_log import log_requests
 from lmi_pipeline.storage import WarehouseResource
 
@@ -45,6 +45,7 @@ def load_source(context: dg.AssetExecutionContext, nomis: NomisResource, warehou
     release = nomis.dataset_release(src.dataset).get("LastUpdated", "")
     with warehouse.get_connection() as conn:
         geography, expected, labels = query_areas(conn, src.role, src.dataset)
+        level = small_area_level(conn, src.role)
         small = sorted({p.split("TYPE")[1] for p in geography if "TYPE" in p})
         query = NomisQuery(dataset=src.dataset, geography=tuple(geography), select=src.select, time=src.time,
                            date=src.date, dimensions=tuple(dims) + src.fixed, label=f"Nomis {src.dataset} ({src.label})")
@@ -63,4 +64,5 @@ def load_source(context: dg.AssetExecutionContext, nomis: NomisResource, warehou
     return dg.MaterializeResult(metadata={
         "dagster/row_count": loaded.rows, "pages": loaded.pages, "latest_period": loaded.latest_period,
         "release": release, "small_area_types": str(small), "dataset": data_label,
+        "geography_level": level,
     })

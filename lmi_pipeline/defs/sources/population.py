@@ -5,8 +5,9 @@ import dagster as dg
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
 from lmi_pipeline.defs import freshness
 from lmi_pipeline.defs.sources.claimant_count import resolve_codes
-from lmi_pipeline.defs.sources.nomis_loading import finish_source, load_nomis_query, move_into_place
-from lmi_pipeline.defs.sources.query_areas import query_areas
+from lmi_pipeline.defs.sources.isolation import isolated_source
+from lmi_pipeline.defs.sources.nomis_loading import finish_source, load_nomis_query, move_into_place, raw_columns
+from lmi_pipeline.defs.sources.query_areas import GEOGRAPHY_DEPS, query_areas, small_area_level
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
 
@@ -21,10 +22,11 @@ SELECT = ("DATE", "DATE_NAME", "GEOGRAPHY", "GEOGRAPHY_NAME", "GEOGRAPHY_CODE", 
           "C_AGE", "C_AGE_NAME", "MEASURES_NAME", "OBS_VALUE", "OBS_STATUS", "OBS_STATUS_NAME")
 
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup", "districts"], pool="nomis_api",
+@dg.asset(group_name="sources", kinds={"duckdb"}, deps=GEOGRAPHY_DEPS, pool="nomis_api",
           metadata={"lmi/upstream": f"nomis:{DATASET}"},
           # Mid-year estimates come once a year (small-area ones about a year after the district ones).
           freshness_policy=freshness.ANNUAL)
+@isolated_source(raw_columns(SELECT))
 def raw_population(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
                    warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Nomis NM_2014_1 small-area mid-year population estimates, exactly as served (every column text).
@@ -38,6 +40,7 @@ def raw_population(context: dg.AssetExecutionContext, nomis: NomisResource, proj
     release = nomis.dataset_release(DATASET)
     with warehouse.get_connection() as conn:
         geography, expected, labels = query_areas(conn, "population", DATASET)
+        level = small_area_level(conn, "population")
         query = NomisQuery(
             dataset=DATASET, geography=tuple(geography), select=SELECT, time="first,latest",
             dimensions=(("gender", "0"), ("c_age", ",".join(ages.values())), ("measures", "20100")),
@@ -51,5 +54,5 @@ def raw_population(context: dg.AssetExecutionContext, nomis: NomisResource, proj
         conn.execute("COMMIT")
     return dg.MaterializeResult(metadata={
         "dagster/row_count": loaded.rows, "pages": loaded.pages, "latest_period": loaded.latest_period,
-        "release": loaded.release,
+        "release": loaded.release, "geography_level": level,
     })

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import duckdb
 
+from lmi_pipeline.clients.transport import UpstreamError
+
+# What every Nomis source asset reads before it queries: the ids, what each dataset offers, and the areas.
+GEOGRAPHY_DEPS = ["nomis_geographies", "nomis_dataset_coverage", "ward_lookup", "districts"]
+
 QUERY_AREAS_SQL = """
 WITH wanted AS (  -- the districts we cover, the benchmarks each really has (districts), and configured extras
     SELECT lad_code AS gss_code FROM districts
@@ -26,6 +31,10 @@ def query_areas(conn: duckdb.DuckDBPyConnection, role: str, dataset: str) -> tup
     benchmark the dataset does not list (a combined authority some datasets lack) is simply not asked for.
     """
     rows = conn.execute(QUERY_AREAS_SQL, {"role": role}).fetchall()
+    if not rows:
+        problem = conn.execute("SELECT problem FROM nomis_dataset_coverage WHERE role = ?", [role]).fetchone()
+        raise UpstreamError(f"Nomis {dataset}: its geographies could not be resolved this run"
+                            + (f" ({problem[0]})" if problem and problem[0] else "") + ".")
     parts, expected, labels = [], set(), {}
     small_types: dict[str, list[str]] = {}  # district GSS code -> the small-area TYPEs it has
     for level, _, _, selector, _, lad_code in rows:
@@ -39,3 +48,9 @@ def query_areas(conn: duckdb.DuckDBPyConnection, role: str, dataset: str) -> tup
         if level not in ("ward", "lsoa"):
             parts.append(nomis_id)
     return parts, expected, labels
+
+
+def small_area_level(conn: duckdb.DuckDBPyConnection, role: str) -> str:
+    """The smallest areas the dataset is fetched for (ward, lsoa, lad), as nomis_dataset_coverage says."""
+    row = conn.execute("SELECT small_area_level FROM nomis_dataset_coverage WHERE role = ?", [role]).fetchone()
+    return (row[0] if row else None) or "lad"

@@ -8,7 +8,10 @@ import dagster as dg
 
 from lmi_pipeline.clients.nomis import NomisResource
 from lmi_pipeline.defs import freshness
+from lmi_pipeline.defs.sources.isolation import isolated_source
+from lmi_pipeline.defs.sources.nomis_loading import raw_columns
 from lmi_pipeline.defs.sources.nomis_source import NomisSource, load_source
+from lmi_pipeline.defs.sources.query_areas import GEOGRAPHY_DEPS
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
 
@@ -28,10 +31,13 @@ MODEL_ITEMS = {"unemployment_rate": re.compile(r"^unemployment rate\b.*model bas
 MODEL_MEASURES = {"value": re.compile(r"^value$", re.I), "confidence": re.compile(r"^confidence$", re.I)}
 COLUMNS = ("DATE", "DATE_NAME", "GEOGRAPHY", "GEOGRAPHY_NAME", "GEOGRAPHY_CODE", "GEOGRAPHY_TYPE")
 VALUE_COLUMNS = ("MEASURES", "MEASURES_NAME", "OBS_VALUE", "OBS_STATUS", "OBS_STATUS_NAME")
+APS_SELECT = COLUMNS + ("VARIABLE", "VARIABLE_NAME") + VALUE_COLUMNS
+MODEL_SELECT = COLUMNS + ("ITEM", "ITEM_NAME") + VALUE_COLUMNS
 
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup", "districts"], pool="nomis_api",
+@dg.asset(group_name="sources", kinds={"duckdb"}, deps=GEOGRAPHY_DEPS, pool="nomis_api",
           metadata={"lmi/upstream": f"nomis:{APS}"}, freshness_policy=freshness.QUARTERLY)
+@isolated_source(raw_columns(APS_SELECT))
 def raw_aps(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
             warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Nomis NM_17_5 (Annual Population Survey, percentages), exactly as served (every column text):
@@ -42,12 +48,13 @@ def raw_aps(context: dg.AssetExecutionContext, nomis: NomisResource, project: Pr
     project.areas()
     return load_source(context, nomis, warehouse, NomisSource(
         asset="raw_aps", role="aps", dataset=APS, label="Annual Population Survey",
-        select=COLUMNS + ("VARIABLE", "VARIABLE_NAME") + VALUE_COLUMNS,
+        select=APS_SELECT,
         codes={"variable": APS_VARIABLES, "measures": APS_MEASURES}, time="first,latest"))
 
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["nomis_geographies", "ward_lookup", "districts"], pool="nomis_api",
+@dg.asset(group_name="sources", kinds={"duckdb"}, deps=GEOGRAPHY_DEPS, pool="nomis_api",
           metadata={"lmi/upstream": f"nomis:{MODEL}"}, freshness_policy=freshness.QUARTERLY)
+@isolated_source(raw_columns(MODEL_SELECT))
 def raw_model_unemployment(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
                            warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Nomis NM_127_1 (model-based estimates of unemployment), exactly as served (every column text):
@@ -57,5 +64,5 @@ def raw_model_unemployment(context: dg.AssetExecutionContext, nomis: NomisResour
     project.areas()
     return load_source(context, nomis, warehouse, NomisSource(
         asset="raw_model_unemployment", role="model_unemployment", dataset=MODEL,
-        label="model-based unemployment", select=COLUMNS + ("ITEM", "ITEM_NAME") + VALUE_COLUMNS,
+        label="model-based unemployment", select=MODEL_SELECT,
         codes={"item": MODEL_ITEMS, "measures": MODEL_MEASURES}, time="first,latest"))

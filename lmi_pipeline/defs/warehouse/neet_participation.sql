@@ -1,7 +1,10 @@
 -- DfE NEET 16-17, tidy: one row per area x year x age x characteristic x measure, for the upper-tier
 -- local authorities covering the configured districts (counties, or the unitary itself), their regions,
 -- England and the configured benchmarks. Symbols (c suppressed, z not applicable, ...) become NULL
--- values with the symbol kept in `symbol`; a suppressed figure is never a zero.
+-- values with the symbol kept in `symbol`; a suppressed figure is never a zero. neet_normalised (neet.py)
+-- gives every layout our column names: a measure the layout lacks is NULL there, and UNPIVOT (which drops
+-- NULLs; a served cell is never NULL, an empty one is '') gives it no rows. A layout without characteristics
+-- (the dashboard extract) has characteristic_grouping = characteristic = 'Total'.
 CREATE OR REPLACE TABLE neet_participation AS
 WITH wanted AS (
     SELECT county_code AS code FROM ward_lookup WHERE county_code IS NOT NULL
@@ -35,8 +38,10 @@ SELECT area_code, area_name, level_of_code(area_code) AS area_level,
        TRY_CAST(raw_value AS DOUBLE)                                    AS value,
        CASE WHEN TRY_CAST(raw_value AS DOUBLE) IS NULL THEN trim(raw_value) END AS symbol,
        coalesce(trim(raw_value) = 'c', false)                           AS is_suppressed,
-       CASE WHEN measure LIKE '%count' AND level_of_code(area_code) IN ('region', 'country') THEN 10 END
-                                                                        AS rounding_base,
+       -- DfE rounds national and regional counts to 10 in the EES files; the dashboard extract does not say
+       -- (its 2023 cohorts are not rounded), so no rounding is claimed for it.
+       CASE WHEN measure LIKE '%count' AND level_of_code(area_code) IN ('region', 'country')
+                 AND schema_version <> 'dashboard' THEN 10 END          AS rounding_base,
        schema_version, query_id AS source_query_id
 FROM long
 ORDER BY area_level, area_code, year, age, characteristic_grouping, characteristic, measure;
