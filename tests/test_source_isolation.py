@@ -132,3 +132,20 @@ def test_rm024_without_wards_degrades_and_says_which_level(monkeypatch, capsys, 
     assert published(project, "SELECT count(*) FROM area_indicators WHERE indicator = 'census_unemployment_rate' "
                               "AND area_level = 'ward'")[0][0] > 0
     assert re.search(r"raw_census_age_activity\s+nomis:NM_2124_1\s+fresh\s+.*smallest areas: " + offered, out), out
+
+
+def test_a_ward_year_without_an_ons_lookup_fails_only_that_year(monkeypatch, capsys, tmp_path):
+    """Nomis publishes the claimant count on 2022 and 2024 wards, but the ONS portal lists no 2024 lookup: the
+    2024 wards cannot be placed in districts, so the run publishes on the 2022 wards alone, and says so."""
+    sim = UpstreamSim()
+    sim.ons.withdraw_lookup_year(2024)
+    project = make_project(tmp_path)
+    with FaultServer(sim=sim) as server:
+        code, out = lmi_run(monkeypatch, capsys, project, server)
+    assert code == EXIT_FRESH, out
+    assert re.search(r"no .*2024.*WD24_LAD24", out, re.S) and "held but not shown by ward" in out, out
+    assert published(project, "SELECT DISTINCT ward_vintage FROM ward_lookup") == [(2022,)]
+    assert published(project, "SELECT DISTINCT ward_vintage FROM ward_indicators") == [(2022,)]
+    park_wood_2022 = published(project, "SELECT count(*) FROM ward_indicators WHERE ward_code = 'E05005002' "
+                                        "AND indicator = 'claimant_rate'")[0][0]
+    assert park_wood_2022 > 0  # Maidstone's focus ward, on the boundaries that have a lookup
