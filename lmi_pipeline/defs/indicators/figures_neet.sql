@@ -9,6 +9,7 @@ WITH headline AS (
            max(value)  FILTER (WHERE measure = 'neet_percent')      AS neet_percent,
            max(symbol) FILTER (WHERE measure = 'neet_nk_percent')   AS neet_nk_symbol,
            max(symbol) FILTER (WHERE measure = 'neet_percent')      AS neet_symbol,
+           max(rounding_base) AS rounding_base,  -- of the counts, as neet_participation knows it per file layout
            any_value(source_query_id) AS source_query_id
     FROM neet_participation
     WHERE age = '16-17' AND lower(characteristic_grouping) = 'total' AND lower(characteristic) = 'total'
@@ -17,12 +18,12 @@ WITH headline AS (
 SELECT area_code, area_name, area_level, NULL::INTEGER AS ward_vintage, period, 'neet_nk_16_17' AS indicator,
        neet_nk_percent AS value, neet_nk AS numerator, cohort AS denominator, '%' AS unit,
        NULL::DOUBLE AS lower, NULL::DOUBLE AS upper, 'official' AS status,
-       CASE WHEN area_level IN ('region', 'country') THEN 10 END AS rounding_base, neet_nk_symbol AS obs_status,
+       rounding_base, neet_nk_symbol AS obs_status,
        'DfE NEET 16-17 (EES)' AS source_dataset, source_query_id, source_query_id AS denominator_query_id,
        NULL::INTEGER AS denominator_year
 FROM headline
 UNION ALL
 SELECT area_code, area_name, area_level, NULL, period, 'neet_16_17', neet_percent, neet, cohort, '%', NULL, NULL,
-       'official', CASE WHEN area_level IN ('region', 'country') THEN 10 END, neet_symbol,
+       'official', rounding_base, neet_symbol,
        'DfE NEET 16-17 (EES)', source_query_id, source_query_id, NULL
 FROM headline
