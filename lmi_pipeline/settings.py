@@ -47,6 +47,7 @@ class Settings:
     assets_dir: Path
     snapshot_dir: Path
     dfe_content_url: str = DEFAULT_DFE_CONTENT_URL  # EES content API (data catalogue): the DfE fallback route
+    upstream_backoff_seconds: float = 1.0  # first retry wait of every client (doubling: 1, 2, 4, 8, 16 s)
 
     @property
     def published_db(self) -> Path:
@@ -103,6 +104,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if not _MEMORY_LIMIT.match(memory_limit):
         raise SettingsError(f"LMI_DUCKDB_MEMORY_LIMIT={memory_limit!r} is not a size; write it like 1GB, 1536MB or "
                             f"2GiB (default {DEFAULT_DUCKDB_MEMORY_LIMIT}).")
+    raw_backoff = env.get("UPSTREAM_BACKOFF_SECONDS") or "1.0"
+    try:
+        backoff = float(raw_backoff)
+        if not 0 <= backoff <= 60:
+            raise ValueError
+    except ValueError:
+        raise SettingsError(f"UPSTREAM_BACKOFF_SECONDS={raw_backoff!r} must be a number of seconds from 0 to 60 "
+                            "(the first retry's wait; each later one doubles; default 1).") from None
     root = Path(env.get("LMI_PROJECT_DIR") or os.getcwd()).resolve()
     data_dir = _path(env, "LMI_DATA_DIR", Path("data"), root)
     return Settings(
@@ -119,4 +128,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         assets_dir=_path(env, "LMI_ASSETS_DIR", Path("assets"), root),
         snapshot_dir=_path(env, "LMI_SNAPSHOT_DIR", data_dir / "snapshot", root),
         dfe_content_url=env.get("DFE_CONTENT_URL") or DEFAULT_DFE_CONTENT_URL,
+        upstream_backoff_seconds=backoff,
     )

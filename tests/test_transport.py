@@ -111,6 +111,19 @@ def test_pacing_comes_from_the_settings():
         load_settings({"NOMIS_MAX_REQUESTS_PER_SECOND": "fast"})
 
 
+def test_retry_backoff_comes_from_the_settings():
+    from lmi_pipeline.defs.resources import build_resources
+    from lmi_pipeline.settings import SettingsError, load_settings
+
+    default = build_resources(load_settings({"LMI_SOURCE": "live"}))
+    assert {default[n].backoff_seconds for n in ("nomis", "ons_geo", "dfe")} == {1.0}
+    quick = build_resources(load_settings({"LMI_SOURCE": "live", "UPSTREAM_BACKOFF_SECONDS": "0.01"}))
+    assert {quick[n].backoff_seconds for n in ("nomis", "ons_geo", "dfe")} == {0.01}
+    for bad in ("soon", "-1", "600"):
+        with pytest.raises(SettingsError, match=f"UPSTREAM_BACKOFF_SECONDS='{bad}' must be a number of seconds"):
+            load_settings({"UPSTREAM_BACKOFF_SECONDS": bad})
+
+
 def test_duckdb_memory_cap_comes_from_the_settings(tmp_path):
     from lmi_pipeline.defs.resources import build_resources
     from lmi_pipeline.settings import SettingsError, load_settings

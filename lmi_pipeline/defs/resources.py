@@ -13,7 +13,7 @@ from lmi_pipeline.storage import WarehouseResource
 def build_resources(settings: Settings, record_origin: str = "recorded") -> dict[str, dg.ConfigurableResource]:
     """Every resource, configured from one Settings object (tests build their own Settings)."""
     common = {"source_mode": settings.source_mode, "snapshot_dir": str(settings.snapshot_dir),
-              "record_origin": record_origin}
+              "record_origin": record_origin, "backoff_seconds": settings.upstream_backoff_seconds}
     # The key stays an EnvVar when it comes from the environment, so Dagster resolves it at run time and
     # never shows or stores its value.
     uid = None

@@ -100,7 +100,8 @@ def record(conn: duckdb.DuckDBPyConnection, asset: str, upstream: str, outcome: 
            geography_level: str | None = None, keep_previous: bool = False) -> None:
     """Upsert the asset's row. `keep_previous`: a degraded source keeps what its last good load recorded
     (latest period, route, level, last success) and says only what changed."""
-    assert outcome in OUTCOMES, outcome
+    if outcome not in OUTCOMES:
+        raise ValueError(f"source_status outcome {outcome!r} is not one of {OUTCOMES}")
     conn.execute(CREATE_SOURCE_STATUS)
     if keep_previous:
         conn.execute("""
