@@ -23,7 +23,7 @@ from lmi_demo.world import DEMO_LATEST_MONTH, World
 from lmi_pipeline.settings import Settings
 
 MANIFEST = "manifest.json"
-GENERATOR_VERSION = 6  # bump when the synthetic upstream changes, so stale demo snapshots rebuild
+GENERATOR_VERSION = 7  # bump when the synthetic upstream changes, so stale demo snapshots rebuild
 
 
 def _fingerprint(settings: Settings) -> str:

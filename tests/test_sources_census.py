@@ -41,10 +41,12 @@ def test_types_and_codes_are_found_by_name(upstream, sim):
     assert "ward" not in rm024 and rm024["lsoa"].name == "2021 super output areas - lower layer"
     codes = resolve_codes(nomis.codelist("NM_2083_1", "c2021_eastat_20"), TS066_STATUS, "TS066")
     assert codes["unemployed_excl_students"] == "7" and codes["active_excl_students"] == "1001"
+    assert codes["unemployed_students"] == "14" and codes["active_students"] == "1006"
     assert [codes[f"inactive_{k}"] for k in ("retired", "student", "looking_after_home", "long_term_sick", "other")] \
         == ["15", "16", "17", "18", "19"]
     rm = resolve_codes(nomis.codelist("NM_2124_1", "c2021_eastat_7"), RM024_STATUS, "RM024")
     assert rm["unemployed_excl_students"] == "2"
+    assert (rm["employed_students"], rm["unemployed_students"]) == ("3", "4")
     assert resolve_codes(nomis.codelist("NM_2124_1", "c2021_age_7"), RM024_AGE, "RM024") == {"16-24": "2"}
 
 
@@ -82,17 +84,19 @@ def test_best_fit_sums_the_wards_lsoas(best_fit_run):
     lsoas = [s.code for s in sim.world.lsoas if s.ward_code == PARK_WOOD]
     assert len(lsoas) >= 2
     served = served_rows(sim, "NM_2124_1", geography=",".join(nomis_id(sim, c, 151) for c in lsoas), date="latest",
-                         c_sex="0", c2021_age_7="2", c2021_eastat_7="0,1,2,5")
+                         c_sex="0", c2021_age_7="2", c2021_eastat_7="0,1,2,3,4,5")
     totals = defaultdict(float)
     for r in served:
         totals[r["C2021_EASTAT_7"]] += float(r["OBS_VALUE"])
     got = dict(conn.execute("""SELECT status, value FROM census_economic_activity
         WHERE area_code = ? AND age_band = '16-24'""", [PARK_WOOD]).fetchall())
     assert got == {"all_residents": totals["0"], "employed_excl_students": totals["1"],
-                   "unemployed_excl_students": totals["2"], "inactive_excl_students": totals["5"]}
+                   "unemployed_excl_students": totals["2"], "employed_students": totals["3"],
+                   "unemployed_students": totals["4"], "inactive_excl_students": totals["5"]}
     method = conn.execute("""SELECT DISTINCT geography_method, lsoas, ward_vintage FROM census_economic_activity
         WHERE area_code = ? AND age_band = '16-24'""", [PARK_WOOD]).fetchall()
-    assert method == [("lsoa_best_fit", len(lsoas), 2022)]  # on TS066's 2022 wards, so 16+ and 16-24 share boundaries
+    # On TS066's 2022 wards, but built from LSOAs, not TS066's output areas: a coarser footprint.
+    assert method == [("lsoa_best_fit", len(lsoas), 2022)]
     dataset = conn.execute("""SELECT DISTINCT dataset FROM source_requests
         WHERE source_asset = 'raw_census_age_activity' AND url LIKE '%.data.csv%'""").fetchall()
     assert dataset == [("NM_2124_1 (2021 LSOAs; aggregated to wards by LSOA21 best fit)",)]  # provenance says so
@@ -102,10 +106,11 @@ def test_ts066_ward_figures_are_as_served(best_fit_run):
     sim, conn = best_fit_run
     served = {r["C2021_EASTAT_20"]: float(r["OBS_VALUE"]) for r in served_rows(
         sim, "NM_2083_1", geography=nomis_id(sim, GENSING, 153), date="latest",
-        c2021_eastat_20="0,1001,7,15,16,17,18,19")}
+        c2021_eastat_20="0,1001,7,1006,14,15,16,17,18,19")}
     got = dict(conn.execute("""SELECT status, value FROM census_economic_activity
         WHERE area_code = ? AND age_band = '16+' AND ward_vintage = 2022""", [GENSING]).fetchall())
     assert got["unemployed_excl_students"] == served["7"] and got["active_excl_students"] == served["1001"]
+    assert got["unemployed_students"] == served["14"] and got["active_students"] == served["1006"] > 0
     assert got["inactive_long_term_sick"] == served["18"] and got["all_residents"] == served["0"]
     levels = conn.execute("SELECT DISTINCT area_level FROM census_economic_activity ORDER BY 1").fetchall()
     assert [lvl for (lvl,) in levels] == ["country", "county", "lad", "lsoa", "region", "ward"]
@@ -113,8 +118,8 @@ def test_ts066_ward_figures_are_as_served(best_fit_run):
 
 
 def test_published_ward_path_when_nomis_publishes_rm024_for_wards(tmp_path, httpserver):
-    """Nomis publishing RM024 for 2022 wards: the wards are read directly, official, and agree with the
-    LSOA sums (in the synthetic world a ward is exactly its LSOAs)."""
+    """Nomis publishing RM024 for 2022 wards: the wards are read directly (ONS's own ward figures, not LSOA
+    sums), and agree with the LSOA sums (in the synthetic world a ward is exactly its LSOAs), students too."""
     sim = UpstreamSim()
     sim.nomis.offer_ward_type("NM_2124_1", 2022)
     httpserver.expect_request(re.compile(".*")).respond_with_handler(sim_handler(sim))
@@ -131,10 +136,12 @@ def test_published_ward_path_when_nomis_publishes_rm024_for_wards(tmp_path, http
     assert rows == [("published", 2022, "NM_2124_1")] and lsoa_rows == 0
     assert dataset == [("NM_2124_1",)]
     lsoas = [s.code for s in sim.world.lsoas if s.ward_code == PARK_WOOD]
-    summed = sum(float(r["OBS_VALUE"]) for r in served_rows(
-        sim, "NM_2124_1", geography=",".join(nomis_id(sim, c, 151) for c in lsoas), date="latest", c_sex="0",
-        c2021_age_7="2", c2021_eastat_7="2"))
-    assert park_wood["unemployed_excl_students"] == summed > 0
+    summed = defaultdict(float)
+    for r in served_rows(sim, "NM_2124_1", geography=",".join(nomis_id(sim, c, 151) for c in lsoas), date="latest",
+                         c_sex="0", c2021_age_7="2", c2021_eastat_7="2,4"):
+        summed[r["C2021_EASTAT_7"]] += float(r["OBS_VALUE"])
+    assert park_wood["unemployed_excl_students"] == summed["2"] > 0
+    assert park_wood["unemployed_students"] == summed["4"] > 0
     assert any("NM_2124_1.data.csv" in p and "TYPE153" in p for p in sim.log)  # asked for wards, not LSOAs
 
 

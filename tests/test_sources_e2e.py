@@ -77,26 +77,36 @@ def test_area_level_indicators_live_in_area_indicators(demo):
 def test_census_cells_by_hand(demo):
     sim, conn = demo
     ts066 = {r["C2021_EASTAT_20"]: float(r["OBS_VALUE"]) for r in served_rows(
-        sim, "NM_2083_1", geography=nomis_id(sim, GENSING, 153), date="latest", c2021_eastat_20="0,1001,7,18")}
+        sim, "NM_2083_1", geography=nomis_id(sim, GENSING, 153), date="latest", c2021_eastat_20="0,1001,7,1006,14,18")}
     hastings = {r["C2021_EASTAT_20"]: float(r["OBS_VALUE"]) for r in served_rows(
-        sim, "NM_2083_1", geography=nomis_id(sim, HASTINGS, 154), date="latest", c2021_eastat_20="1001,7")}
-    rate = dict(((i, (v, n, d, lad)) for i, v, n, d, lad in conn.execute("""
-        SELECT indicator, value, numerator, denominator, lad_value FROM ward_indicators WHERE ward_code = ?
-        AND indicator IN ('census_unemployment_rate', 'census_inactive_long_term_sick')""", [GENSING]).fetchall()))
-    assert rate["census_unemployment_rate"] == (round(100 * ts066["7"] / ts066["1001"], 1), ts066["7"], ts066["1001"],
-                                                round(100 * hastings["7"] / hastings["1001"], 1))
+        sim, "NM_2083_1", geography=nomis_id(sim, HASTINGS, 154), date="latest", c2021_eastat_20="1001,7,1006,14")}
+    rate = dict(((i, (v, n, d, lad, st)) for i, v, n, d, lad, st in conn.execute("""
+        SELECT indicator, value, numerator, denominator, lad_value, status FROM ward_indicators WHERE ward_code = ?
+        AND indicator IN ('census_unemployment_rate', 'census_unemployment_rate_excl_students',
+                          'census_inactive_long_term_sick')""", [GENSING]).fetchall()))
+    # The ONS definition counts economically active full-time students: (7 + 14) / (1001 + 1006).
+    unemployed, active = ts066["7"] + ts066["14"], ts066["1001"] + ts066["1006"]
+    lad_rate = round(100 * (hastings["7"] + hastings["14"]) / (hastings["1001"] + hastings["1006"]), 1)
+    assert rate["census_unemployment_rate"] == (round(100 * unemployed / active, 1), unemployed, active, lad_rate,
+                                                "computed")
+    # Students excluded from both sides: 7 / 1001, a separate indicator.
+    assert rate["census_unemployment_rate_excl_students"][:3] == (round(100 * ts066["7"] / ts066["1001"], 1),
+                                                                  ts066["7"], ts066["1001"])
+    assert rate["census_unemployment_rate"][0] != rate["census_unemployment_rate_excl_students"][0]
     assert rate["census_inactive_long_term_sick"][:3] == (round(100 * ts066["18"] / ts066["0"], 1), ts066["18"],
                                                           ts066["0"])
-    # Park Wood aged 16-24: its six LSOAs as Nomis served them, summed, then unemployed / (employed + unemployed).
+    # Park Wood aged 16-24: its six LSOAs as Nomis served them, summed, then ONS definition
+    # (unemployed non-students + unemployed students) / (all four active groups); ours, so derived.
     lsoas = [s.code for s in sim.world.lsoas if s.ward_code == PARK_WOOD]
     cells = defaultdict(float)
     for r in served_rows(sim, "NM_2124_1", geography=",".join(nomis_id(sim, c, 151) for c in lsoas), date="latest",
-                         c_sex="0", c2021_age_7="2", c2021_eastat_7="1,2"):
+                         c_sex="0", c2021_age_7="2", c2021_eastat_7="1,2,3,4"):
         cells[r["C2021_EASTAT_7"]] += float(r["OBS_VALUE"])
     row = conn.execute("""SELECT value, numerator, denominator, status, source_dataset FROM ward_indicators
         WHERE ward_code = ? AND indicator = 'census_unemployment_rate_16_24'""", [PARK_WOOD]).fetchone()
-    assert row == (round(100 * cells["2"] / (cells["1"] + cells["2"]), 1), cells["2"], cells["1"] + cells["2"], "derived",
-                   "NM_2124_1 (2021 LSOAs aggregated to 2022 wards by LSOA21 best fit)")
+    active_16_24 = cells["1"] + cells["2"] + cells["3"] + cells["4"]
+    assert row == (round(100 * (cells["2"] + cells["4"]) / active_16_24, 1), cells["2"] + cells["4"], active_16_24,
+                   "derived", "NM_2124_1 (2021 LSOAs aggregated to 2022 wards by LSOA21 best fit)")
 
 
 def test_survey_and_neet_cells_by_hand(demo):

@@ -13,7 +13,11 @@ class Indicator:
     label: str
     definition: str
     unit: str
-    status: str  # official | derived | proxy
+    # official: the publisher's figure as published | computed: a rate computed here from the publisher's own
+    # published counts, for the publisher's own areas (e.g. Census rates from TS066/RM024 counts) | derived:
+    # combines sources or builds geographies the publisher does not (e.g. LSOA best-fit ward sums, claimant
+    # counts over population estimates) | proxy: stands in for a measure nobody publishes for these areas
+    status: str  # official | computed | derived | proxy
     source_dataset: str
     frequency: str  # monthly | annual | quarterly | decennial
     published_levels: str  # the levels the source itself publishes, for people
@@ -61,6 +65,19 @@ INDICATORS: list[Indicator] = [
 CENSUS_CAVEAT = ("Census 2021 (21 March 2021), a single snapshot taken during the COVID-19 pandemic (furlough), so "
                  "there is no change on a year earlier. Counts are perturbed by ONS to protect confidentiality, so "
                  "small-ward figures are approximate. On 2022 ward boundaries.")
+# Where the ward figures' populations come from: the two Census tables reach wards by different routes.
+CENSUS_TS066_FOOTPRINT = (" Ward figures are ONS's own ward aggregation of Census output areas (best fit to 2022 "
+                          "wards), as published in TS066.")
+CENSUS_RM024_FOOTPRINT = (" Where Nomis does not publish RM024 for wards, ward figures sum the ward's 2021 LSOAs by "
+                          "the ONS LSOA21 -> ward best-fit lookup (derived; status says which): a coarser footprint "
+                          "than TS066's output areas, so an LSOA straddling a ward boundary counts wholly in one ward "
+                          "and a ward's 16-24 and 16+ figures can cover slightly different populations.")
+CENSUS_ONS_DEFINITION = (" ONS definition (ONS, Census 2021 dictionary, economic activity status): economically "
+                         "active full-time students are part of the labour force, and unemployed where they are; the "
+                         "dictionary sums the student and non-student groups to count all of those unemployed.")
+CENSUS_EXCL_STUDENTS = (" Not the ONS headline definition: economically active full-time students are left out of "
+                        "both the unemployed and the active, so it is lower wherever student unemployment is high; "
+                        "use it only to compare with figures that exclude students.")
 SURVEY_CAVEAT = ("A sample survey estimate for a rolling 12-month period (period = its last month); `lower`/`upper` "
                  "are the 95% confidence interval. District estimates are often suppressed (small samples) or "
                  "unreliable: compare intervals, not points, and avoid quarter-on-quarter comparisons. Not available "
@@ -72,25 +89,41 @@ NEET_CAVEAT = ("NCCIS management information, average of end-December, January a
 DFE_LICENCE = OGL
 
 INDICATORS += [
-    Indicator("census_unemployment_rate", "Census unemployment rate (16+, excluding students)",
+    Indicator("census_unemployment_rate", "Census unemployment rate (16+, ONS definition)",
+              "Unemployed as a percentage of the economically active, usual residents aged 16+, full-time students "
+              "included as ONS counts them (Census 2021 TS066: (category 7 + category 14) / (category 1001 + "
+              "category 1006)), computed here from ONS's published counts.",
+              "%", "computed", "NM_2083_1", "decennial", "output area, LSOA, ward (2022), district, county, region, "
+              "country", "ward", 650, caveats=CENSUS_CAVEAT + CENSUS_ONS_DEFINITION + CENSUS_TS066_FOOTPRINT,
+              reference_months=1),
+    Indicator("census_unemployment_rate_excl_students", "Census unemployment rate (16+, excluding full-time students)",
               "Unemployed as a percentage of the economically active, both excluding full-time students, usual "
-              "residents aged 16+ (Census 2021 TS066: category 7 / category 1001).",
-              "%", "official", "NM_2083_1", "decennial", "output area, LSOA, ward (2022), district, county, region, "
-              "country", "ward", 650, caveats=CENSUS_CAVEAT, reference_months=1),
-    Indicator("census_unemployment_rate_16_24", "Census unemployment rate, aged 16-24 (excluding students)",
-              "Unemployed aged 16-24 as a percentage of the economically active aged 16-24, both excluding full-time "
-              "students (Census 2021 RM024). Where Nomis does not publish RM024 for wards, the ward figure sums the "
-              "ward's 2021 LSOAs by the ONS LSOA21 -> ward best-fit lookup (derived).",
+              "residents aged 16+ (Census 2021 TS066: category 7 / category 1001), computed here from ONS's "
+              "published counts.",
+              "%", "computed", "NM_2083_1", "decennial", "output area, LSOA, ward (2022), district, county, region, "
+              "country", "ward", 650, caveats=CENSUS_CAVEAT + CENSUS_EXCL_STUDENTS + CENSUS_TS066_FOOTPRINT,
+              reference_months=1),
+    Indicator("census_unemployment_rate_16_24", "Census unemployment rate, aged 16-24 (ONS definition)",
+              "Unemployed aged 16-24 as a percentage of the economically active aged 16-24, full-time students "
+              "included as ONS counts them (Census 2021 RM024: (unemployed + unemployed full-time students) / (in "
+              "employment + unemployed, excluding and as full-time students)), computed here from ONS's published "
+              "counts.",
               "%", "derived", "NM_2124_1", "decennial", "LSOA, district, county, region, country (wards where Nomis "
               "publishes them)", "ward", 735,
-              caveats=CENSUS_CAVEAT + " Ward values built from LSOAs by best fit are derived (status says which); "
-                                      "LSOAs straddling a ward boundary count wholly in one ward.",
-              reference_months=1),
+              caveats=CENSUS_CAVEAT + CENSUS_ONS_DEFINITION + CENSUS_RM024_FOOTPRINT, reference_months=1),
+    Indicator("census_unemployment_rate_16_24_excl_students",
+              "Census unemployment rate, aged 16-24 (excluding full-time students)",
+              "Unemployed aged 16-24 as a percentage of the economically active aged 16-24, both excluding full-time "
+              "students (Census 2021 RM024: unemployed / (in employment + unemployed)), computed here from ONS's "
+              "published counts.",
+              "%", "derived", "NM_2124_1", "decennial", "LSOA, district, county, region, country (wards where Nomis "
+              "publishes them)", "ward", 735,
+              caveats=CENSUS_CAVEAT + CENSUS_EXCL_STUDENTS + CENSUS_RM024_FOOTPRINT, reference_months=1),
     *[Indicator(f"census_inactive_{key}", f"Economically inactive: {label} (% of residents 16+)",
                 f"Usual residents aged 16+ who were economically inactive because {why}, as a percentage of all usual "
-                "residents aged 16+ (Census 2021 TS066).",
-                "%", "official", "NM_2083_1", "decennial", "output area, LSOA, ward (2022), district, county, region, "
-                "country", "ward", 650, caveats=CENSUS_CAVEAT, reference_months=1)
+                "residents aged 16+ (Census 2021 TS066), computed here from ONS's published counts.",
+                "%", "computed", "NM_2083_1", "decennial", "output area, LSOA, ward (2022), district, county, region, "
+                "country", "ward", 650, caveats=CENSUS_CAVEAT + CENSUS_TS066_FOOTPRINT, reference_months=1)
       for key, label, why in (("long_term_sick", "long-term sick or disabled", "long-term sick or disabled"),
                               ("looking_after_home", "looking after home or family", "looking after home or family"),
                               ("other", "other reasons", "of other reasons"),

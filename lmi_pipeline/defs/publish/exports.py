@@ -38,9 +38,12 @@ COLUMN_NOTES = {
     "ward_indicators": {
         "period": "reference month (first day)", "value": "the figure, in `unit`",
         "numerator": "count behind a rate (or the count itself)", "denominator": "population behind a rate (NULL for counts)",
-        "lower": "lowest value the count's rounding to 5 allows (95% CI for survey figures)",
-        "upper": "highest value the count's rounding to 5 allows (95% CI for survey figures)",
-        "status": "official (the publisher's figure), derived (computed here) or proxy",
+        "lower": "lowest value the count's rounding to 5 allows; for rates also the 0.05 of their 1 dp rounding, "
+                 "never above value (95% CI for survey figures)",
+        "upper": "highest value the count's rounding to 5 allows; for rates also the 0.05 of their 1 dp rounding, "
+                 "never below value (95% CI for survey figures)",
+        "status": "official (the publisher's figure as published), computed (a rate computed here from the publisher's "
+                  "own counts, e.g. Census rates), derived (built from our own aggregation, e.g. ward youth claimant rates) or proxy",
         "small_number": "count under the small-number threshold (lmi.toml, default 20)",
         "rounding_base": "5 for claimant-count figures", "obs_status": "upstream observation status",
         "lad_value": "same indicator for the ward's district",
@@ -48,6 +51,9 @@ COLUMN_NOTES = {
         "combined_authority_value": "same for its combined authority (metropolitan districts only)",
         "region_value": "same for its region (England only)", "country_value": "same for its country (England or Wales)",
         "change_12m": "value minus the value a year earlier (percentage points for rates)",
+        "change_12m_lower": "lowest change both months' ranges allow: lower minus the upper a year earlier (NULL without ranges)",
+        "change_12m_upper": "highest change both months' ranges allow: upper minus the lower a year earlier (NULL without ranges)",
+        "change_12m_within_rounding": "the change's range includes 0, so it may be no change at all (NULL without ranges)",
         "rank_in_lad": "rank among the district's wards, 1 = highest", "n_wards_in_lad": "wards with a value",
         "denominator_year": "mid-year estimate used", "source_dataset": "upstream dataset",
     },
@@ -69,13 +75,13 @@ COLUMN_NOTES = {
         "components_used": "components in this ward's score", "components_missing": "components left out, and why",
         "reasons": "the components used, largest contribution first, against the district",
         "small_number_components": "components resting on a small count", "source_query_ids": "provenance query ids",
-        "denominator_query_ids": "provenance query ids of the denominators", "statuses": "official/derived statuses used",
+        "denominator_query_ids": "provenance query ids of the denominators", "statuses": "official/computed/derived statuses used",
     },
     "lmi_gaps": {
         "place_level": "ward (a focus ward) or lad (a configured district)", "place_code": "its GSS code",
-        "place_name": "its name", "indicator_status": "official / derived / proxy (catalogue)",
+        "place_name": "its name", "indicator_status": "official / computed / derived / proxy (catalogue)",
         "source_dataset": "upstream dataset", "frequency": "monthly / quarterly / annual / decennial",
-        "coverage": "available, proxy, lad_only, county_only, region_only, country_only, missing or not_available_this_run",
+        "coverage": "available, proxy, ward_other_boundaries (held for the ward on other boundaries), lad_only, county_only, region_only, country_only, missing or not_available_this_run",
         "available_level": "lowest level a figure is held at for the place",
         "available_area_code": "the area that figure is for", "available_area_name": "its name",
         "lowest_level": "lowest level the indicator exists at anywhere here", "published_levels": "what the publisher releases",

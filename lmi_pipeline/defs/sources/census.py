@@ -2,6 +2,9 @@
 
 RM024 is asked for wards where Nomis publishes it for wards; otherwise for the districts' 2021 LSOAs,
 which the warehouse aggregates to wards by the ONS LSOA21 -> ward best-fit lookup (and provenance says so).
+
+Both tables are asked for the economically active full-time students as well as everyone else: ONS counts
+them as active, and as unemployed where they are, so the headline rates need both groups.
 """
 
 import re
@@ -20,11 +23,15 @@ from lmi_pipeline.storage import WarehouseResource
 TS066 = "NM_2083_1"
 RM024 = "NM_2124_1"
 _ACTIVE = r"economically active \(excluding full-time students\)"
+_STUDENT = r"economically active and a full-time student"
 # TS066 categories we use (C2021_EASTAT_20), by label; the warehouse maps rows back with the same patterns.
+# Aggregate labels have no space after the colon, leaf labels do ("...students): Unemployed"): hence \s*.
 TS066_STATUS = {
     "all_residents": re.compile(r"^total", re.I),
     "active_excl_students": re.compile(rf"^{_ACTIVE}$", re.I),
     "unemployed_excl_students": re.compile(rf"^{_ACTIVE}:\s*unemployed$", re.I),
+    "active_students": re.compile(rf"^{_STUDENT}$", re.I),
+    "unemployed_students": re.compile(rf"^{_STUDENT}:\s*unemployed$", re.I),
     "inactive_retired": re.compile(r"^economically inactive:\s*retired$", re.I),
     "inactive_student": re.compile(r"^economically inactive:\s*student$", re.I),
     "inactive_looking_after_home": re.compile(r"^economically inactive:\s*looking after home or family$", re.I),
@@ -36,6 +43,8 @@ RM024_STATUS = {
     "all_residents": re.compile(r"^total$", re.I),
     "employed_excl_students": re.compile(rf"^{_ACTIVE}:\s*in employment$", re.I),
     "unemployed_excl_students": re.compile(rf"^{_ACTIVE}:\s*unemployed", re.I),
+    "employed_students": re.compile(rf"^{_STUDENT}:\s*in employment$", re.I),
+    "unemployed_students": re.compile(rf"^{_STUDENT}:\s*unemployed$", re.I),
     "inactive_excl_students": re.compile(r"^economically inactive \(excluding full-time students\)$", re.I),
 }
 RM024_AGE = {"16-24": re.compile(r"^aged?\s*16\s*(to|-)\s*24(\s*years)?$", re.I)}
@@ -55,7 +64,7 @@ def raw_census_economic_activity(context: dg.AssetExecutionContext, nomis: Nomis
     """Nomis NM_2083_1 (Census 2021 TS066, economic activity status of residents aged 16+), exactly as
     served (every column text): the configured districts' 2022 wards (the ward TYPE found by name at run
     time), the districts and their benchmarks; totals, active and unemployed excluding full-time students,
-    and the five reasons for economic inactivity.
+    active and unemployed full-time students, and the five reasons for economic inactivity.
     """
     project.areas()
     return load_source(context, nomis, warehouse, NomisSource(
@@ -71,7 +80,8 @@ def raw_census_economic_activity(context: dg.AssetExecutionContext, nomis: Nomis
 def raw_census_age_activity(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
                             warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Nomis NM_2124_1 (Census 2021 RM024, economic activity by sex by age), aged 16-24, both sexes,
-    exactly as served (every column text). Wards where Nomis publishes RM024 for wards; otherwise the
+    exactly as served (every column text): in employment and unemployed, excluding and as full-time
+    students, and inactive excluding students. Wards where Nomis publishes RM024 for wards; otherwise the
     districts' 2021 LSOAs, to be aggregated to wards by best fit in the warehouse. Plus the districts and
     their benchmarks, as published.
     """

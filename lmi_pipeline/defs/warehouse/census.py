@@ -24,10 +24,11 @@ WHERE lsoa_code NOT IN (SELECT area_code FROM served)
           deps=["raw_census_economic_activity", "raw_census_age_activity", "lsoa_ward_lookup"], pool="duckdb_writer")
 def census_economic_activity(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Census 2021 (21 March 2021) economic activity of usual residents: one row per area x age band
-    (16+, 16-24) x status. 16+ is TS066 as published for 2022 wards and above. 16-24 is RM024: as
+    (16+, 16-24) x status, economically active full-time students included as their own statuses. 16+ is
+    TS066 as published for 2022 wards (ONS's aggregation of output areas) and above. 16-24 is RM024: as
     published where Nomis publishes it; for wards otherwise the sum of the ward's 2021 LSOAs by the ONS
-    best-fit lookup (`geography_method` = lsoa_best_fit, with the number of LSOAs), which is a derived
-    figure. Counts are ONS-perturbed whole numbers; suppressed cells stay NULL.
+    best-fit lookup (`geography_method` = lsoa_best_fit, with the number of LSOAs), a derived figure on a
+    coarser footprint than TS066's. Counts are ONS-perturbed whole numbers; suppressed cells stay NULL.
     """
     with warehouse.get_connection() as conn:
         conn.execute("BEGIN")

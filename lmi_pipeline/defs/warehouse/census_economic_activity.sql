@@ -1,7 +1,15 @@
 -- Census 2021 economic activity, tidy: one row per area x age band x status (usual residents, a count).
--- 16+ from TS066 (NM_2083_1) as published. 16-24 from RM024 (NM_2124_1): as published for districts
--- and above (and for wards when Nomis publishes them); for wards otherwise, the sum of the ward's 2021
--- LSOAs by the ONS best-fit lookup of TS066's ward vintage, so 16+ and 16-24 share boundaries.
+-- Statuses include the economically active full-time students (active, employed, unemployed): ONS counts
+-- them in the labour force, so the rates built on this table need them as well as the non-students.
+--
+-- Footprints differ, so 16+ and 16-24 ward figures do NOT share boundaries exactly:
+-- * 16+ (TS066, NM_2083_1) and any RM024 ward figures Nomis publishes are ONS's own ward aggregation:
+--   output areas assigned to the wards by ONS's best fit (geography_method 'published').
+-- * 16-24 (RM024, NM_2124_1) for wards when Nomis does not publish RM024 for wards: the sum of the ward's
+--   2021 LSOAs by the ONS LSOA21 -> ward best-fit lookup, on TS066's ward vintage (geography_method
+--   'lsoa_best_fit'). LSOAs are coarser than output areas, so an LSOA that straddles a ward boundary falls
+--   wholly in one ward: the same ward's 16+ and 16-24 figures can cover slightly different populations.
+-- Districts and above are as published by Nomis for both tables.
 -- Census counts are whole numbers perturbed by ONS (statistical disclosure control), not exact.
 CREATE OR REPLACE TABLE census_economic_activity AS
 WITH ts066 AS (
