@@ -47,6 +47,17 @@ WHERE unit = '%' AND value IS NOT NULL AND (
        AND abs(value - 100 * numerator / denominator) > 0.05 + 1e-9))
 """
 
+RANGES_CONTAIN_VALUES_SQL = """
+-- A published figure outside its own lower/upper tells the reader the range is wrong, so every range must
+-- hold its value (rounding ranges are widened for the 1 dp rounding of rates) and never be half missing.
+-- The tolerance only absorbs floating-point error.
+SELECT area_code, area_level, indicator, strftime(period, '%Y-%m') AS period, value, lower, upper
+FROM area_indicators
+WHERE (lower IS NULL) <> (upper IS NULL)
+   OR (value IS NOT NULL AND lower IS NOT NULL AND NOT (lower - 1e-9 <= value AND value <= upper + 1e-9))
+ORDER BY indicator, area_level, area_code, period
+"""
+
 DUPLICATE_KEYS_SQL = """
 SELECT ward_code, ward_vintage, indicator, strftime(period, '%Y-%m') AS period, count(*) AS rows
 FROM ward_indicators GROUP BY ALL HAVING count(*) > 1
@@ -143,6 +154,13 @@ def no_unexplained_jumps(project: ProjectResource, warehouse: WarehouseResource)
 def rates_are_consistent(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """Rates lie between 0 and 100 and agree with count / denominator within the publisher's rounding."""
     return _result(warehouse, BAD_RATES_SQL, "rate(s) out of range or inconsistent with count / denominator")
+
+
+@dg.asset_check(asset="area_indicators", blocking=True)
+def ranges_contain_values(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """Every figure with a range (rounding or 95% confidence interval) lies within its own lower and upper,
+    and no range has one end only."""
+    return _result(warehouse, RANGES_CONTAIN_VALUES_SQL, "figure(s) outside their own lower/upper range")
 
 
 @dg.asset_check(asset="ward_indicators", blocking=True)

@@ -1,26 +1,38 @@
 -- The LMI gap matrix: one row per place (each focus ward, each configured district) x catalogue indicator.
 -- For each, the lowest level a figure exists at for that place: the place itself, else its district, county,
--- region or country (matched on GSS codes up the place's own hierarchy). Driven only by indicator_catalogue,
+-- region or country (matched on GSS codes up the place's own hierarchy). A focus ward on new boundaries is
+-- first looked for as the same focus ward on its other boundary vintages (ward_lookup.focus_name, e.g. Park
+-- Wood on 2022 wards for Park Wood & Mangravet on 2024 ones): the Census is published for that ward, not only
+-- for the district, though for a differently drawn area. Driven only by indicator_catalogue,
 -- area_indicators and ward_lookup, so a new source's indicators appear here with no change to this file.
 -- Parameters: $as_of (the date ages and staleness are measured at), $dated_months (older than this = dated).
 CREATE OR REPLACE TABLE lmi_gaps AS
 WITH places AS (  -- focus wards and the configured districts, each on its latest boundary vintage
     SELECT 'ward' AS place_level, ward_code AS place_code, ward_name AS place_name, lad_code, lad_name,
-           county_code, county_name, region_code, region_name, country_code, country_name
+           county_code, county_name, region_code, region_name, country_code, country_name, focus_name
     FROM ward_lookup WHERE is_focus
     QUALIFY row_number() OVER (PARTITION BY ward_code ORDER BY ward_vintage DESC) = 1
     UNION ALL
     SELECT 'lad', lad_code, lad_name, lad_code, lad_name, county_code, county_name, region_code, region_name,
-           country_code, country_name
+           country_code, country_name, NULL
     FROM ward_lookup
     QUALIFY row_number() OVER (PARTITION BY lad_code ORDER BY ward_vintage DESC, ward_code) = 1
 ),
+other_boundaries AS (  -- the same focus ward (same name in lmi.toml, same district) under other GSS codes
+    SELECT DISTINCT p.place_code, w.ward_code, w.ward_name
+    FROM places p
+    JOIN ward_lookup w ON w.is_focus AND w.focus_name = p.focus_name AND w.lad_code = p.lad_code
+                      AND w.ward_code <> p.place_code
+    WHERE p.place_level = 'ward'
+),
 ladder AS (  -- where to look for each place, lowest first (a unitary district has no county)
     SELECT *, 1 AS step, 'ward' AS level, place_code AS code, place_name AS name FROM places WHERE place_level = 'ward'
-    UNION ALL SELECT *, 2, 'lad', lad_code, lad_name FROM places
-    UNION ALL SELECT *, 3, 'county', county_code, county_name FROM places WHERE county_code IS NOT NULL
-    UNION ALL SELECT *, 4, 'region', region_code, region_name FROM places WHERE region_code IS NOT NULL
-    UNION ALL SELECT *, 5, 'country', country_code, country_name FROM places WHERE country_code IS NOT NULL
+    UNION ALL SELECT p.*, 2, 'ward_other_boundaries', o.ward_code, o.ward_name
+              FROM places p JOIN other_boundaries o USING (place_code)
+    UNION ALL SELECT *, 3, 'lad', lad_code, lad_name FROM places
+    UNION ALL SELECT *, 4, 'county', county_code, county_name FROM places WHERE county_code IS NOT NULL
+    UNION ALL SELECT *, 5, 'region', region_code, region_name FROM places WHERE region_code IS NOT NULL
+    UNION ALL SELECT *, 6, 'country', country_code, country_name FROM places WHERE country_code IS NOT NULL
 ),
 held AS (  -- per area and indicator: the series as held, and its latest figure with a value
     SELECT area_code, indicator,
@@ -46,7 +58,9 @@ found AS (  -- the lowest rung of each place's ladder holding a figure with a va
            l.name AS found_name, h.figures, h.without_value, h.rounding_base, h.has_interval, h.latest_period_held
     FROM ladder l
     JOIN held h ON h.area_code = l.code AND h.with_value > 0
-    QUALIFY row_number() OVER (PARTITION BY l.place_level, l.place_code, h.indicator ORDER BY l.step) = 1
+    -- Two codes on other boundaries (a ward split): the one with the latest figure.
+    QUALIFY row_number() OVER (PARTITION BY l.place_level, l.place_code, h.indicator
+                               ORDER BY l.step, h.latest_period DESC, l.code) = 1
 ),
 own_suppressed AS (  -- rows held for the place itself, every one without a value
     SELECT area_code, indicator FROM held WHERE with_value = 0
@@ -89,8 +103,12 @@ SELECT
          WHEN found_level IS NULL THEN 'missing'
          WHEN found_level = place_level AND (indicator_status = 'proxy' OR figure_status = 'proxy') THEN 'proxy'
          WHEN found_level = place_level THEN 'available'
+         WHEN found_level = 'ward_other_boundaries' THEN 'ward_other_boundaries'
          ELSE found_level || '_only' END AS coverage,
-    found_level AS available_level,
+    -- Names the vintage, so 'ward, 2022 boundaries' is never mistaken for this ward's own figure.
+    CASE WHEN found_level = 'ward_other_boundaries'
+         THEN 'ward, ' || coalesce(ward_vintage::VARCHAR || ' boundaries', 'other boundaries')
+         ELSE found_level END AS available_level,
     found_code AS available_area_code,
     found_name AS available_area_name,
     lowest_level, published_levels,
@@ -116,8 +134,12 @@ SELECT
         CASE WHEN latest_period_held > latest_period THEN 'the latest period held ('
              || strftime(latest_period_held, '%Y-%m') || ') is suppressed; the figure shown is for '
              || strftime(latest_period, '%Y-%m') END,
+        CASE WHEN found_level = 'ward_other_boundaries' THEN 'held for this focus ward on its '
+             || coalesce(ward_vintage::VARCHAR || ' ', 'other ') || 'boundaries (' || found_name
+             || '), a differently drawn area: compare through ward_vintage_bridge' END,
         CASE WHEN suppressed_at_place THEN 'suppressed for this ' || place_level || ' in every period held' END,
         CASE WHEN figure_status = 'derived' THEN 'derived here, not an official statistic' END,
+        CASE WHEN figure_status = 'computed' THEN 'a rate computed here from the publisher''s counts, not a published rate' END,
         CASE WHEN indicator_status = 'proxy' THEN 'a proxy, not the official measure' END,
         CASE WHEN source_outcome = 'stale' THEN 'not refreshed this run (its upstream failed): the figure is from '
              || 'the last good load, release ' || coalesce(release, 'unknown') END

@@ -29,6 +29,14 @@ gaps AS (
            || '-level proxy, or ask the data owner for a local breakdown'
     FROM named WHERE coverage LIKE '%\_only' ESCAPE '\'
     UNION ALL
+    -- A minor gap, below 'only at district level': the ward figure exists, but for the focus ward as drawn
+    -- on other boundaries (Census 2021 on 2022 wards for a ward redrawn in 2024), so it is not this area's.
+    SELECT *, 3, 'only on other ward boundaries',
+           'held for this focus ward on other boundaries (' || available_area_name || ', ' || available_level
+           || '), not on the boundaries this ward uses',
+           'read it as the figure for the ward as drawn then; ward_vintage_bridge shows how the two overlap'
+    FROM named WHERE coverage = 'ward_other_boundaries'
+    UNION ALL
     SELECT *, 3, 'proxy only',
            'only a proxy is available at ' || place_level_name || ' level',
            'read it as a proxy beside the official measure at the level it exists'

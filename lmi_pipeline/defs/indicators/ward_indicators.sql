@@ -3,7 +3,8 @@
 -- combined authority for metropolitan districts, region in England, and the country (England or Wales);
 -- a column is NULL where the structure has no such area or the upstream publishes no figure for it.
 -- Every row keeps its ward boundary vintage; the change is against the same ward on the same boundaries
--- (NULL where there is no figure a year earlier, e.g. the single Census 2021 snapshot).
+-- (NULL where there is no figure a year earlier, e.g. the single Census 2021 snapshot), with the range
+-- the two months' rounding allows, so a change smaller than its rounding is not read as a movement.
 CREATE OR REPLACE TABLE ward_indicators AS
 WITH ward_figures AS (
     SELECT w.ward_code, w.ward_name, a.ward_vintage, w.lad_code, w.lad_name, d.county_code,
@@ -27,6 +28,14 @@ SELECT
     rgn.value  AS region_value,
     ctry.value AS country_value,
     f.value - prev.value AS change_12m,
+    -- The change both months' ranges allow (rounding to 5, or a survey CI): from the lowest this month
+    -- less the highest a year earlier, to the reverse. NULL where either month has no range.
+    f.lower - prev.upper AS change_12m_lower,
+    f.upper - prev.lower AS change_12m_upper,
+    -- A change whose range reaches 0 could be no change at all: not evidence of a rise or fall.
+    -- Inclusive, as a range ending at 0 allows no change; NULL where there is no range to judge by.
+    CASE WHEN f.lower - prev.upper IS NOT NULL AND f.upper - prev.lower IS NOT NULL
+         THEN f.lower - prev.upper <= 0 AND f.upper - prev.lower >= 0 END AS change_12m_within_rounding,
     -- Ranks compare wards of one boundary vintage only: a district with old and new wards (Maidstone
     -- 2023 and 2024) has two rankings, never one that mixes boundaries.
     CASE WHEN f.value IS NOT NULL

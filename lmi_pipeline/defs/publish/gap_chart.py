@@ -16,11 +16,13 @@ ORDER BY g.lad_code, g.place_level DESC, g.place_name, g.indicator
 """
 
 # Coverage codes in order of how much is known about the place itself, with their colours and cell text.
-COVERAGE = [("available", "#15803d", "held"), ("proxy", "#84cc16", "proxy"), ("lad_only", "#facc15", "district"),
+COVERAGE = [("available", "#15803d", "held"), ("proxy", "#84cc16", "proxy"),
+            ("ward_other_boundaries", "#bef264", "other boundaries"), ("lad_only", "#facc15", "district"),
             ("county_only", "#f97316", "county"), ("region_only", "#dc2626", "region"),
             ("country_only", "#991b1b", "country"), ("missing", "#6b7280", "missing"),
             ("not_available_this_run", "#1f2937", "not this run")]
-LEGEND = {"available": "held for the place", "proxy": "proxy only", "lad_only": "district only",
+LEGEND = {"available": "held for the place", "proxy": "proxy only",
+          "ward_other_boundaries": "held for the ward on other boundaries", "lad_only": "district only",
           "county_only": "county only", "region_only": "region only", "country_only": "England only",
           "missing": "missing", "not_available_this_run": "not available this run (its source failed)"}
 
@@ -56,7 +58,7 @@ def gap_matrix_chart(conn: duckdb.DuckDBPyConnection) -> Chart:
             tr.append("<br>".join(x for x in (cells[r.coverage], " · ".join(y for y in (period, flags) if y)) if x))
             hr.append("<br>".join(x for x in (
                 f"<b>{esc(labels[ind])}</b>", f"{place}: {LEGEND[r.coverage]}"
-                + (f" ({esc(r.available_area_name)})" if r.available_level and r.coverage.endswith("_only") else ""),
+                + (f" ({esc(r.available_area_name)})" if r.available_level and (r.coverage.endswith("_only") or r.coverage == "ward_other_boundaries") else ""),
                 f"latest: {month_name(r.latest_period)}, {int(r.age_months)} months old" if period else "",
                 f"next release was due {pd.Timestamp(r.next_release_due):%d %b %Y}: STALE" if r.is_stale else "",
                 esc(r.limits) if isinstance(r.limits, str) else "", f"source: {esc(r.catalogue_source)}") if x))
