@@ -35,9 +35,14 @@ TOP_LEVEL_KEYS = ("districts", "counties", "regions", "local_authority", "benchm
 # The components of the priority-ward composite (lmi.toml [priority_weights]; method in docs/report.md).
 # The defaults lean on youth claimants (the partnerships' focus) and least on the change over a year,
 # which is noisy for small wards because every count is rounded to 5.
-PRIORITY_COMPONENTS = ("youth_claimant_rate", "claimant_rate", "claimant_rate_change_12m", "census_unemployment_rate")
+# Employment deprivation (IoD 2025, England only) is optional: weight 0 unless lmi.toml gives it one.
+PRIORITY_COMPONENTS = ("youth_claimant_rate", "claimant_rate", "claimant_rate_change_12m", "census_unemployment_rate",
+                       "employment_deprivation")
 DEFAULT_PRIORITY_WEIGHTS = {"youth_claimant_rate": 0.4, "claimant_rate": 0.25, "claimant_rate_change_12m": 0.1,
-                            "census_unemployment_rate": 0.25}
+                            "census_unemployment_rate": 0.25, "employment_deprivation": 0.0}
+# The youth band the report leads with and the priority composite uses: 16-24 (Nomis's youth band) or 18-24
+# (what East Sussex in Figures and DWP's "young people" series report). Both are always published.
+YOUTH_AGE_BANDS = ("16-24", "18-24")
 
 
 class AreasError(ValueError):
@@ -58,6 +63,7 @@ class AreasConfig:
     start_month: str = FIRST_WARD_MONTH
     baseline_month: str = "2015-04"
     small_number_threshold: int = 20
+    youth_age_band: str = "16-24"
     priority_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PRIORITY_WEIGHTS))
     max_monthly_jump_pct: float = 60.0
     revision_window_months: int = 2
@@ -167,6 +173,7 @@ def parse_areas(doc: dict, path: Path = Path("lmi.toml")) -> AreasConfig:
         baseline_month=baseline,
         small_number_threshold=_positive_int(analysis.get("small_number_threshold", 20),
                                              "analysis.small_number_threshold", path),
+        youth_age_band=_youth_band(analysis.get("youth_age_band", "16-24"), path),
         priority_weights=weights,
         max_monthly_jump_pct=_positive_number(analysis.get("max_monthly_jump_pct", 60.0),
                                               "analysis.max_monthly_jump_pct", path),
@@ -229,6 +236,13 @@ def _priority_weights(raw: object, path: Path) -> dict[str, float]:
         raise AreasError(f"{path}: [priority_weights] gives every component weight 0; give at least one a positive "
                          "weight (e.g. youth_claimant_rate = 1).")
     return weights
+
+
+def _youth_band(value: object, path: Path) -> str:
+    if value not in YOUTH_AGE_BANDS:
+        raise AreasError(f"{path}: analysis.youth_age_band = {value!r} must be one of "
+                         f"{', '.join(repr(b) for b in YOUTH_AGE_BANDS)} (the claimant age bands Nomis publishes for wards).")
+    return value
 
 
 def _section(doc: dict, name: str, path: Path) -> dict:

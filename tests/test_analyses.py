@@ -7,17 +7,12 @@ be checked on paper (z-scores use the population standard deviation, as stddev_p
 from datetime import date
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
 from lmi_pipeline.areas import DEFAULT_PRIORITY_WEIGHTS, PRIORITY_COMPONENTS, AreasError, parse_areas
 from lmi_pipeline.defs.analyses.focus_ward_progress import build_focus_ward_progress
 from lmi_pipeline.defs.analyses.lmi_gaps import build_lmi_gaps
-from lmi_pipeline.defs.analyses.priority_wards import build_priority_wards
-from lmi_pipeline.defs.analyses.priority_wards import priority_wards as priority_wards_asset
-from lmi_pipeline.project import ProjectResource
-from lmi_pipeline.storage import WarehouseResource
 
 AS_OF = date(2026, 11, 23)
 OCT = date(2026, 10, 1)
@@ -33,7 +28,8 @@ def make_table(conn: duckdb.DuckDBPyConnection, name: str, columns: dict[str, st
 
 LOOKUP_COLUMNS = {"ward_code": "VARCHAR", "ward_name": "VARCHAR", "ward_vintage": "INTEGER", "lad_code": "VARCHAR",
                   "lad_name": "VARCHAR", "county_code": "VARCHAR", "county_name": "VARCHAR", "region_code": "VARCHAR",
-                  "region_name": "VARCHAR", "country_code": "VARCHAR", "country_name": "VARCHAR", "is_focus": "BOOLEAN"}
+                  "region_name": "VARCHAR", "country_code": "VARCHAR", "country_name": "VARCHAR", "is_focus": "BOOLEAN",
+                  "focus_name": "VARCHAR"}
 AREA_COLUMNS = {"area_code": "VARCHAR", "area_level": "VARCHAR", "ward_vintage": "INTEGER", "indicator": "VARCHAR",
                 "period": "DATE", "value": "DOUBLE", "lower": "DOUBLE", "upper": "DOUBLE", "unit": "VARCHAR",
                 "status": "VARCHAR", "small_number": "BOOLEAN", "rounding_base": "INTEGER",
@@ -46,9 +42,9 @@ CATALOGUE_COLUMNS = {"indicator": "VARCHAR", "label": "VARCHAR", "unit": "VARCHA
 # Alpha (a district in Shire county) with focus ward Focus and another ward; Uni, a unitary (no county), with
 # focus ward Unifocus. Both in Region, England.
 WARDS = [
-    ("E05000001", "Focus", 2023, "E07000001", "Alpha", "E10000001", "Shire", "E12000001", "Region", "E92000001", "England", True),
-    ("E05000002", "Other", 2023, "E07000001", "Alpha", "E10000001", "Shire", "E12000001", "Region", "E92000001", "England", False),
-    ("E05000009", "Unifocus", 2023, "E06000001", "Uni", None, None, "E12000001", "Region", "E92000001", "England", True),
+    ("E05000001", "Focus", 2023, "E07000001", "Alpha", "E10000001", "Shire", "E12000001", "Region", "E92000001", "England", True, "Focus"),
+    ("E05000002", "Other", 2023, "E07000001", "Alpha", "E10000001", "Shire", "E12000001", "Region", "E92000001", "England", False, None),
+    ("E05000009", "Unifocus", 2023, "E06000001", "Uni", None, None, "E12000001", "Region", "E92000001", "England", True, "Unifocus"),
 ]
 CATALOGUE = [
     # indicator, label, unit, status, source, frequency, reference_months, lag days
@@ -201,117 +197,7 @@ WARD_IND_COLUMNS = {"ward_code": "VARCHAR", "ward_name": "VARCHAR", "ward_vintag
                     "value": "DOUBLE", "lad_value": "DOUBLE", "change_12m": "DOUBLE", "small_number": "BOOLEAN",
                     "status": "VARCHAR", "source_query_id": "VARCHAR", "denominator_query_id": "VARCHAR",
                     "data_label": "VARCHAR"}
-BRIDGE_COLUMNS = {"from_ward_code": "VARCHAR", "from_vintage": "INTEGER", "to_ward_code": "VARCHAR",
-                  "to_vintage": "INTEGER", "relationship": "VARCHAR"}
-A, B = ("E07000001", "Alpha"), ("E07000002", "Beta")
-# ward, name, district, youth rate, claimant rate, change on a year. District A by hand:
-#   youth 10,10,20,20 -> mean 15, sd 5 -> z -1,-1,+1,+1; rate 2,4,4,2 -> z -1,+1,+1,-1;
-#   change +0.5,-0.5,+0.5,-0.5 -> z +1,-1,+1,-1.
-# District B: youth 5,7 -> z -1,+1; rate 1,3 -> z -1,+1; change 0,0 -> no variation (left out).
-PRIORITY_WARDS = [
-    ("E05000001", "W1", A, 10, 2, 0.5, True), ("E05000002", "W2", A, 10, 4, -0.5, False),
-    ("E05000003", "W3", A, 20, 4, 0.5, False), ("E05000004", "W4", A, 20, 2, -0.5, False),
-    ("E05000005", "W5", B, 5, 1, 0.0, False), ("E05000006", "W6", B, 7, 3, 0.0, True),
-]
-WEIGHTS = {"youth_claimant_rate": 0.4, "claimant_rate": 0.3, "claimant_rate_change_12m": 0.1,
-           "census_unemployment_rate": 0.2}
-
-
-def priority_db(path: Path, census: dict[str, float] | None = None) -> duckdb.DuckDBPyConnection:
-    """`census`: ward code -> Census unemployment rate (2022 wards; E05000044 is W4's code before a recode)."""
-    conn = duckdb.connect(str(path))
-    rows = []
-    for code, name, (lad, lad_name), youth, rate, chg, focus in PRIORITY_WARDS:
-        common = (code, name, 2023, lad, lad_name, focus)
-        rows.append((*common, "claimant_rate_16_24", OCT, youth, 14.0, None, youth < 8, "derived", "q-cc", "q-pop", "synthetic demo data"))
-        rows.append((*common, "claimant_rate", OCT, rate, 3.0, chg, False, "official", "q-cc", "q-pop", "synthetic demo data"))
-    for code, value in (census or {}).items():
-        ward = next((w for w in PRIORITY_WARDS if w[0] == code), None) or PRIORITY_WARDS[3]  # E05000044 -> W4
-        rows.append((code, ward[1], 2022, ward[2][0], ward[2][1], ward[6], "census_unemployment_rate",
-                     date(2021, 3, 1), value, 5.0, None, False, "official", "q-census", "q-census", "synthetic demo data"))
-    make_table(conn, "ward_indicators", WARD_IND_COLUMNS, rows)
-    make_table(conn, "area_indicators", {"area_code": "VARCHAR", "area_level": "VARCHAR", "indicator": "VARCHAR",
-                                         "period": "DATE", "value": "DOUBLE"},
-               [("E07000001", "lad", "claimant_rate", date(2025, 10, 1), 2.8),
-                ("E07000002", "lad", "claimant_rate", date(2025, 10, 1), 3.0)])
-    make_table(conn, "ward_vintage_bridge", BRIDGE_COLUMNS,
-               [("E05000044", 2022, "E05000004", 2023, "recoded")] +
-               [(w[0], 2022, w[0], 2023, "unchanged") for w in PRIORITY_WARDS if w[0] != "E05000004"])
-    build_priority_wards(conn, WEIGHTS)
-    return conn
-
-
-def _ranking(conn) -> dict[str, tuple]:
-    return {r[0]: r[1:] for r in conn.execute(
-        "SELECT ward_name, priority_rank, priority_score, is_top_priority, components_used, components_missing "
-        "FROM priority_wards").fetchall()}
-
-
-def test_priority_without_census_renormalises_over_the_rest(tmp_path):
-    conn = priority_db(tmp_path / "p.duckdb")
-    got = _ranking(conn)
-    # District A: score = (0.4 z_youth + 0.3 z_rate + 0.1 z_change) / 0.8 (the Census weight 0.2 drops out).
-    expected = {"W1": (4, -0.75), "W2": (3, -0.25), "W3": (1, 1.0), "W4": (2, 0.0),
-                # District B: the change has no variation, so (0.4 z_youth + 0.3 z_rate) / 0.7 = -1 and +1.
-                "W5": (2, -1.0), "W6": (1, 1.0)}
-    assert {w: (r[0], pytest.approx(r[1], abs=1e-3)) for w, r in got.items()} == expected
-    assert sorted(w for w, r in got.items() if r[2]) == ["W3", "W6"]
-    assert got["W3"][3] == "youth_claimant_rate, claimant_rate, claimant_rate_change_12m"
-    assert got["W3"][4] == "census_unemployment_rate (no figures)"
-    assert got["W6"][4] == "claimant_rate_change_12m (no variation between wards), census_unemployment_rate (no figures)"
-    row = conn.execute("SELECT youth_claimant_rate_z, claimant_rate_z, claimant_rate_change_12m_z, "
-                       "lad_claimant_rate_change_12m, n_wards, reasons FROM priority_wards WHERE ward_name = 'W3'").fetchone()
-    assert row[:4] == (pytest.approx(1.0), pytest.approx(1.0), pytest.approx(1.0), pytest.approx(0.2))
-    assert row[4] == 4
-    # Reasons: the largest contribution first, against the district.
-    assert row[5].startswith("youth claimant rate (16-24) 20.0% (district 14.0%), ranked 1 of 4 wards; "
-                             "claimant rate (16+) 4.0% (district 3.0%), ranked 1 of 4 wards; ")
-    assert "+0.5 pts (district +0.2)" in row[5]
-
-
-def test_priority_picks_up_the_census_when_it_lands(tmp_path):
-    # Census 8, 2, 2, 8 -> z +1, -1, -1, +1; W4's figure is under its 2022 code, recoded in 2023.
-    conn = priority_db(tmp_path / "p.duckdb", {"E05000001": 8, "E05000002": 2, "E05000003": 2, "E05000044": 8})
-    got = _ranking(conn)
-    # (0.4 z_youth + 0.3 z_rate + 0.1 z_change + 0.2 z_census) / 1.0
-    scores = {w: got[w][1] for w in ("W1", "W2", "W3", "W4")}
-    assert scores == {"W1": pytest.approx(-0.4), "W2": pytest.approx(-0.4), "W3": pytest.approx(0.6),
-                      "W4": pytest.approx(0.2)}
-    assert {w: got[w][0] for w in scores} == {"W1": 3, "W2": 3, "W3": 1, "W4": 2}  # a tie shares its rank
-    assert got["W4"][3].endswith("census_unemployment_rate") and got["W4"][4] is None
-    census = conn.execute("SELECT census_unemployment_rate, census_period FROM priority_wards WHERE ward_name = 'W4'").fetchone()
-    assert census == (8.0, date(2021, 3, 1))
-    assert "Census unemployment rate 8.0% (district 5.0%) in March 2021" in conn.execute(
-        "SELECT reasons FROM priority_wards WHERE ward_name = 'W1'").fetchone()[0]
-
-
-def test_a_ward_without_a_census_figure_is_scored_on_what_it_has(tmp_path):
-    # W2 has no Census figure: Census 8, 2, 8 for W1, W3, W4 -> mean 6, sd sqrt(8) -> z 0.7071, -1.4142, 0.7071.
-    conn = priority_db(tmp_path / "p.duckdb", {"E05000001": 8, "E05000003": 2, "E05000044": 8})
-    got = _ranking(conn)
-    assert got["W2"][1] == pytest.approx(-0.25, abs=1e-3)  # (0.4 * -1 + 0.3 * 1 + 0.1 * -1) / 0.8
-    assert got["W2"][4] == "census_unemployment_rate (no figure for this ward)"
-    assert got["W1"][1] == pytest.approx(-0.6 + 0.2 * 0.70711, abs=1e-3)
-    assert got["W3"][1] == pytest.approx(0.8 - 0.2 * 1.41421, abs=1e-3)
-    assert got["W4"][1] == pytest.approx(0.2 * 0.70711, abs=1e-3)
-    assert [w for w, _ in sorted(((w, got[w][0]) for w in ("W1", "W2", "W3", "W4")), key=lambda x: x[1])] == \
-        ["W3", "W4", "W2", "W1"]
-
-
-def test_weights_come_from_lmi_toml(tmp_path):
-    """The asset reads [priority_weights]: youth claimants alone put W3 and W4 (joint) first in district A."""
-    priority_db(tmp_path / "p.duckdb").close()
-    areas = tmp_path / "lmi.toml"
-    areas.write_text('[[local_authority]]\ncode = "E07000001"\n[priority_weights]\nyouth_claimant_rate = 1\n')
-    result = priority_wards_asset(project=ProjectResource(areas_file=str(areas)),
-                                  warehouse=WarehouseResource(database=str(tmp_path / "p.duckdb")))
-    assert isinstance(result, dg.MaterializeResult) and result.metadata["dagster/row_count"] == 6
-    with duckdb.connect(str(tmp_path / "p.duckdb"), read_only=True) as conn:
-        top = conn.execute("SELECT ward_name FROM priority_wards WHERE is_top_priority AND lad_code = 'E07000001' "
-                           "ORDER BY 1").fetchall()
-        missing = conn.execute("SELECT components_missing FROM priority_wards WHERE ward_name = 'W3'").fetchone()[0]
-    assert top == [("W3",), ("W4",)]
-    assert "claimant_rate (weight 0)" in missing
+# The ranking itself is tested in tests/test_priority.py; its configuration here.
 
 
 @pytest.mark.parametrize("table,message", [

@@ -1,131 +1,101 @@
--- Priority wards: for each configured district, its wards ranked by a weighted composite of standardised
--- components (method in docs/report.md). Needs the temporary table `priority_weight_config(component, weight)`,
--- registered by the asset from lmi.toml [priority_weights].
---
--- 1. Wards: those of the latest claimant month, on the boundary vintage that month was published on.
--- 2. Components: each ward's latest figure for the component's indicator. A figure on other boundaries is
---    used only where the ward has the same GSS code (same area) or the vintage bridge says it was only
---    recoded; otherwise the component is missing for that ward, never moved across boundaries.
--- 3. Standardise within the district: z = (value - district mean of its wards) / standard deviation.
--- 4. Score = sum(weight x z) / sum(weight), over the components available for the ward, so a component
---    with no figures (e.g. the Census before it is loaded) drops out and the others are renormalised;
---    `components_used` and `components_missing` say which. Rank 1 = highest score = most in need.
+-- Priority wards: the wards of each district's ranking set (ward_boundary_sets) ranked by the configured
+-- composite (priority_scores.sql, scheme 'configured'), with the 95% interval of the rank that rounding alone
+-- allows (`priority_rank_intervals`, registered by the asset) and a count-based view beside the rate-based
+-- one. Reads the temporary tables priority_component_scores, priority_ward_scores and priority_rank_intervals.
 CREATE OR REPLACE TABLE priority_wards AS
-WITH components(component, indicator, measure, position, label) AS (
-    VALUES ('youth_claimant_rate',      'claimant_rate_16_24',      'value',      1, 'youth claimant rate (16-24)'),
-           ('claimant_rate',            'claimant_rate',            'value',      2, 'claimant rate (16+)'),
-           ('claimant_rate_change_12m', 'claimant_rate',            'change_12m', 3, 'change in the claimant rate on a year earlier'),
-           ('census_unemployment_rate', 'census_unemployment_rate', 'value',      4, 'Census unemployment rate')
-),
-weights AS (
-    SELECT c.*, coalesce(w.weight, 0) AS weight FROM components c LEFT JOIN priority_weight_config w USING (component)
-),
-latest AS (
-    SELECT max(period) AS period FROM ward_indicators WHERE indicator = 'claimant_rate' AND value IS NOT NULL
-),
-wards AS (
-    SELECT w.lad_code, w.lad_name, w.ward_code, w.ward_name, w.ward_vintage, w.is_focus, w.period AS claimant_period
-    FROM ward_indicators w JOIN latest l ON w.period = l.period
-    WHERE w.indicator = 'claimant_rate'
-),
-indicator_latest AS (  -- each indicator's latest period with a ward figure
-    SELECT indicator, max(period) AS period FROM ward_indicators WHERE value IS NOT NULL GROUP BY indicator
-),
-same_area AS (  -- the codes a ward's area had on other boundary vintages: its own, or one it was recoded from
-    SELECT ward_code, ward_vintage, ward_code AS figure_code FROM wards
-    UNION
-    SELECT w.ward_code, w.ward_vintage, b.from_ward_code
-    FROM wards w JOIN ward_vintage_bridge b
-      ON b.to_ward_code = w.ward_code AND b.to_vintage = w.ward_vintage AND b.relationship = 'recoded'
-),
-figures AS (
-    SELECT s.ward_code, c.component, c.measure,
-           CASE c.measure WHEN 'value' THEN f.value ELSE f.change_12m END AS value,
-           CASE c.measure WHEN 'value' THEN f.lad_value ELSE f.lad_value - lad_prev.value END AS lad_value,
-           f.period, f.small_number, f.status, f.source_query_id, f.denominator_query_id, f.data_label
-    FROM same_area s
-    CROSS JOIN components c
-    JOIN indicator_latest il ON il.indicator = c.indicator
-    JOIN ward_indicators f ON f.ward_code = s.figure_code AND f.indicator = c.indicator AND f.period = il.period
-    LEFT JOIN area_indicators lad_prev
-           ON c.measure = 'change_12m' AND lad_prev.area_code = f.lad_code AND lad_prev.area_level = 'lad'
-          AND lad_prev.indicator = c.indicator AND lad_prev.period = f.period - INTERVAL 12 MONTH
-    -- Prefer the ward's own boundaries, then its latest other vintage.
-    QUALIFY row_number() OVER (PARTITION BY s.ward_code, c.component
-                               ORDER BY f.ward_vintage = s.ward_vintage DESC, f.ward_code = s.ward_code DESC,
-                                        f.ward_vintage DESC) = 1
-),
-long AS (
-    SELECT w.*, c.component, c.position, c.label, c.weight, f.value, f.lad_value, f.period, f.small_number,
-           f.status, f.source_query_id, f.denominator_query_id, f.data_label
-    FROM wards w CROSS JOIN weights c
-    LEFT JOIN figures f ON f.ward_code = w.ward_code AND f.component = c.component
-),
-scored AS (
-    SELECT *,
-           CASE WHEN stddev_pop(value) OVER d > 0
-                THEN (value - avg(value) OVER d) / stddev_pop(value) OVER d END AS z,
-           CASE WHEN value IS NOT NULL THEN rank() OVER (PARTITION BY lad_code, component
-                                                         ORDER BY value DESC NULLS LAST) END AS component_rank,
-           count(value) OVER d AS n_with_value
-    FROM long
-    WINDOW d AS (PARTITION BY lad_code, component)
-),
-used AS (
-    SELECT *, z IS NOT NULL AND weight > 0 AS is_used FROM scored
+WITH c AS (
+    SELECT * FROM priority_component_scores WHERE scheme = 'configured'
 ),
 per_ward AS (
-    SELECT lad_code, any_value(lad_name) AS lad_name, ward_code, any_value(ward_name) AS ward_name,
-           any_value(ward_vintage) AS ward_vintage, any_value(is_focus) AS is_focus,
-           any_value(claimant_period) AS claimant_period,
-           sum(weight * z) FILTER (WHERE is_used) / nullif(sum(weight) FILTER (WHERE is_used), 0) AS score,
-           max(value) FILTER (WHERE component = 'youth_claimant_rate')      AS youth_claimant_rate,
-           max(lad_value) FILTER (WHERE component = 'youth_claimant_rate')  AS lad_youth_claimant_rate,
-           round(max(z) FILTER (WHERE component = 'youth_claimant_rate'), 3)          AS youth_claimant_rate_z,
+    SELECT lad_code, any_value(lad_name) AS lad_name, ward_code, ward_vintage, any_value(ward_name) AS ward_name,
+           any_value(is_focus) AS is_focus, any_value(claimant_period) AS claimant_period,
+           max(value) FILTER (WHERE component = 'youth_claimant_rate')          AS youth_claimant_rate,
+           max(lower) FILTER (WHERE component = 'youth_claimant_rate')          AS youth_claimant_rate_lower,
+           max(upper) FILTER (WHERE component = 'youth_claimant_rate')          AS youth_claimant_rate_upper,
+           max(lad_value) FILTER (WHERE component = 'youth_claimant_rate')      AS lad_youth_claimant_rate,
+           round(max(z) FILTER (WHERE component = 'youth_claimant_rate'), 1)    AS youth_claimant_rate_z,
            max(component_rank) FILTER (WHERE component = 'youth_claimant_rate') AS youth_claimant_rate_rank,
-           max(value) FILTER (WHERE component = 'claimant_rate')            AS claimant_rate,
-           max(lad_value) FILTER (WHERE component = 'claimant_rate')        AS lad_claimant_rate,
-           round(max(z) FILTER (WHERE component = 'claimant_rate'), 3)                AS claimant_rate_z,
-           max(component_rank) FILTER (WHERE component = 'claimant_rate')  AS claimant_rate_rank,
+           max(value) FILTER (WHERE component = 'claimant_rate')                AS claimant_rate,
+           max(lower) FILTER (WHERE component = 'claimant_rate')                AS claimant_rate_lower,
+           max(upper) FILTER (WHERE component = 'claimant_rate')                AS claimant_rate_upper,
+           max(lad_value) FILTER (WHERE component = 'claimant_rate')            AS lad_claimant_rate,
+           round(max(z) FILTER (WHERE component = 'claimant_rate'), 1)          AS claimant_rate_z,
+           max(component_rank) FILTER (WHERE component = 'claimant_rate')       AS claimant_rate_rank,
            max(value) FILTER (WHERE component = 'claimant_rate_change_12m')     AS claimant_rate_change_12m,
+           max(lower) FILTER (WHERE component = 'claimant_rate_change_12m')     AS claimant_rate_change_12m_lower,
+           max(upper) FILTER (WHERE component = 'claimant_rate_change_12m')     AS claimant_rate_change_12m_upper,
            max(lad_value) FILTER (WHERE component = 'claimant_rate_change_12m') AS lad_claimant_rate_change_12m,
-           round(max(z) FILTER (WHERE component = 'claimant_rate_change_12m'), 3)         AS claimant_rate_change_12m_z,
+           round(max(z) FILTER (WHERE component = 'claimant_rate_change_12m'), 1) AS claimant_rate_change_12m_z,
            max(component_rank) FILTER (WHERE component = 'claimant_rate_change_12m') AS claimant_rate_change_12m_rank,
            max(value) FILTER (WHERE component = 'census_unemployment_rate')     AS census_unemployment_rate,
            max(lad_value) FILTER (WHERE component = 'census_unemployment_rate') AS lad_census_unemployment_rate,
-           round(max(z) FILTER (WHERE component = 'census_unemployment_rate'), 3)         AS census_unemployment_rate_z,
+           round(max(z) FILTER (WHERE component = 'census_unemployment_rate'), 1) AS census_unemployment_rate_z,
            max(component_rank) FILTER (WHERE component = 'census_unemployment_rate') AS census_unemployment_rate_rank,
            max(period) FILTER (WHERE component = 'census_unemployment_rate')    AS census_period,
+           max(value) FILTER (WHERE component = 'employment_deprivation')       AS employment_deprivation,
+           max(lad_value) FILTER (WHERE component = 'employment_deprivation')   AS lad_employment_deprivation,
+           round(max(z) FILTER (WHERE component = 'employment_deprivation'), 1) AS employment_deprivation_z,
+           max(component_rank) FILTER (WHERE component = 'employment_deprivation') AS employment_deprivation_rank,
            string_agg(component || '=' || weight, ', ' ORDER BY position) AS weights,
-           string_agg(component, ', ' ORDER BY position) FILTER (WHERE is_used) AS components_used,
            string_agg(component || CASE WHEN weight = 0 THEN ' (weight 0)'
-                                        WHEN value IS NULL AND n_with_value = 0 THEN ' (no figures)'
-                                        WHEN value IS NULL THEN ' (no figure for this ward)'
+                                        WHEN n_with_value = 0 THEN ' (no figures)'
+                                        WHEN n_with_value < n
+                                        THEN ' (' || (n - n_with_value) || ' of ' || n
+                                             || ' wards without a figure, so left out for every ward)'
                                         ELSE ' (no variation between wards)' END, ', ' ORDER BY position)
                FILTER (WHERE NOT is_used) AS components_missing,
            -- The reasons: each component used, largest contribution first, against the district.
-           string_agg(label || ' ' || CASE WHEN component = 'claimant_rate_change_12m'
-                                           THEN printf('%+.1f pts (district %+.1f)', value, lad_value)
-                                           ELSE printf('%.1f%% (district %.1f%%)', value, lad_value) END
+           string_agg(label || ' ' || CASE WHEN measure = 'change_12m'
+                                           THEN printf('%+.1f pts', value) || coalesce(printf(' (district %+.1f)', lad_value), '')
+                                           ELSE printf('%.1f%%', value) || coalesce(printf(' (district %.1f%%)', lad_value), '') END
                       || CASE WHEN period <> claimant_period THEN ' in ' || strftime(period, '%B %Y') ELSE '' END
-                      || ', ranked ' || component_rank || ' of ' || n_with_value || ' wards',
+                      || ', ranked ' || component_rank || ' of ' || n || ' wards',
                       '; ' ORDER BY weight * z DESC) FILTER (WHERE is_used) AS reasons,
            string_agg(component, ', ' ORDER BY position) FILTER (WHERE is_used AND small_number) AS small_number_components,
            string_agg(DISTINCT source_query_id, ', ') AS source_query_ids,
            string_agg(DISTINCT denominator_query_id, ', ') AS denominator_query_ids,
            string_agg(DISTINCT status, '/' ORDER BY status) FILTER (WHERE is_used) AS statuses,
            string_agg(DISTINCT data_label, ', ') AS data_label
-    FROM used
-    GROUP BY lad_code, ward_code
+    FROM c
+    GROUP BY lad_code, ward_code, ward_vintage
+),
+counts AS (  -- where most people are affected: the claimant counts themselves, same ward, same month
+    SELECT w.ward_code, w.ward_vintage,
+           max(w.value) FILTER (WHERE w.indicator = 'claimant_count') AS claimant_count,
+           max(w.value) FILTER (WHERE w.indicator = $youth_count_indicator) AS youth_claimant_count
+    FROM ward_indicators w
+    JOIN per_ward p ON p.ward_code = w.ward_code AND p.ward_vintage = w.ward_vintage AND p.claimant_period = w.period
+    WHERE w.indicator IN ('claimant_count', $youth_count_indicator)
+    GROUP BY w.ward_code, w.ward_vintage
+),
+ranked AS (
+    SELECT p.*, s.score, s.score_rank, s.n_wards, s.components_used, b.boundary_note,
+           i.rank_low, i.rank_high, i.share_top, i.draws,
+           k.claimant_count, k.youth_claimant_count,
+           rank() OVER (PARTITION BY p.lad_code ORDER BY k.claimant_count DESC NULLS LAST) AS claimant_count_rank,
+           rank() OVER (PARTITION BY p.lad_code ORDER BY k.youth_claimant_count DESC NULLS LAST) AS youth_claimant_count_rank
+    FROM per_ward p
+    JOIN priority_ward_scores s ON s.scheme = 'configured' AND s.lad_code = p.lad_code AND s.ward_code = p.ward_code
+                               AND s.ward_vintage = p.ward_vintage
+    JOIN ward_boundary_sets b ON b.lad_code = p.lad_code AND b.ward_vintage = p.ward_vintage
+    LEFT JOIN priority_rank_intervals i ON i.lad_code = p.lad_code AND i.ward_code = p.ward_code
+                                       AND i.ward_vintage = p.ward_vintage
+    LEFT JOIN counts k ON k.ward_code = p.ward_code AND k.ward_vintage = p.ward_vintage
 )
--- Ranked on the score as published (3 dp), so equal scores tie rather than split on floating-point noise.
 SELECT lad_code, lad_name, ward_code, ward_name, ward_vintage, is_focus, claimant_period,
-       CASE WHEN score IS NOT NULL THEN rank() OVER (PARTITION BY lad_code ORDER BY round(score, 3) DESC NULLS LAST) END
-           AS priority_rank,
-       count(*) OVER (PARTITION BY lad_code) AS n_wards,
-       coalesce(rank() OVER (PARTITION BY lad_code ORDER BY round(score, 3) DESC NULLS LAST) = 1
-                AND score IS NOT NULL, false) AS is_top_priority,
-       round(score, 3) AS priority_score,
-       * EXCLUDE (lad_code, lad_name, ward_code, ward_name, ward_vintage, is_focus, claimant_period, score)
-FROM per_ward
+       score_rank AS priority_rank, n_wards,
+       coalesce(score_rank = 1, false) AS is_top_priority,
+       -- Shown to 1 dp: rounding alone moves a score by 0.03 to 0.15.
+       round(score, 1) AS priority_score,
+       rank_low AS priority_rank_low, rank_high AS priority_rank_high, share_top AS priority_share_top,
+       draws AS simulation_draws,
+       -- Clear only if rounding could not have put another ward first in 95% of draws or more.
+       coalesce(score_rank = 1 AND share_top >= 0.95, false) AS is_clear_top,
+       claimant_count, claimant_count_rank, youth_claimant_count, youth_claimant_count_rank,
+       coalesce(claimant_count_rank = 1, false) AS is_top_by_count,
+       components_used,
+       * EXCLUDE (lad_code, lad_name, ward_code, ward_name, ward_vintage, is_focus, claimant_period, score, score_rank,
+                  n_wards, rank_low, rank_high, share_top, draws, claimant_count, claimant_count_rank,
+                  youth_claimant_count, youth_claimant_count_rank, components_used)
+FROM ranked
 ORDER BY lad_code, priority_rank NULLS LAST, ward_name;
