@@ -17,19 +17,33 @@ from lmi_pipeline.storage import WarehouseResource
 CHARTS_DIR = "charts"
 
 FOCUS_RATES_SQL = """
-SELECT ward_name || ' (' || lad_name || ')' AS series, period, value, lower, upper, small_number, 'ward' AS kind
+SELECT ward_code AS code, ward_vintage, ward_name AS name, lad_code, lad_name, period, value, lower, upper,
+       'ward' AS kind
 FROM ward_indicators WHERE is_focus AND indicator = 'claimant_rate'
 UNION ALL
-SELECT DISTINCT a.area_name || ' (district)', a.period, a.value, a.lower, a.upper, false, 'lad'
+SELECT DISTINCT a.area_code, NULL, a.area_name, a.area_code, a.area_name, a.period, a.value, a.lower, a.upper, 'lad'
 FROM area_indicators a WHERE a.area_level = 'lad' AND a.indicator = 'claimant_rate'
   AND a.area_code IN (SELECT lad_code FROM ward_lookup WHERE is_focus)
 UNION ALL
-SELECT a.area_name, a.period, a.value, a.lower, a.upper, false, 'country'
+SELECT a.area_code, NULL, a.area_name, NULL, NULL, a.period, a.value, a.lower, a.upper, 'country'
 FROM area_indicators a WHERE a.area_level = 'country' AND a.indicator = 'claimant_rate'
-ORDER BY kind DESC, series, period
+ORDER BY kind DESC, lad_code, name, ward_vintage DESC, period
+"""
+
+# Each district's ward boundary sets when `ward_boundary_sets` is not in the database (one built before it
+# existed): the sets with claimant figures, ranked on the newest set among those with the latest month.
+FALLBACK_BOUNDARY_SETS_SQL = """
+SELECT lad_code, any_value(lad_name) AS lad_name, ward_vintage, count(DISTINCT ward_code) AS n_wards,
+       max(period) AS latest_period
+FROM ward_indicators
+WHERE indicator IN ('claimant_rate', 'claimant_rate_16_24') AND value IS NOT NULL
+GROUP BY lad_code, ward_vintage
 """
 
 STYLE = {"ward": {"width": 2.5}, "lad": {"width": 1.5, "dash": "dash"}, "country": {"width": 2, "dash": "dot", "color": "black"}}
+# A ward on boundaries rankings do not use: dashed apart from the district's dash, so it never reads as the
+# same line as its successor.
+OTHER_SET_STYLE = {"width": 2, "dash": "longdash"}
 
 
 def data_label(conn) -> str:
@@ -54,6 +68,7 @@ class Chart:
     title: str  # plain text, for links and the report
     fig: go.Figure
     key: str = ""  # the area it is about (ward or district GSS code), for the report to place it
+    ward_vintage: int | None = None  # the ward boundary set drawn, where the chart is about one
 
 
 def esc(text: object) -> str:
@@ -100,6 +115,83 @@ def figure_div(fig: go.Figure, div_id: str) -> str:
     return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=PLOTLY_CONFIG)
 
 
+def _has_table(conn, name: str) -> bool:
+    return bool(conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                             [name]).fetchone()[0])
+
+
+class BoundarySets:
+    """Each district's ward boundary sets (vintages), which one rankings use, and how to name a ward so two
+    sets are never read as one: after a boundary change Nomis publishes the claimant count on both, and a
+    ward name can stand for different areas (and codes) on each."""
+
+    def __init__(self, conn):
+        fallback = conn.execute(FALLBACK_BOUNDARY_SETS_SQL).df()
+        # Every set with figures counts for naming, even one the table leaves out (its series ended before the
+        # latest month): its wards are still drawn, and must not pass for the current set's.
+        self._seen = {lad: {int(v) for v in g.ward_vintage} for lad, g in fallback.groupby("lad_code")}
+        if _has_table(conn, "ward_boundary_sets"):
+            table = conn.execute("SELECT lad_code, lad_name, ward_vintage, n_wards, latest_period, is_ranking_set, "
+                                 "boundary_note FROM ward_boundary_sets").df()
+            # A district the table does not cover still needs one ranking set, not none.
+            fallback = fallback[~fallback.lad_code.isin(table.lad_code)]
+        else:
+            table = None
+        if not fallback.empty:
+            fallback = fallback.sort_values(["lad_code", "latest_period", "ward_vintage"],
+                                            ascending=[True, False, False])
+            fallback["is_ranking_set"] = ~fallback.duplicated("lad_code")
+            fallback["boundary_note"] = None
+        table = fallback if table is None or table.empty else (
+            table if fallback.empty else pd.concat([table, fallback], ignore_index=True))
+        table["ward_vintage"] = table["ward_vintage"].astype(int)
+        self._sets: dict[str, list[int]] = {}
+        self._ranking: dict[str, int] = {}
+        self._notes: dict[str, str] = {}
+        for lad, g in table.sort_values("ward_vintage", ascending=False).groupby("lad_code", sort=False):
+            self._sets[lad] = [int(v) for v in g.ward_vintage]
+            ranking = g[g.is_ranking_set.fillna(False).astype(bool)]
+            self._ranking[lad] = int((ranking if not ranking.empty else g).ward_vintage.iloc[0])
+            if self.changed(lad):
+                notes = g.boundary_note.dropna()
+                self._notes[lad] = str(notes.iloc[0]) if not notes.empty else self._default_note(lad)
+
+    def _default_note(self, lad: str) -> str:
+        ranking = self._ranking[lad]
+        others = " and ".join(str(v) for v in sorted(self._all(lad), reverse=True) if v != ranking)
+        return (f"Ward boundaries changed: claimant counts are published on {ranking} wards and on the earlier "
+                f"{others} wards; rankings use the {ranking} wards; the {others} series is shown beside it, "
+                "not joined to it.")
+
+    def _all(self, lad: str) -> set[int]:
+        return set(self._sets.get(lad, [])) | self._seen.get(lad, set())
+
+    def changed(self, lad: str) -> bool:
+        return len(self._all(lad)) > 1
+
+    def ranking_vintage(self, lad: str) -> int | None:
+        return self._ranking.get(lad)
+
+    def note(self, lad: str) -> str | None:
+        """NULL unless the district has more than one set."""
+        return self._notes.get(lad)
+
+    def set_name(self, vintage) -> str:
+        return f"{int(vintage)} wards"
+
+    def ward_label(self, name: str, lad: str, vintage, lad_name: str | None = None) -> str:
+        """Plain text (escape it for Plotly): the name, with its boundary set where the district has two (and
+        its district, when given): "Park Wood (2022 wards)", "Park Wood (Maidstone, 2022 wards)"."""
+        within = [str(lad_name)] if lad_name is not None else []
+        if self.changed(lad):
+            within.append(self.set_name(vintage))
+        return f"{name} ({', '.join(within)})" if within else str(name)
+
+    def area_label(self, lad_name: str, lad: str, vintage) -> str:
+        """A district's name, with the boundary set its wards are on where it has two."""
+        return f"{lad_name} ({self.set_name(vintage)})" if self.changed(lad) else str(lad_name)
+
+
 def publish_charts(context: dg.AssetExecutionContext, project, charts: list[Chart]) -> dg.MaterializeResult:
     """Write each chart into the staging folder; the metadata links where `published_database` puts them."""
     if not charts:
@@ -127,7 +219,48 @@ def footnote(label: str, period: str) -> str:
             "carry a range (shaded) · Not seasonally adjusted")
 
 
-@dg.asset(group_name="publish", kinds={"plotly", "html"}, deps=["ward_indicators", "area_indicators", "provenance"])
+def focus_rates_figure(conn) -> tuple[go.Figure, int]:
+    """The figure of `claimant_rate_chart` and how many series it draws. Each focus ward is one series per
+    boundary set (keyed by ward code and vintage, never by name), so a ward whose boundaries changed is two
+    lines, named with their set, never one line joining both."""
+    df = conn.execute(FOCUS_RATES_SQL).df()
+    label = data_label(conn)
+    if df.empty:
+        raise ValueError("claimant_rate_chart: no focus-ward claimant rates to draw; check lmi.toml focus_wards.")
+    sets = BoundarySets(conn)
+    latest = df["period"].max().strftime("%B %Y")
+    fig = go.Figure()
+    keys = ["kind", "code", "ward_vintage"]
+    for (kind, _, vintage), g in df.groupby(keys, sort=False, dropna=False):
+        if kind == "ward":
+            lad = g["lad_code"].iloc[0]
+            series = sets.ward_label(g["name"].iloc[0], lad, vintage, g["lad_name"].iloc[0])
+            other_set = sets.changed(lad) and int(vintage) != sets.ranking_vintage(lad)
+            style = OTHER_SET_STYLE if other_set else STYLE["ward"]
+        else:
+            series = f"{g['name'].iloc[0]} (district)" if kind == "lad" else g["name"].iloc[0]
+            style = STYLE[kind]
+        series, group = esc(series), f"{kind}:{g['code'].iloc[0]}:{vintage}"
+        if kind == "ward":
+            fig.add_trace(go.Scatter(x=list(g.period) + list(g.period[::-1]), y=list(g.upper) + list(g.lower[::-1]),
+                                     fill="toself", opacity=0.15, line={"width": 0}, hoverinfo="skip",
+                                     showlegend=False, legendgroup=group))
+        fig.add_trace(go.Scatter(x=g.period, y=g.value, name=series, mode="lines", line=style, legendgroup=group,
+                                 hovertemplate="%{x|%b %Y}: %{y:.1f}%<extra>" + series + "</extra>"))
+    notes = [sets.note(lad) for lad in dict.fromkeys(df.loc[df.kind == "ward", "lad_code"]) if sets.note(lad)]
+    fig.update_layout(
+        title={"text": f"Claimant rate, focus wards vs district and England — {label}"},
+        yaxis_title="% of residents aged 16-64", xaxis_title=None, template="plotly_white",
+        legend={"orientation": "h", "y": -0.15}, margin={"b": 140 + 28 * len(notes)},
+        annotations=[{"text": "<br>".join([footnote(label, latest), *map(esc, notes)]), "xref": "paper",
+                      "yref": "paper", "x": 0, "y": -0.32, "showarrow": False, "font": {"size": 10},
+                      "align": "left", **({"yanchor": "top"} if notes else {})}],
+    )
+    return fig, len(df.groupby(keys, sort=False, dropna=False))
+
+
+@dg.asset(group_name="publish", kinds={"plotly", "html"},
+          deps=["ward_indicators", "area_indicators", "provenance", "ward_boundary_sets"])
 def claimant_rate_chart(context: dg.AssetExecutionContext, project: ProjectResource,
                         warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Line chart: the claimant rate (% of residents aged 16-64) of each focus ward against its district
@@ -135,30 +268,12 @@ def claimant_rate_chart(context: dg.AssetExecutionContext, project: ProjectResou
     staging folder; `published_database` moves it to assets/charts/ when the whole run has succeeded.
     """
     with warehouse.get_connection() as conn:
-        df = conn.execute(FOCUS_RATES_SQL).df()
+        fig, series = focus_rates_figure(conn)
         label = data_label(conn)
-    if df.empty:
-        raise ValueError("claimant_rate_chart: no focus-ward claimant rates to draw; check lmi.toml focus_wards.")
-    latest = df["period"].max().strftime("%B %Y")
-    fig = go.Figure()
-    for (series, kind), g in df.groupby(["series", "kind"], sort=False):
-        if kind == "ward":
-            fig.add_trace(go.Scatter(x=list(g.period) + list(g.period[::-1]), y=list(g.upper) + list(g.lower[::-1]),
-                                     fill="toself", opacity=0.15, line={"width": 0}, hoverinfo="skip",
-                                     showlegend=False, legendgroup=series))
-        fig.add_trace(go.Scatter(x=g.period, y=g.value, name=series, mode="lines", line=STYLE[kind], legendgroup=series,
-                                 hovertemplate="%{x|%b %Y}: %{y:.1f}%<extra>" + series + "</extra>"))
-    fig.update_layout(
-        title={"text": f"Claimant rate, focus wards vs district and England — {label}"},
-        yaxis_title="% of residents aged 16-64", xaxis_title=None, template="plotly_white",
-        legend={"orientation": "h", "y": -0.15}, margin={"b": 140},
-        annotations=[{"text": footnote(label, latest), "xref": "paper", "yref": "paper", "x": 0, "y": -0.32,
-                      "showarrow": False, "font": {"size": 10}, "align": "left"}],
-    )
     relative = f"{CHARTS_DIR}/claimant_rate_focus_wards.html"
     project.staging_area("claimant_rate_chart")
     write_chart(fig, project.staged("claimant_rate_chart", relative))
     final = project.published(relative).resolve()
     return dg.MaterializeResult(metadata={
-        "path": dg.MetadataValue.path(str(final)), "series": int(df["series"].nunique()), "data_label": label,
+        "path": dg.MetadataValue.path(str(final)), "series": series, "data_label": label,
     })

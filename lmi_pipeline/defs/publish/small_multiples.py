@@ -8,24 +8,31 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lmi_pipeline.defs.publish.charts import (
-    PALETTE, ROUNDING_NOTE, Chart, add_note, chart_note, esc, labels_of, month_name, publish_charts, safe_name)
+    PALETTE, ROUNDING_NOTE, BoundarySets, Chart, add_note, chart_note, esc, labels_of, month_name, publish_charts,
+    safe_name)
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
 
 WARD_SERIES_SQL = """
-SELECT lad_code, lad_name, ward_code, ward_name, is_focus, period, value, lad_value, small_number, data_label
+SELECT lad_code, lad_name, ward_code, ward_name, ward_vintage, is_focus, period, value, lad_value, small_number,
+       data_label
 FROM ward_indicators WHERE indicator = 'claimant_rate'
-ORDER BY lad_code, ward_name, period
+ORDER BY lad_code, ward_vintage DESC, ward_name, ward_code, period
 """
 COLUMNS = 6
 
 
 def small_multiples_charts(conn: duckdb.DuckDBPyConnection) -> list[Chart]:
+    """One grid per district and boundary set, one panel per ward of that set: the ranking set's grid is the
+    district's (the report shows it), each other set's is published beside it, so no grid mixes two sets."""
     df = conn.execute(WARD_SERIES_SQL).df()
+    sets = BoundarySets(conn)
     charts = []
-    for lad_code, g in df.groupby("lad_code", sort=False):
-        lad, label = g["lad_name"].iloc[0], labels_of(g)
-        wards = list(g.groupby("ward_code", sort=False))
+    for (lad_code, vintage), g in df.groupby(["lad_code", "ward_vintage"], sort=False):
+        lad, label, vintage = g["lad_name"].iloc[0], labels_of(g), int(vintage)
+        place = sets.area_label(lad, lad_code, vintage)
+        ranking = vintage == sets.ranking_vintage(lad_code)
+        wards = list(g.groupby(["ward_code", "ward_vintage"], sort=False))
         rows = math.ceil(len(wards) / COLUMNS)
         titles = [(f"<b>{esc(w.ward_name.iloc[0])}</b> (focus)" if w.is_focus.iloc[0] else esc(w.ward_name.iloc[0]))
                   for _, w in wards]
@@ -48,24 +55,29 @@ def small_multiples_charts(conn: duckdb.DuckDBPyConnection) -> list[Chart]:
         fig.update_yaxes(ticksuffix="%", rangemode="tozero", tickfont={"size": 9})
         fig.update_xaxes(tickfont={"size": 9}, dtick="M48", tickformat="%Y")
         fig.update_layout(
-            title={"text": f"Claimant rate of every ward in {esc(lad)}, {first} to {last}<br><sup>Each ward (blue; "
+            title={"text": f"Claimant rate of every ward in {esc(place)}, {first} to {last}<br><sup>Each ward (blue; "
                            f"focus wards orange) against {esc(lad)} (grey), % of residents aged 16-64 · "
                            f"{esc(label)}</sup>"},
             template="plotly_white", height=170 * rows + 240, margin={"t": 110, "b": 130}, showlegend=False)
+        note = sets.note(lad_code)
         add_note(fig, chart_note(label, "DWP claimant count (Nomis NM_162_1)", f"{first} to {last}", ROUNDING_NOTE,
-                                 "flat steps in small wards are the rounding of small counts, not real stability"),
+                                 "flat steps in small wards are the rounding of small counts, not real stability",
+                                 *([note] if note else [])),
                  below_px=40)
-        charts.append(Chart(f"charts/small_multiples_{safe_name(lad_code)}.html",
-                            f"Claimant rate of every ward in {lad}", fig, lad_code))
+        # The district's own file and report key stay those of its ranking set; another set's grid is named by it.
+        key = lad_code if ranking else f"{lad_code}_{vintage}"
+        charts.append(Chart(f"charts/small_multiples_{safe_name(key)}.html",
+                            f"Claimant rate of every ward in {place}", fig, key, vintage))
     return charts
 
 
-@dg.asset(group_name="publish", kinds={"plotly", "html"}, deps=["ward_indicators"])
+@dg.asset(group_name="publish", kinds={"plotly", "html"}, deps=["ward_indicators", "ward_boundary_sets"])
 def ward_small_multiples(context: dg.AssetExecutionContext, project: ProjectResource,
                          warehouse: WarehouseResource) -> dg.MaterializeResult:
     """A grid of small charts per district (assets/charts/small_multiples_<district code>.html): the
     claimant rate of every ward, month by month, each against the district's rate, on shared axes so wards
-    compare at a glance. Focus wards are highlighted.
+    compare at a glance. Focus wards are highlighted. A district whose boundaries changed has one grid per
+    set: its ranking set's under the district's file, the other's as small_multiples_<district>_<vintage>.html.
     """
     with warehouse.get_connection() as conn:
         charts = small_multiples_charts(conn)
