@@ -11,7 +11,6 @@ import duckdb
 import pytest
 
 from lmi_pipeline.areas import DEFAULT_PRIORITY_WEIGHTS, PRIORITY_COMPONENTS, AreasError, parse_areas
-from lmi_pipeline.defs.analyses.focus_ward_progress import build_focus_ward_progress
 from lmi_pipeline.defs.analyses.lmi_gaps import build_lmi_gaps
 
 AS_OF = date(2026, 11, 23)
@@ -220,60 +219,6 @@ def test_priority_weights_defaults_and_partial_tables():
     assert parse_areas(base).priority_weights == DEFAULT_PRIORITY_WEIGHTS
     partial = parse_areas({**base, "priority_weights": {"youth_claimant_rate": 2}}).priority_weights
     assert partial == {c: (2.0 if c == "youth_claimant_rate" else 0.0) for c in PRIORITY_COMPONENTS}
-
-
-# --- progress since the baseline ------------------------------------------------------------------------------
-
-PROGRESS_COLUMNS = {**WARD_IND_COLUMNS, "unit": "VARCHAR", "lower": "DOUBLE", "upper": "DOUBLE", "numerator": "DOUBLE",
-                    "country_value": "DOUBLE", "denominator_year": "INTEGER", "rounding_base": "INTEGER"}
-BASE = date(2015, 4, 1)
-
-
-def _progress_row(code, name, focus, indicator, period, value, lower, upper, lad, eng, unit="claimants", small=False,
-                  status="official", year=None):
-    return (code, name, 2023, "E07000001", "Alpha", focus, indicator, period, value, lad, None, small, status, "q-cc",
-            "q-pop" if unit == "%" else None, "synthetic demo data", unit, lower, upper, value if unit != "%" else None,
-            eng, year, 5 if lower is not None else None)
-
-
-def test_progress_calls_a_change_only_beyond_rounding(tmp_path):
-    conn = duckdb.connect(str(tmp_path / "progress.duckdb"))
-    make_table(conn, "indicator_catalogue", {"indicator": "VARCHAR", "label": "VARCHAR", "frequency": "VARCHAR"},
-               [("claimant_count", "Claimants", "monthly"), ("claimant_count_16_24", "Young claimants", "monthly"),
-                ("claimant_rate", "Rate", "monthly"), ("census_unemployment_rate", "Census", "decennial")])
-    rows = [
-        # 20 -> 30: the ranges 18-22 and 28-32 allow +6 to +14: rose.
-        _progress_row("E05000001", "Focus", True, "claimant_count", BASE, 20, 18, 22, 500, 1e6),
-        _progress_row("E05000001", "Focus", True, "claimant_count", OCT, 30, 28, 32, 600, 1.2e6),
-        # 40 -> 25: -19 to -11: fell.
-        _progress_row("E05000001", "Focus", True, "claimant_count_16_24", BASE, 40, 38, 42, 90, 2e5),
-        _progress_row("E05000001", "Focus", True, "claimant_count_16_24", OCT, 25, 23, 27, 80, 2e5, small=False),
-        # 2.0% (1.9-2.1) -> 2.1% (2.0-2.2): -0.1 to +0.3 points: within rounding.
-        _progress_row("E05000001", "Focus", True, "claimant_rate", BASE, 2.0, 1.9, 2.1, 3.0, 2.5, "%", year=2015),
-        _progress_row("E05000001", "Focus", True, "claimant_rate", OCT, 2.1, 2.0, 2.2, 3.5, 3.0, "%", year=2024),
-        # A decennial indicator is not a progress measure; a non-focus ward is not reported.
-        _progress_row("E05000001", "Focus", True, "census_unemployment_rate", date(2021, 3, 1), 5.0, None, None, 4, 4, "%"),
-        _progress_row("E05000002", "Other", False, "claimant_count", OCT, 10, 8, 12, 600, 1.2e6),
-        # A focus ward whose series starts after the baseline.
-        _progress_row("E05000003", "New", True, "claimant_count", OCT, 15, 13, 17, 600, 1.2e6, small=True),
-    ]
-    make_table(conn, "ward_indicators", PROGRESS_COLUMNS, rows)
-    build_focus_ward_progress(conn, BASE)
-    got = {(r[0], r[1]): r[2:] for r in conn.execute(
-        "SELECT ward_name, indicator, change, change_lower, change_upper, direction, lad_change, change_vs_lad, "
-        "country_change, caveats FROM focus_ward_progress").fetchall()}
-    assert set(got) == {("Focus", "claimant_count"), ("Focus", "claimant_count_16_24"), ("Focus", "claimant_rate"),
-                        ("New", "claimant_count")}
-    assert got[("Focus", "claimant_count")][:4] == (10, 6, 14, "rose")
-    assert got[("Focus", "claimant_count")][5] is None  # counts of a ward and its district do not compare
-    assert got[("Focus", "claimant_count_16_24")][:4] == (-15, -19, -11, "fell")
-    rate = got[("Focus", "claimant_rate")]
-    assert rate[0] == pytest.approx(0.1) and rate[1] == pytest.approx(-0.1) and rate[2] == pytest.approx(0.3)
-    assert rate[3] == "within rounding"
-    assert rate[4] == pytest.approx(0.5) and rate[5] == pytest.approx(-0.4) and rate[6] == pytest.approx(0.5)
-    assert "-0.1 to +0.3 percentage points" in rate[7] and "mid-2015 and mid-2024" in rate[7]
-    assert got[("New", "claimant_count")][3] == "no baseline figure"
-    assert "no figure for April 2015" in got[("New", "claimant_count")][7]
 
 
 # --- wiring -----------------------------------------------------------------------------------------------------

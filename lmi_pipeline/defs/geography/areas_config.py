@@ -28,6 +28,7 @@ def areas_config(context: dg.AssetExecutionContext, project: ProjectResource,
         "start_month": [areas.start_month],
         "baseline_month": [areas.baseline_month],
         "small_number_threshold": [areas.small_number_threshold],
+        "youth_age_band": [areas.youth_age_band],
     })
     with warehouse.get_connection() as conn:
         conn.execute("BEGIN")
