@@ -19,8 +19,10 @@ FOCUS_WARDS = {"E05011204": "Castle", "E05011205": "Central St Leonards", "E0501
 DISTRICTS = ["E07000061", "E07000062", "E07000063", "E07000064", "E07000065", "E07000110"]  # East Sussex, Maidstone
 CHARTS = ([f"charts/trend_{w}.html" for w in FOCUS_WARDS] + ["charts/lmi_gap_matrix.html"]
           + [f"charts/youth_claimant_rate_ranking_{d}.html" for d in DISTRICTS]
-          + [f"charts/small_multiples_{d}.html" for d in DISTRICTS])
-EXPORTED = ["ward_indicators", "priority_wards", "lmi_gaps"]
+          + [f"charts/small_multiples_{d}.html" for d in DISTRICTS]
+          # Maidstone's other boundary set (2024 wards) has its own grid, never merged into the ranked one.
+          + ["charts/small_multiples_E07000110_2024.html"])
+EXPORTED = ["ward_indicators", "priority_wards", "priority_sensitivity", "lmi_gaps"]
 # Chromium as root needs --no-sandbox; the rest keep it off the (closed) network.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--no-first-run",
                  "--disable-sync"]
@@ -193,9 +195,17 @@ def test_analyses_in_the_published_database(published):
                             "ORDER BY lad_code").fetchall()
     assert [t[0] for t in top] == DISTRICTS
     assert all("census_unemployment_rate" in t[2] for t in top)
-    ranked = published.execute("""SELECT count(*) FROM ward_indicators WHERE indicator = 'claimant_rate'
-        AND period = (SELECT max(period) FROM ward_indicators WHERE indicator = 'claimant_rate')""").fetchone()[0]
+    # Every ward of each district's one ranking boundary set, and no other: after Maidstone's boundary change
+    # its 2022 and 2024 wards both have claimant figures, and only one set is ranked.
+    ranked = published.execute("""SELECT count(*) FROM ward_indicators w JOIN ward_boundary_sets s
+        ON s.lad_code = w.lad_code AND s.ward_vintage = w.ward_vintage AND s.is_ranking_set
+        WHERE w.indicator = 'claimant_rate'
+        AND w.period = (SELECT max(period) FROM ward_indicators WHERE indicator = 'claimant_rate')""").fetchone()[0]
     assert published.execute("SELECT count(*) FROM priority_wards").fetchone()[0] == ranked
+    assert published.execute("SELECT max(n) FROM (SELECT count(DISTINCT ward_vintage) AS n FROM priority_wards "
+                             "GROUP BY lad_code)").fetchone()[0] == 1
+    assert published.execute("SELECT count(*) FROM priority_sensitivity WHERE scheme = 'configured' "
+                             "AND NOT same_top_as_configured").fetchone()[0] == 0
     progress = published.execute("SELECT count(DISTINCT ward_code), min(baseline_period) FROM focus_ward_progress"
                                  ).fetchone()
     assert progress[0] == len(FOCUS_WARDS) and str(progress[1]) == "2015-04-01"
@@ -214,3 +224,101 @@ def test_notebook_runs_top_to_bottom(demo, monkeypatch):
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert str(demo.published_db) in text and "synthetic demo data" in text
     assert any("application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs)
+
+
+def _text(html: str) -> str:
+    """The page as a reader sees it: tags dropped, entities decoded, whitespace collapsed."""
+    import html as htmllib
+    import re
+    return re.sub(r"\s+", " ", htmllib.unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def _section(html: str, start: str, end: str) -> str:
+    begin = html.index(start)
+    return html[begin:html.index(end, begin)]
+
+
+def test_key_points_say_what_the_data_support(demo, published):
+    html = (demo.assets_dir / "report" / "index.html").read_text()
+    key = _text(_section(html, '<section id="key-points">', '<section id="compare">'))
+    assert "would most benefit" not in html
+    # One relative-concentration claim per district, each with its boundary set and the rounding simulation.
+    assert key.count("has the highest relative concentration of claimants") == len(DISTRICTS)
+    tops = published.execute("SELECT ward_name, ward_vintage, priority_share_top, is_clear_top FROM priority_wards "
+                             "WHERE is_top_priority ORDER BY lad_code").fetchall()
+    for name, vintage, share, clear in tops:
+        claim = f"{name} has the highest relative concentration of claimants"
+        assert claim in key and f"({vintage} boundaries)" in key
+        assert f"{100 * share:.0f}% of 5,000 re-draws" in key
+        if not clear:
+            assert "not clearly first" in key
+    # The latest claimant month is provisional; the youth band is the configured one and is said.
+    assert key.count("(provisional: DWP revises") == len(DISTRICTS) and "16-24, the band chosen in lmi.toml" in key
+    # The count view and the sensitivity to the weights are stated beside the composite.
+    assert key.count("Most claimants live in") == len(DISTRICTS)
+    differs = published.execute("SELECT count(DISTINCT lad_code) FROM priority_sensitivity "
+                                "WHERE NOT same_top_as_configured").fetchone()[0]
+    assert key.count("alternative weightings tested another ward comes first") == differs
+
+
+def test_priority_section_shows_rank_ranges_sensitivity_and_boundaries(demo):
+    html = (demo.assets_dir / "report" / "index.html").read_text()
+    section = _section(html, '<section id="priority">', '<section id="progress">')
+    assert section.count("<th class=\"n\">Rank range</th>") == len(DISTRICTS)
+    assert section.count("the top ward under other weightings") == len(DISTRICTS)
+    text = _text(section)
+    assert "Maidstone (2022 ward boundaries)" in text and "Ward boundaries changed" in text
+    # Scores and z-scores to 1 dp: no figure with 2 or more decimals among the scores.
+    import re
+    assert not re.search(r"z -?\d+\.\d\d", text)
+
+
+def test_each_focus_ward_is_shown_once_with_its_boundary_set(demo):
+    html = (demo.assets_dir / "report" / "index.html").read_text()
+    section = _section(html, '<section id="focus-wards">', '<section id="priority">')
+    # Park Wood is one profile on the 2022 wards Maidstone is ranked on, with its 2024 ward beside it.
+    assert section.count('<article class="ward"') == 4
+    assert 'id="ward-E05005002"' in section and 'id="ward-E05015608"' not in section
+    text = _text(section)
+    assert "Park Wood (Maidstone, E05005002, 2022 ward boundaries)" in text
+    assert "Park Wood on the 2024 boundaries: Park Wood & Mangravet (E05015608)" in text
+    assert "Gensing (Hastings, E05011207, 2024 ward boundaries)" in text
+
+
+def test_progress_shows_12_month_means_the_district_and_the_universal_credit_caveat(demo):
+    html = (demo.assets_dir / "report" / "index.html").read_text()
+    text = _text(_section(html, '<section id="progress">', '<section id="every-ward">'))
+    assert "Universal Credit caveat" in text and "12-month average" in text and "vs district" in text
+    assert "Test used:" in text and "1.96" in text
+
+
+def test_aps_flags_and_development_status_reach_the_report(demo, published):
+    html = (demo.assets_dir / "report" / "index.html").read_text()
+    assert "official statistics in development" in _text(_section(html, '<section id="compare">', '<section id="districts">'))
+    # Eastbourne's latest APS unemployment rate carries Nomis status '*' in the demo data: it is flagged.
+    assert published.execute("""SELECT obs_status FROM area_indicators WHERE area_code = 'E07000061'
+        AND indicator = 'aps_unemployment_rate' ORDER BY period DESC LIMIT 1""").fetchone() == ("*",)
+    eastbourne = _section(html, '<h3>Eastbourne <span class="muted">(E07000061;', '<h3>Hastings <span class="muted">(E07000062;')
+    assert "unreliable</span>" in eastbourne
+
+
+def test_youth_band_and_small_number_wording_follow_the_data(demo, tmp_path):
+    """Re-render the report from a copy of the published database: with youth_age_band 18-24 the headline youth rate
+    is the 18-24 rate, and a small Census count's badge speaks of residents, not claimants."""
+    import shutil as sh
+
+    from lmi_pipeline.defs.publish.report import render_report
+    copy = tmp_path / "copy.duckdb"
+    sh.copyfile(demo.published_db, copy)
+    conn = duckdb.connect(str(copy))
+    conn.execute("UPDATE areas_config SET youth_age_band = '18-24'")
+    conn.execute("""UPDATE ward_indicators SET small_number = true
+                    WHERE ward_code = 'E05011207' AND indicator = 'census_unemployment_rate'""")
+    rate = conn.execute("""SELECT value FROM area_indicators WHERE area_code = 'E07000062'
+        AND indicator = 'claimant_rate_18_24' ORDER BY period DESC LIMIT 1""").fetchone()[0]
+    page = render_report(conn)
+    conn.close()
+    key = _text(_section(page, '<section id="key-points">', '<section id="compare">'))
+    assert f"The youth claimant rate (18-24, the band chosen in lmi.toml ) was {rate:.1f}%" in key
+    gensing = _section(page, 'id="ward-E05011207"', '</article>')
+    assert "residents in the count" in gensing and "Census unemployment rate" in gensing

@@ -9,7 +9,8 @@ from lmi_pipeline.storage import WarehouseResource, publish
 PUBLISH_AFTER = ["ward_indicators", "area_indicators", "indicator_catalogue", "provenance", "ward_lookup",
                  "claimant_rate_chart",
                  # analyses, charts, report and exports (docs/report.md)
-                 "lmi_gaps", "priority_wards", "focus_ward_progress", "focus_ward_trend_charts",
+                 "lmi_gaps", "ward_boundary_sets", "priority_inputs", "priority_wards",
+                 "priority_sensitivity", "focus_ward_progress", "focus_ward_trend_charts",
                  "youth_claimant_rate_ranking_charts", "lmi_gaps_chart", "ward_small_multiples", "lmi_report",
                  "data_exports"]
 

@@ -129,16 +129,52 @@ def _embed(charts: list[Chart]) -> dict[str, dict]:
             for c in charts}
 
 
+def youth_indicator(band: str | None) -> str:
+    """The claimant-rate indicator of the configured youth band (lmi.toml [analysis] youth_age_band)."""
+    return "claimant_rate_18_24" if band == "18-24" else "claimant_rate_16_24"
+
+
+def _youth_band(indicators: list[str], youth: str) -> list[str]:
+    """The list with its 16-24 claimant indicators swapped for those of the configured youth band."""
+    suffix = youth.removeprefix("claimant_rate")
+    return [i.replace("_16_24", suffix) if i.startswith("claimant_") else i for i in indicators]
+
+
+def _focus_ward(rows: list[dict], by_lad: dict, ranks: dict, progress: dict, ward_gaps: dict,
+                cards: list[str]) -> dict:
+    """One focus ward as named in lmi.toml, shown once: its code on the district's ranking boundary set is the
+    profile; its codes on other boundary sets (the same name, a differently drawn area) are shown beside it,
+    never joined to it."""
+    codes = _by(rows, "ward_code")
+    main = next((c for c, rs in codes.items() if rs[0]["on_ranking_set"]), next(iter(codes)))
+    first = codes[main][0]
+    district = by_lad[first["lad_code"]]
+    vintage = district["ranking_vintage"] if first["on_ranking_set"] else max(r["ward_vintage"] for r in codes[main])
+    by_indicator = {r["indicator"]: r for r in codes[main]}
+    others = [{"ward_code": c, "ward_name": rs[0]["ward_name"], "ward_vintage": max(r["ward_vintage"] for r in rs),
+               "figures": rs, "progress": progress.get(c, [])} for c, rs in codes.items() if c != main]
+    return {"ward_code": main, "ward_name": first["ward_name"], "focus_name": first["focus_name"],
+            "ward_vintage": vintage, "lad_code": first["lad_code"], "lad_name": first["lad_name"],
+            "figures": codes[main], "district": district, "others": others,
+            "cards": [by_indicator[i] for i in cards if i in by_indicator],
+            "priority": ranks.get((main, vintage)), "progress": progress.get(main, []),
+            "gaps": ward_gaps.get(main, [])}
+
+
 def build_context(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Everything the template needs, from the tables (report_data) and the chart builders."""
     data = report_data(conn)
+    for r in data["focus_figures"]:
+        r["focus_key"] = (r["lad_code"], r["focus_name"])
     meta = data["meta"][0]
     label = meta["data_label"] or "unknown source"
     districts = data["districts"]
     indicators = _by(data["district_indicators"], "lad_code")
-    focus = _by(data["focus_figures"], "ward_code")
     priority = _by(data["priority"], "lad_code")
     progress = _by(data["progress"], "ward_code")
+    boundary_sets = _by(data["boundary_sets"], "lad_code")
+    sensitivity = _by(data["sensitivity"], "lad_code")
+    youth = youth_indicator(meta.get("youth_age_band"))
     ward_gaps = _by(data["focus_gaps"], "ward_code")
     comparison = _by(data["comparison"], "lad_code")
     by_lad = {d["lad_code"]: d for d in districts}
@@ -147,19 +183,20 @@ def build_context(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         rows = indicators.get(d["lad_code"], [])
         d["indicators"] = rows
         d["by_indicator"] = {r["indicator"]: r for r in rows}
-        d["headline"] = [r for i in HEADLINE_INDICATORS for r in rows if r["indicator"] == i and r["latest_value"] is not None]
+        d["headline"] = [r for i in _youth_band(HEADLINE_INDICATORS, youth) for r in rows
+                         if r["indicator"] == i and r["latest_value"] is not None]
         d["priority"] = priority.get(d["lad_code"], [])
         d["top"] = [r for r in d["priority"] if r["is_top_priority"]]
         d["priority_shown"] = [r for r in d["priority"] if (r["priority_rank"] or 99) <= 5 or r["is_focus"]]
-    wards = []
-    for code, rows in focus.items():
-        first = rows[0]
-        by_indicator = {r["indicator"]: r for r in rows}
-        rank = next((p for d in districts for p in d["priority"] if p["ward_code"] == code), None)
-        wards.append({"ward_code": code, "ward_name": first["ward_name"], "lad_code": first["lad_code"],
-                      "lad_name": first["lad_name"], "figures": rows, "district": by_lad[first["lad_code"]],
-                      "cards": [by_indicator[i] for i in WARD_CARDS if i in by_indicator],
-                      "priority": rank, "progress": progress.get(code, []), "gaps": ward_gaps.get(code, [])})
+        d["top_by_count"] = [r for r in d["priority"] if r["is_top_by_count"]]
+        d["sensitivity"] = sensitivity.get(d["lad_code"], [])
+        d["boundary_sets"] = boundary_sets.get(d["lad_code"], [])
+        d["ranking_vintage"] = next((b["ward_vintage"] for b in d["boundary_sets"] if b["is_ranking_set"]), None)
+        d["boundary_note"] = next((b["boundary_note"] for b in d["boundary_sets"] if b["boundary_note"]), None)
+        d["youth"] = d["by_indicator"].get(youth)
+    ranks = {(p["ward_code"], p["ward_vintage"]): p for p in data["priority"]}
+    wards = [_focus_ward(rows, by_lad, ranks, progress, ward_gaps, _youth_band(WARD_CARDS, youth))
+             for rows in _by(data["focus_figures"], "focus_key").values()]
     charts = {
         "trend": _embed(focus_trend_charts(conn)),
         "ranking": _embed(youth_ranking_charts(conn)),
@@ -174,13 +211,17 @@ def build_context(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "meta": meta, "label": label, "synthetic": "synthetic" in label, "districts": districts, "wards": wards,
         "comparison_indicators": [(i, next(d["compared"][i]["label"] for d in districts if i in d["compared"]))
                                   for i in COMPARISON_INDICATORS if any(i in d["compared"] for d in districts)],
-        "progress_rows": data["progress"], "gaps_to_fill": data["gaps_to_fill"], "catalogue": data["catalogue"],
+        "progress_rows": data["progress"], "youth_indicator": youth, "gaps_to_fill": data["gaps_to_fill"], "catalogue": data["catalogue"],
         "sources": sources, "other_requests": data["other_requests"][0], "source_status": data["source_status"], "charts": charts, "weights": weights,
         "dated_months": DATED_AFTER_MONTHS, "plotly_src": PLOTLY_SRC,
         "generated": datetime.now(timezone.utc).strftime("%d %B %Y %H:%M UTC"),
         "analysis_sql": {
             "lmi_gaps": load_sql(gaps_module, "lmi_gaps"), "lmi_gaps_to_fill": load_sql(gaps_module, "lmi_gaps_to_fill"),
+            "ward_boundary_sets": load_sql(priority_module, "ward_boundary_sets"),
+            "priority_inputs": load_sql(priority_module, "priority_inputs"),
+            "priority_scores": load_sql(priority_module, "priority_scores"),
             "priority_wards": load_sql(priority_module, "priority_wards"),
+            "priority_sensitivity": load_sql(priority_module, "priority_sensitivity"),
             "focus_ward_progress": load_sql(progress_module, "focus_ward_progress"),
         },
         "report_sql": QUERIES,
@@ -199,7 +240,7 @@ def render_report(conn: duckdb.DuckDBPyConnection) -> str:
 
 
 @dg.asset(group_name="publish", kinds={"html"},
-          deps=["lmi_gaps", "priority_wards", "focus_ward_progress", "ward_indicators", "area_indicators",
+          deps=["lmi_gaps", "priority_wards", "priority_sensitivity", "ward_boundary_sets", "focus_ward_progress", "ward_indicators", "area_indicators",
                 "indicator_catalogue", "provenance", "ward_lookup", "districts", "focus_ward_trend_charts",
                 "youth_claimant_rate_ranking_charts", "ward_small_multiples", "lmi_gaps_chart", "data_exports"])
 def lmi_report(context: dg.AssetExecutionContext, project: ProjectResource,

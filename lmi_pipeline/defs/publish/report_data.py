@@ -18,6 +18,7 @@ SELECT (SELECT max(period) FROM ward_indicators WHERE indicator = 'claimant_rate
        (SELECT max(retrieved_at) FROM provenance) AS last_retrieved,
        (SELECT min(baseline_period) FROM focus_ward_progress) AS baseline_month,
        (SELECT any_value(small_number_threshold) FROM areas_config) AS small_number_threshold,
+       (SELECT any_value(youth_age_band) FROM areas_config) AS youth_age_band,
        (SELECT any_value(as_of) FROM lmi_gaps) AS as_of
 """
 
@@ -44,7 +45,7 @@ WITH parents AS (
 SELECT g.*, c.caveats AS indicator_caveats,
        prev.value AS year_before_value,
        up.value AS upper_value, rgn.value AS region_value, ctry.value AS country_value,
-       fig.numerator, fig.denominator_query_id
+       fig.numerator, fig.denominator_query_id, fig.obs_status
 FROM lmi_gaps g
 JOIN parents p USING (lad_code)
 JOIN indicator_catalogue c USING (indicator)
@@ -69,7 +70,7 @@ WITH latest AS (
     GROUP BY indicator
 )
 SELECT d.lad_code, d.lad_name, d.kind, a.indicator, c.label, a.value, a.unit, a.lower, a.upper, a.rounding_base,
-       a.status, a.period, a.source_query_id, a.denominator_query_id,
+       a.status, a.period, a.source_query_id, a.denominator_query_id, a.obs_status,
        prev.value AS year_before_value
 FROM districts d
 JOIN area_indicators a ON a.area_code = d.lad_code AND a.area_level = 'lad'
@@ -82,10 +83,18 @@ WHERE a.indicator IN ('claimant_count', 'claimant_rate', 'claimant_rate_16_24', 
 ORDER BY d.lad_code, a.indicator
 """
 
-# Each focus ward's latest figure for every indicator held for it, with its benchmarks.
+# Each focus ward's latest figure for every indicator held for it, with its benchmarks. A code is one area
+# whatever the vintage (an unchanged ward keeps its code), so the latest figure per code is taken; the focus
+# ward's name in lmi.toml (`focus_name`) ties its codes on old and new boundaries together, and
+# `on_ranking_set` says which code belongs to the boundary set its district is ranked on.
 FOCUS_WARD_FIGURES_SQL = """
-SELECT w.*, c.label, c.frequency
+SELECT w.*, c.label, c.frequency, coalesce(l.focus_name, w.ward_name) AS focus_name,
+       EXISTS (SELECT 1 FROM ward_boundary_sets s JOIN ward_lookup r USING (lad_code, ward_vintage)
+               WHERE s.is_ranking_set AND s.lad_code = w.lad_code AND r.ward_code = w.ward_code) AS on_ranking_set,
+       (SELECT string_agg(DISTINCT r.ward_vintage::VARCHAR, ', ' ORDER BY r.ward_vintage::VARCHAR)
+          FROM ward_lookup r WHERE r.ward_code = w.ward_code) AS ward_vintages
 FROM ward_indicators w JOIN indicator_catalogue c USING (indicator)
+LEFT JOIN (SELECT DISTINCT ward_code, focus_name FROM ward_lookup WHERE is_focus) l USING (ward_code)
 WHERE w.is_focus AND w.value IS NOT NULL
 QUALIFY row_number() OVER (PARTITION BY w.ward_code, w.indicator ORDER BY w.period DESC, w.ward_vintage DESC) = 1
 ORDER BY w.lad_code, w.ward_name,
@@ -101,6 +110,16 @@ ORDER BY place_code, coverage, indicator
 
 PRIORITY_SQL = """
 SELECT * FROM priority_wards ORDER BY lad_code, priority_rank NULLS LAST, ward_name
+"""
+
+# Each district's ward boundary sets and the one it is ranked on (several rows after a boundary change).
+BOUNDARY_SETS_SQL = """
+SELECT * FROM ward_boundary_sets ORDER BY lad_code, is_ranking_set DESC, ward_vintage DESC
+"""
+
+# The top ward under each alternative weighting, per district (ranking set only).
+SENSITIVITY_SQL = """
+SELECT * FROM priority_sensitivity ORDER BY lad_code, position
 """
 
 PROGRESS_SQL = """
@@ -147,6 +166,7 @@ QUERIES = {
     "meta": META_SQL, "districts": DISTRICTS_SQL, "district_indicators": DISTRICT_INDICATORS_SQL,
     "comparison": COMPARISON_SQL,
     "focus_figures": FOCUS_WARD_FIGURES_SQL, "focus_gaps": FOCUS_WARD_GAPS_SQL, "priority": PRIORITY_SQL,
+    "boundary_sets": BOUNDARY_SETS_SQL, "sensitivity": SENSITIVITY_SQL,
     "progress": PROGRESS_SQL, "gaps_to_fill": GAPS_TO_FILL_SQL, "catalogue": CATALOGUE_SQL, "sources": SOURCES_SQL,
     "other_requests": OTHER_REQUESTS_SQL, "source_status": SOURCE_STATUS_SQL,
 }
