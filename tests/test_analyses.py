@@ -1,4 +1,4 @@
-"""The analyses on hand-made data: gap statuses, the priority ranking and progress, with answers worked by hand.
+"""The analyses on hand-made data: gap statuses and the priority weights, with answers worked by hand.
 
 Each fixture is a small DuckDB file holding only the columns the analysis reads, so the expected values can
 be checked on paper (z-scores use the population standard deviation, as stddev_pop does).
