@@ -98,13 +98,19 @@ def test_live_then_demo_then_live_never_mixes(tmp_path, monkeypatch):
         build_demo_snapshot(demo, world)
         assert run_pipeline(demo).success
         with duckdb.connect(str(demo.published_db), read_only=True) as conn:
-            assert conn.execute("SELECT DISTINCT data_label FROM provenance").fetchall() == [("synthetic demo data",)]
+            assert conn.execute("SELECT DISTINCT data_label FROM provenance WHERE source_asset <> 'iod_employment'"
+                                ).fetchall() == [("synthetic demo data",)]
         assert run_pipeline(live).success
     assert live.work_db != demo.work_db and live.work_db.exists() and demo.work_db.exists()
     with duckdb.connect(str(live.published_db), read_only=True) as conn:
-        labels = conn.execute("SELECT DISTINCT data_label FROM provenance").fetchall()
-        figures = conn.execute("SELECT DISTINCT data_label FROM ward_indicators").fetchall()
+        labels = conn.execute("SELECT DISTINCT data_label FROM provenance WHERE source_asset <> 'iod_employment'"
+                              ).fetchall()
+        figures = conn.execute("SELECT DISTINCT data_label FROM ward_indicators "
+                               "WHERE indicator <> 'iod_employment_deprivation'").fetchall()
+        bundled = conn.execute("SELECT DISTINCT data_label FROM provenance WHERE source_asset = 'iod_employment'"
+                               ).fetchall()
     assert labels == figures == [("live official statistics",)]
+    assert bundled == [("bundled copy of published statistics",)]
     report = (live.assets_dir / "report" / "index.html").read_text(encoding="utf-8")
     assert "SYNTHETIC DEMO DATA" not in report and "synthetic demo data" not in report
 

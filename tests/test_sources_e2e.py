@@ -18,7 +18,10 @@ from tests.sources_helpers import nomis_id, served_neet, served_rows
 
 GENSING, PARK_WOOD, HASTINGS, MAIDSTONE, EAST_SUSSEX = "E05011207", "E05005002", "E07000062", "E07000110", "E10000011"
 WARDS = {HASTINGS: 16, MAIDSTONE: 26}
-WARD_INDICATORS = {i.indicator for i in INDICATORS if i.lowest_level == "ward"}
+# IoD 2025 is bundled for real English LSOAs; the demo world's LSOA codes are made up, so in demo mode it exists
+# for England only (test_deprivation.py covers its ward figures).
+DEPRIVATION = "iod_employment_deprivation"
+WARD_INDICATORS = {i.indicator for i in INDICATORS if i.lowest_level == "ward"} - {DEPRIVATION}
 AREA_ONLY = {i.indicator for i in INDICATORS if i.lowest_level != "ward"}
 
 
@@ -69,9 +72,13 @@ def test_area_level_indicators_live_in_area_indicators(demo):
     assert held["neet_nk_16_17"] == "E10000011,E10000016,E12000008,E92000001"  # upper tier, region, England
     catalogue = dict(conn.execute("SELECT indicator, status FROM indicator_catalogue").fetchall())
     assert catalogue["census_unemployment_rate_16_24"] == "derived" and catalogue["census_neet_proxy_16_24"] == "proxy"
-    assert set(catalogue) == WARD_INDICATORS | AREA_ONLY
-    labels = conn.execute("SELECT DISTINCT data_label FROM area_indicators").fetchall()
+    assert set(catalogue) == WARD_INDICATORS | AREA_ONLY | {DEPRIVATION}
+    labels = conn.execute(f"SELECT DISTINCT data_label FROM area_indicators WHERE indicator <> '{DEPRIVATION}'"
+                          ).fetchall()
     assert labels == [("synthetic demo data",)]
+    deprivation = conn.execute(f"""SELECT area_level, status, data_label FROM area_indicators
+        WHERE indicator = '{DEPRIVATION}'""").fetchall()
+    assert deprivation == [("country", "derived", "bundled copy of published statistics")]
 
 
 def test_census_cells_by_hand(demo):

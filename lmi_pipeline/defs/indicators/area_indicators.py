@@ -8,7 +8,7 @@ from lmi_pipeline.sql import load_sql
 from lmi_pipeline.storage import WarehouseResource
 
 # Each source contributes `figures_<source>.sql` returning these columns for every area it covers.
-FIGURE_SOURCES = ["claimant_count", "census", "aps", "model_unemployment", "neet"]
+FIGURE_SOURCES = ["claimant_count", "census", "aps", "model_unemployment", "neet", "deprivation"]
 FIGURE_COLUMNS = [
     "area_code", "area_name", "area_level", "ward_vintage", "period", "indicator", "value", "numerator",
     "denominator", "unit", "lower", "upper", "status", "rounding_base", "obs_status", "source_dataset",
@@ -71,13 +71,14 @@ ORDER BY c.indicator
 
 @dg.asset(group_name="indicators", kinds={"duckdb"},
           deps=["claimant_count", "population", "census_economic_activity", "aps_estimates", "model_unemployment",
-                "neet_participation", "provenance"],
+                "neet_participation", "provenance", "iod_employment", "lsoa_ward_lookup"],
           pool="duckdb_writer")
 def area_indicators(project: ProjectResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Every indicator for every area held (wards, districts, counties, regions, England), long format.
 
     Official figures are the publisher's own; derived ones (youth claimant rates, Census 16-24 rates of
-    wards built from LSOAs by best fit) are computed here, identically at every level; proxies stand in
+    wards built from LSOAs by best fit, IoD 2025 employment deprivation averaged from LSOAs, England only)
+    are computed here, identically at every level; proxies stand in
     for what no one publishes (a Census NEET proxy for wards). `lower`/`upper` give the range the
     nearest-5 rounding of a claimant count allows, or the 95% confidence interval of a survey estimate;
     `small_number` flags counts under the threshold. Survey and DfE figures exist for districts or

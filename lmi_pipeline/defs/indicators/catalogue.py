@@ -176,6 +176,35 @@ INDICATORS += [
 ]
 
 
+IOD_LICENCE = OGL + "; © Crown copyright, Ministry of Housing, Communities and Local Government (MHCLG)"
+IOD_CAVEAT = ("England only: Welsh wards and districts have no figure (Wales has its own index, WIMD, not comparable). "
+              "Reference year 2022 (period 2022-01-01 starts it): a single snapshot, years older than the claimant "
+              "count, with no change on a year earlier. A relative measure: the score is the proportion of the "
+              "working-age population excluded from work as counted from DWP benefit data, published to rank "
+              "areas against each other; IoD 2025 is not comparable with IoD 2019 (2011 LSOAs, other indicators). "
+              "Ward figures are simple (unweighted) means of the scores of the 2021 LSOAs the ONS lookup best-fits to the ward, an "
+              "LSOA straddling a boundary counting wholly in one ward: derived here, not an official ward statistic. "
+              "District and England figures are simple means of their LSOAs too, not MHCLG's population-weighted "
+              "summaries. Released irregularly (2015, 2019, 2025): 'decennial' is the nearest frequency the "
+              "catalogue has, so the expected next release is a loose guide. Real published data, bundled with the "
+              "pipeline, in every source mode: the demo's made-up LSOAs match none, so there only England has a "
+              "figure.")
+
+INDICATORS += [
+    Indicator("iod_employment_deprivation", "Employment deprivation (IoD 2025, % of working-age population)",
+              "The Employment Deprivation Domain of the English Indices of Deprivation 2025 (MHCLG): the proportion "
+              "of the working-age population involuntarily excluded from the labour market (unemployed, or unable "
+              "to work through sickness, disability or caring responsibilities), from DWP benefit data, as a %. "
+              "MHCLG publishes it for 2021 LSOAs; ward, district and England figures are the simple mean of their "
+              "LSOAs' scores (wards: the LSOAs best-fitted to the ward by the ONS LSOA21 -> ward lookup).",
+              "%", "derived",
+              "English Indices of Deprivation 2025, Employment domain (MHCLG), LSOA 2021, aggregated by LSOA best fit",
+              "decennial", "LSOA (2021), England only; MHCLG also publishes population-weighted district and "
+              "upper-tier summaries", "ward",
+              1034,  # 31 December 2022 (end of the reference year) to publication on 30 October 2025
+              licence=IOD_LICENCE, caveats=IOD_CAVEAT, reference_months=12),
+]
+
 # The source assets (raw tables) each upstream dataset arrives through, so an indicator knows which sources
 # it depends on, and says so when one of them is stale or unavailable this run (source_status).
 SOURCE_ASSETS = {"NM_162_1": "raw_claimant_count", "NM_2014_1": "raw_population",

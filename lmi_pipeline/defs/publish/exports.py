@@ -29,7 +29,8 @@ COMMON = {
     "ward_code": "ward GSS code (E05.../W05...)", "ward_name": "ward name (ONS)",
     "ward_vintage": "year of the ward boundaries the figure uses", "lad_code": "local authority district GSS code",
     "lad_name": "district name", "is_focus": "a focus ward named in lmi.toml", "indicator": "indicator name (see indicator_catalogue)",
-    "data_label": "synthetic demo data / replayed recording of real responses / live official statistics",
+    "data_label": "synthetic demo data / replayed recording of real responses / live official statistics / "
+                  "bundled copy of published statistics (a real file shipped with the code, e.g. IoD 2025)",
     "source_query_id": "provenance.query_id of the upstream query the figure came from",
     "denominator_query_id": "provenance.query_id of the denominator's query",
     "release": "the upstream release stamp", "retrieved_at": "when the upstream response was fetched (UTC)",

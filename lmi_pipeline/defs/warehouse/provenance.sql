@@ -15,6 +15,9 @@ SELECT
     CASE
         WHEN bool_or(r.origin = 'synthetic') THEN 'synthetic demo data'
         WHEN bool_or(r.origin = 'recorded')  THEN 'replayed recording of real responses'
+        -- A real published file shipped with the pipeline (the IoD 2025 Employment domain): real in every
+        -- source mode, never fetched live, so labelled as neither.
+        WHEN bool_or(r.origin = 'bundled')   THEN 'bundled copy of published statistics'
         ELSE 'live official statistics'
     END                                                          AS data_label,
     count(*)                                                     AS pages,
