@@ -8,7 +8,7 @@ from typing import Optional
 import dagster as dg
 from pydantic import PrivateAttr
 
-from lmi_pipeline.clients.transport import Transport
+from lmi_pipeline.clients.transport import MAX_BODY_BYTES, Transport
 
 
 class UpstreamResource(dg.ConfigurableResource):
@@ -20,6 +20,7 @@ class UpstreamResource(dg.ConfigurableResource):
     read_timeout_seconds: float = 60.0
     deadline_seconds: float = 180.0
     max_requests_per_second: float = 0.0  # 0 = no pacing (local servers); Nomis sets a polite rate
+    max_body_bytes: int = MAX_BODY_BYTES  # per response, decoded (256 MiB): more is refused, as a decompression bomb
 
     _transport: Optional[Transport] = PrivateAttr(default=None)
 
@@ -34,5 +35,6 @@ class UpstreamResource(dg.ConfigurableResource):
                 backoff=self.backoff_seconds,
                 record_origin=self.record_origin,
                 min_interval=1 / self.max_requests_per_second if self.max_requests_per_second > 0 else 0.0,
+                max_body_bytes=self.max_body_bytes,
             )
         return self._transport

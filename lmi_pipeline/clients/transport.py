@@ -3,19 +3,24 @@
 - live:   GET over a `requests.Session`, with retries on 429/5xx and network faults, exponential
           back-off that honours `Retry-After` (and gives up at once when the wait asked for is longer than
           this run is willing to wait), and a whole-response deadline checked after every read, so a slow
-          drip cannot hang a run.
+          drip cannot hang a run. The body is read raw and decoded here (gzip/deflate, `_Body`), so neither
+          the deadline nor the size cap (`max_body_bytes`, 256 MiB decoded) depends on how it is encoded.
 - record: live, and every successful response is saved under the snapshot directory, keyed by the request.
 - demo:   no network at all; responses are replayed from the snapshot directory.
 
 Every mode returns the same `Response`, so the clients parse replayed bytes exactly as live ones.
 Secrets (the Nomis `uid`) travel in `Request.secret_params`; they are sent, never stored, logged or raised:
 error messages show `uid=***`, a response body that echoes the key is masked before anyone sees it, and
-urllib3's debug log lines (which print full URLs) are masked too.
+urllib3's debug log lines (which print full URLs) are masked too. Masking matches every way the key can be
+written (`_secret_pattern`: raw, percent-encoded in either hex case, `+` for a space, JSON and HTML escapes),
+because a URL carries it encoded. The key is only ever sent to the configured host: a redirect elsewhere is
+refused, naming where it pointed.
 """
 
 from __future__ import annotations
 
 import email.utils
+import functools
 import hashlib
 import json
 import logging
@@ -24,14 +29,16 @@ import random
 import re
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 import urllib3
+from requests.utils import requote_uri
 
 log = logging.getLogger("lmi_pipeline.http")
 
@@ -39,6 +46,12 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MASK = "***"
 # Everything that means "the network or the server let us down this time": worth another attempt.
 NETWORK_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
+MAX_BODY_BYTES = 256 * 2**20  # a Nomis page is ~5 MB, the DfE NEET file tens of MB: far above, far below RAM
+MAX_REDIRECTS = 10
+# Only what `_Body` decodes: were brotli installed, requests would otherwise offer `br` too.
+ACCEPT_ENCODING = {"Accept-Encoding": "gzip, deflate"}
+_CHUNK = 1 << 16  # raw bytes per read
+_STEP = 1 << 20  # decoded bytes per zlib call, so a decompression bomb is counted as it unfolds
 
 
 class UpstreamError(RuntimeError):
@@ -105,47 +118,116 @@ class Response:
         return self.body.decode("utf-8-sig", errors="replace")
 
 
+# Characters no URL, JSON or HTML encoder rewrites: they only ever appear as themselves (and keep the pattern
+# of a plain key a literal, which the regex engine finds fast in a 5 MB page).
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_HTML_NAMES = {"&": "amp", "<": "lt", ">": "gt", '"': "quot", "'": "apos"}
+
+
+def _hex(number: int, width: int) -> str:
+    """`number` in hex, each letter digit matching either case (%2F and %2f are the same byte)."""
+    return "".join(f"[{d}{d.lower()}]" if d.isalpha() else d for d in f"{number:0{width}X}")
+
+
+@functools.lru_cache(maxsize=64)
+def _secret_pattern(value: str, binary: bool) -> re.Pattern:
+    """Every way `value` can be written where we may see it: in a URL (requests sends `a+b/c` as
+    `a%2Bb%2Fc`; quote, quote_plus, either hex case, or encoded twice: `%252B`), in a JSON body (`\\/`,
+    `\\u0026`) or an HTML page (`&amp;`, `&#38;`), one character at a time, so mixed forms match too."""
+    parts = []
+    for ch in value:
+        if ch in _UNRESERVED:
+            parts.append(ch)
+            continue
+        forms = [re.escape(ch), "".join("%(?:25)?" + _hex(b, 2) for b in _utf8(ch))]
+        if ch == " ":  # quote_plus writes "+", and "%2B" when applied twice
+            forms += [r"\+", "%(?:25)?" + _hex(0x2B, 2)]
+        if ord(ch) < 0x10000:
+            forms.append(r"\\u" + _hex(ord(ch), 4))
+        if ch in '"\\/':
+            forms.append(r"\\" + re.escape(ch))
+        forms += [f"&#0*{ord(ch)};", f"&#[xX]0*{_hex(ord(ch), 1)};"]
+        if ch in _HTML_NAMES:
+            forms.append(f"&{_HTML_NAMES[ch]};")
+        parts.append("(?:" + "|".join(forms) + ")")
+    pattern = "".join(parts)
+    return re.compile(_utf8(pattern) if binary else pattern)
+
+
+def _utf8(text: str) -> bytes:
+    """A key from the environment may hold undecodable bytes (os.environ keeps them as surrogates): as
+    those bytes where it can, and never an error while masking."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _longest_first(secrets: dict[str, str]) -> list[str]:
+    return sorted((v for v in secrets.values() if v), key=len, reverse=True)  # a key inside another: both go
+
+
 def mask_secrets(text: str, secrets: dict[str, str]) -> str:
-    for value in secrets.values():
-        if value:
-            text = text.replace(value, MASK)
+    """`text` with every secret, in any encoding `_secret_pattern` knows, replaced by ***."""
+    for value in _longest_first(secrets):
+        text = _secret_pattern(value, False).sub(MASK, text)
     return text
 
 
 def _mask_body(body: bytes, secrets: dict[str, str]) -> bytes:
-    """A server may echo the request (key included) in what it returns; that copy is masked too."""
-    for value in secrets.values():
-        if value and value.encode() in body:
-            body = body.replace(value.encode(), MASK.encode())
+    """A server may echo the request (key included, usually URL-encoded) in what it returns; masked too."""
+    for value in _longest_first(secrets):
+        body = _secret_pattern(value, True).sub(MASK.encode(), body)
     return body
 
 
 class _SecretLogFilter(logging.Filter):
-    """Masks every key any transport has sent in urllib3's log records (its DEBUG lines carry full URLs)."""
+    """Masks every key any transport has sent in urllib3's log records (its DEBUG lines carry full URLs, and
+    urllib3.connection warns "Failed to parse headers (url=...)" at WARNING, with a traceback)."""
+
+    # Filters do not apply to records propagated from child loggers, so it goes on every logger of these.
+    FAMILIES = ("urllib3", "requests", "lmi_pipeline")
 
     def __init__(self) -> None:
         super().__init__()
         self.secrets: set[str] = set()
         self._lock = threading.Lock()
+        self._attached: set[str] = set()
 
     def add(self, values) -> None:
         with self._lock:
             self.secrets |= {v for v in values if v}
+            self.attach()
+
+    def attach(self) -> None:
+        """On each logger of FAMILIES that exists by now (a module imported later makes its own)."""
+        for name in list(logging.Logger.manager.loggerDict):
+            if name.split(".")[0] in self.FAMILIES and name not in self._attached:
+                logging.getLogger(name).addFilter(self)
+                self._attached.add(name)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            text = record.getMessage()
-            masked = mask_secrets(text, {str(i): s for i, s in enumerate(self.secrets)})
-            if masked != text:
-                record.msg, record.args = masked, None
+        if not self.secrets:
+            return True
+        secrets = {str(i): s for i, s in enumerate(self.secrets)}
+        text = record.getMessage()
+        masked = mask_secrets(text, secrets)
+        if masked != text:
+            record.msg, record.args = masked, None  # the args (a URL) are in the masked text now
+        if record.exc_info:
+            # A traceback's messages, and those of its __cause__/__context__, can hold the URL: keep only
+            # the formatted text, masked (formatters print exc_text when exc_info is gone).
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        if record.exc_text:
+            record.exc_text = mask_secrets(record.exc_text, secrets)
+        if record.stack_info:
+            record.stack_info = mask_secrets(record.stack_info, secrets)
         return True
 
 
 _SECRET_FILTER = _SecretLogFilter()
-# Filters do not apply to records propagated from child loggers, so each logger that can print a URL.
-for _name in ("urllib3", "urllib3.connectionpool", "urllib3.poolmanager", "urllib3.util.retry", "urllib3.response",
-              "requests"):
-    logging.getLogger(_name).addFilter(_SECRET_FILTER)
+_SECRET_FILTER.attach()
 
 
 @dataclass(frozen=True)
@@ -163,6 +245,78 @@ class _DeadlineExceeded(Exception):
     pass
 
 
+class _DamagedBody(Exception):
+    """The compressed body is corrupt or stops before its end marker: retried, like a cut connection."""
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Body:
+    """A response body as it arrives: raw bytes in, decoded (gzip or deflate) bytes kept, never more than
+    `limit` of them. zlib's `max_length` bounds each step, so a bomb is refused after `limit` bytes of
+    output, not after it has filled the memory; and every raw read returns to the caller, which checks the
+    deadline (urllib3's own decoder keeps reading until it has output, so a gzip stream that makes no
+    progress held it for as long as the server liked)."""
+
+    def __init__(self, content_encoding: str, limit: int):
+        codings = [c.strip().lower() for c in content_encoding.split(",")]
+        codings = [c for c in codings if c not in ("", "identity")]
+        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+            raise ValueError(content_encoding)
+        self.coding = codings[0] if codings else ""
+        self.limit, self.size, self.parts = limit, 0, []
+        self._z = None  # the zlib decompressor, once the first bytes say which kind
+        self._head = b""  # deflate: the first bytes, until they say zlib-wrapped (RFC 9110) or raw
+        self._later_member = False  # gzip: a second member has begun
+        self._ignore_rest = False
+
+    def feed(self, data: bytes) -> None:
+        if not self.coding:
+            return self._keep(data)
+        if self._ignore_rest:
+            return None
+        if self._z is None:
+            if self.coding == "deflate":
+                self._head += data
+                if len(self._head) < 2:
+                    return None
+                data, self._head = self._head, b""
+                wrapped = data[0] & 0x0F == 8 and int.from_bytes(data[:2], "big") % 31 == 0
+                self._z = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+            else:
+                self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        while True:
+            room = min(_STEP, self.limit - self.size + 1)  # one byte over the limit is enough to know
+            try:
+                out = self._z.decompress(data, room)
+            except zlib.error as exc:
+                if self._later_member:  # bytes after a whole gzip member are ignored, as urllib3 does
+                    self._ignore_rest = True
+                    return None
+                raise _DamagedBody(f"the {self.coding} data is corrupt ({exc})") from None
+            self._keep(out)
+            data = self._z.unconsumed_tail
+            if self._z.eof and self._z.unused_data and self.coding != "deflate":
+                data = self._z.unused_data  # another gzip member follows, as in `cat a.gz b.gz`
+                self._z, self._later_member = zlib.decompressobj(16 + zlib.MAX_WBITS), True
+            elif not data and len(out) < room:  # a full `room` may leave output pending inside zlib
+                return None
+
+    def _keep(self, out: bytes) -> None:
+        self.size += len(out)
+        if self.size > self.limit:
+            raise _TooLarge()
+        if out:
+            self.parts.append(out)
+
+    def finish(self) -> bytes:
+        if not self._ignore_rest and (self._head or (self._z is not None and not self._z.eof)):
+            raise _DamagedBody(f"the {self.coding} stream stops before its end: the body was cut short")
+        return b"".join(self.parts)
+
+
 @dataclass
 class Transport:
     mode: str
@@ -177,6 +331,7 @@ class Transport:
     session: requests.Session | None = None
     record_origin: str = "recorded"  # the demo generator records with "synthetic"
     min_interval: float = 0.0  # seconds between request starts: politeness to a service with unpublished limits
+    max_body_bytes: int = MAX_BODY_BYTES  # per response, once decoded: a bigger one is refused, not retried
 
     def __post_init__(self) -> None:
         if self.mode not in ("demo", "live", "record"):
@@ -222,11 +377,16 @@ class Transport:
         started = time.monotonic()
         for attempt in range(1, self.max_retries + 2):
             wait: float | None = None
+            unexpected = ""
             try:
-                status, ctype, body, headers = self._fetch_once(url, params)
-            except (*NETWORK_ERRORS, _DeadlineExceeded) as exc:
+                status, ctype, body, headers = self._fetch_once(request, url, params)
+            except (*NETWORK_ERRORS, _DeadlineExceeded, _DamagedBody) as exc:
                 # requests' messages contain the full URL, key included: keep only a masked summary.
                 last_problem = f"{type(exc).__name__}: {mask_secrets(str(exc), secrets)}"[:300]
+            except UpstreamError:
+                raise  # ours: built without the key, outside any handler
+            except Exception as exc:  # noqa: BLE001 (e.g. UnicodeEncodeError: its .object is the key itself)
+                unexpected = f"{type(exc).__name__}: {mask_secrets(str(exc), secrets)}"[:300]
             else:
                 body = _mask_body(body, secrets)
                 if status == 200:
@@ -249,6 +409,10 @@ class Transport:
                         f"{datetime.fromtimestamp(when, timezone.utc):%H:%M} UTC.",
                         status,
                     ) from None
+            if unexpected:
+                # Raised here, outside the handler, so the original (its args, __context__, the PreparedRequest
+                # requests attaches) goes nowhere. Not an UpstreamError: a bug should fail the run.
+                raise RuntimeError(f"{request.describe()}: unexpected {unexpected}")
             if attempt > self.max_retries:
                 break
             delay = self._delay(attempt, wait)
@@ -268,24 +432,60 @@ class Transport:
         base = self.backoff * (2 ** (attempt - 1))
         return min(base * (1 + random.uniform(-0.1, 0.1)), self.max_backoff)
 
-    def _fetch_once(self, url: str, params: list[tuple[str, str]]):
+    def _fetch_once(self, request: Request, url: str, params: list[tuple[str, str]] | None):
+        """One attempt: the GET and any redirects (followed here, not by requests, so that none takes the
+        key to another host), then the body, all within one deadline."""
         assert self.session is not None
-        self._pace()
-        self.requests_made += 1
         t0 = time.monotonic()
-        with self.session.get(url, params=params, stream=True,
-                              timeout=(self.connect_timeout, self.read_timeout)) as r:
-            chunks = []
-            # read1 returns whatever one socket read brought (a plain read waits for a full 64 KiB), so the
-            # deadline is checked at least every read_timeout seconds however slowly the server drips.
+        for _hop in range(MAX_REDIRECTS + 1):
+            self._check_deadline(t0)
+            self._pace()
+            self.requests_made += 1
+            with self.session.get(url, params=params, stream=True, allow_redirects=False, headers=ACCEPT_ENCODING,
+                                  timeout=(self.connect_timeout, self.read_timeout)) as r:
+                target = self.session.get_redirect_target(r)
+                if target is None:
+                    return r.status_code, r.headers.get("Content-Type", ""), self._read_body(request, r, t0), r.headers
+                url, params = requote_uri(urljoin(r.url, target)), None  # the Location as given: no key added
+                if request.secret_params and not _same_origin(url, request.base_url):
+                    names = ", ".join(sorted(request.secret_params))
+                    raise UpstreamHTTPError(mask_secrets(
+                        f"{request.describe()}: HTTP {r.status_code} redirects to {_show_origin(url)}, not the "
+                        f"configured host {_show_origin(request.base_url)}. The key ({names}) is only ever sent to "
+                        "the configured host, so the redirect was not followed and nothing was loaded. If the "
+                        "service has moved, set its base URL to the new address.", request.secret_params),
+                        r.status_code)
+        raise UpstreamHTTPError(f"{request.describe()}: more than {MAX_REDIRECTS} redirects; nothing was loaded.")
+
+    def _check_deadline(self, t0: float) -> None:
+        if time.monotonic() - t0 > self.deadline:
+            raise _DeadlineExceeded(f"response not complete after {self.deadline:g}s (the deadline)")
+
+    def _read_body(self, request: Request, r: requests.Response, t0: float) -> bytes:
+        """The body, decoded here from raw reads: read1 returns whatever one socket read brought (a plain
+        read waits for a full 64 KiB), so the deadline is checked at least every read_timeout seconds however
+        slowly the server drips and whatever the encoding; and the decoded size is capped."""
+        encoding = r.headers.get("Content-Encoding", "")
+        try:
+            body = _Body(encoding, self.max_body_bytes)
+        except ValueError:
+            raise UpstreamFormatError(
+                f"{request.describe()}: the response has Content-Encoding {encoding!r}, which we did not ask for "
+                f"(we send Accept-Encoding: {ACCEPT_ENCODING['Accept-Encoding']}); nothing was loaded.") from None
+        try:
             while True:
-                if time.monotonic() - t0 > self.deadline:
-                    raise _DeadlineExceeded(f"response not complete after {self.deadline:g}s (the deadline)")
-                chunk = r.raw.read1(1 << 16, decode_content=True)
+                self._check_deadline(t0)
+                chunk = r.raw.read1(_CHUNK, decode_content=False)
                 if not chunk:
-                    break
-                chunks.append(chunk)
-            return r.status_code, r.headers.get("Content-Type", ""), b"".join(chunks), r.headers
+                    return body.finish()
+                body.feed(chunk)
+        except _TooLarge:
+            pass  # raised below, outside the handler
+        how = f" once {body.coding}-decoded" if body.coding else ""
+        raise UpstreamFormatError(
+            f"{request.describe()}: the response is larger than {_size(self.max_body_bytes)}{how} (the "
+            "max_body_bytes limit), so it was refused rather than held in memory: a decompression bomb or a "
+            "runaway response. Nothing was loaded; if the service really sends this much, raise max_body_bytes.")
 
     # -- snapshot -------------------------------------------------------------------------------
     def _paths(self, request: Request) -> tuple[Path, Path]:
@@ -337,6 +537,31 @@ def save_response(snapshot_dir: Path, response: Response, origin: str) -> Path:
         tmp.write_bytes(data)
         os.replace(tmp, folder / name)
     return folder
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port: where a request goes. Anything unparseable is nowhere we send a key."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # e.g. "http://[oops" or a port that is not a number
+        return ("", "", None)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
+
+
+def _same_origin(url: str, base_url: str) -> bool:
+    here = _origin(url)
+    return bool(here[1]) and here == _origin(base_url)
+
+
+def _show_origin(url: str) -> str:
+    scheme, host, port = _origin(url)
+    return f"{scheme}://{host}:{port}" if host else "an unparseable address"
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:g} MiB" if n >= 2**20 else f"{n:,} bytes"
 
 
 def _slug(path: str) -> str:
