@@ -21,11 +21,16 @@ The public API is tried first. When it does not list the publication, or lists n
 set ids and catalogue ids (dataSetFileId, fileId) are different GUIDs: neither is assumed, both are found at
 run time, and the route, ids and release stamp travel with the table so provenance can say which was loaded.
 Errors come back as JSON problem details with a 4xx status; the shared transport raises them with the URL.
+
+`paging` is the server's word: totalPages is bounded (MAX_PAGES) and must agree with totalResults and the
+rows delivered, stay the same from page to page, and no page may repeat an earlier one. In the NEET file
+every figure is a number or an EES symbol; a blank figure is refused (see check_neet_values).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -33,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from pydantic import Field
 
@@ -69,6 +75,13 @@ NEET_GEO_COLUMNS = ("time_period", "time_identifier", "geographic_level", "count
                     "region_code", "region_name", "new_la_code", "la_name")
 NEET_SCHEMAS = {layout: {ours: names[i] for ours, names in NEET_COLUMNS.items() if names[i]}
                 for i, layout in enumerate(NEET_LAYOUTS)}
+# The NEET figures (our names): each cell is a number or an EES symbol (c, z, x, low, u, :), never blank.
+NEET_FIGURES = tuple(c for c in NEET_COLUMNS if c not in ("age", "characteristic_grouping", "characteristic"))
+
+# The most pages one EES list may take. EES lists about 450 publications in all (12 pages of 40); a
+# publication has a handful of API data sets, a release a few dozen files. A totalPages beyond this is not
+# a real list, and following it would make requests for ever.
+MAX_PAGES = 50
 
 
 def neet_schema(columns: list[str], what: str) -> tuple[str, dict[str, str]]:
@@ -122,6 +135,7 @@ class DfeResource(UpstreamResource):
     catalogue_page_size: int = Field(default=40, ge=1, le=40)
     neet_data_set_id: Optional[str] = None  # pin an API data set; by default it is found by title
     neet_publication_slug: str = NEET_PUBLICATION_SLUG  # the publication in the data catalogue
+    max_pages: int = Field(default=MAX_PAGES, ge=1)  # per paged list (see MAX_PAGES)
 
     # -- requests -----------------------------------------------------------------------------------
     def request(self, path: str, params: tuple[tuple[str, str], ...] = (), label: str = "") -> Request:
@@ -143,20 +157,19 @@ class DfeResource(UpstreamResource):
 
     def paged(self, path: str, params: tuple[tuple[str, str], ...] = (), label: str = "",
               page_size: Optional[int] = None, content: bool = False) -> list[dict]:
-        """Every result of a paged list endpoint, following `paging.totalPages`."""
+        """Every result of a paged list endpoint, following `paging.totalPages` (checked: see _Paging)."""
         size = page_size or (self.publications_page_size if path == "publications" else self.data_sets_page_size)
         make = self.content_request if content else self.request
-        results, page = [], 1
-        while True:
-            doc = self.get_json(make(path, params + (("page", str(page)), ("pageSize", str(size))), label))
-            try:
-                results += doc["results"]
-                total_pages = int(doc["paging"]["totalPages"])
-            except (KeyError, TypeError, ValueError):
-                raise UpstreamFormatError(f"DfE EES {path}: not a paged list (no paging.totalPages / results)") from None
+        results: list[dict] = []
+        paging = _Paging(size, self.max_pages)
+        for page in range(1, self.max_pages + 1):
+            req = make(path, params + (("page", str(page)), ("pageSize", str(size))), label)
+            items, total_pages = paging.check(self.get_json(req), page, f"{req.describe()}: page {page}")
+            results += items
             if page >= total_pages:
+                paging.check_total(len(results), f"{req.describe()}: page {page}")
                 return results
-            page += 1
+        raise AssertionError("unreachable: totalPages is at most max_pages")  # _Paging.check bounds it
 
     # -- public API ---------------------------------------------------------------------------------
     def find_publication(self, title: str) -> dict:
@@ -276,7 +289,9 @@ class DfeResource(UpstreamResource):
         req = make(source.path, source.params,
                    f"DfE NEET 16-17 ({source.title}{', data catalogue' if source.kind == 'catalogue' else ''})")
         resp = self.transport().get(req)
-        return parse_csv(resp, req.describe()), resp, source
+        table = parse_csv(resp, req.describe())
+        check_neet_values(table, req.describe())
+        return table, resp, source
 
     def neet_release(self) -> str:
         """The NEET file's release stamp by whichever route serves it, as raw_neet records it (no download)."""
@@ -303,6 +318,31 @@ def parse_csv(resp: Response, what: str) -> pa.Table:
     return table
 
 
+def check_neet_values(table: pa.Table, what: str) -> None:
+    """Every NEET figure is a number or an EES symbol. EES marks a figure it does not give with a symbol
+    (c suppressed, z not applicable, x not available, ...); a blank cell has none, so it is a cut or broken
+    row, and the warehouse would publish it as a gap DfE never reported. Refused here, in the client, so the
+    source degrades and keeps its last good load."""
+    _, mapping = neet_schema(table.column_names, what)
+    for ours in NEET_FIGURES:
+        column = mapping.get(ours)
+        if column is None:
+            continue
+        blank = pc.equal(pc.utf8_trim_whitespace(table[column]), "")
+        if not pc.any(blank).as_py():
+            continue
+        i = pc.index(blank, True).as_py()
+        row = {c: table[c][i].as_py() for c in NEET_GEO_COLUMNS}
+        level = row["geographic_level"].lower()
+        area = ((row["new_la_code"], row["la_name"]) if level == "local authority" else
+                (row["region_code"], row["region_name"]) if level == "regional" else (row["country_code"], row["country_name"]))
+        raise UpstreamFormatError(
+            f"{what}: {column} is blank for {' '.join(a for a in area if a)} ({row['geographic_level']}), "
+            f"time_period {row['time_period']} (row {i + 1} of the file, line {i + 2}), with no EES symbol saying why. "
+            "A figure may be missing only as c, z, x, low, u or :; this row looks cut or broken, so nothing was "
+            "loaded. Run again; if it persists, report it to DfE.")
+
+
 def release_stamp(data_set: dict) -> str:
     """An API data set's release, as provenance records it and refresh planning compares it."""
     version = data_set["latestVersion"]
@@ -317,3 +357,82 @@ def catalogue_release_stamp(data_set_file: dict) -> str:
     stamp = f"release {release.get('slug', '?')} published {published}"
     updated = data_set_file.get("lastUpdated")
     return stamp + (f" updated {updated}" if updated and updated != published else "")
+
+
+class _Paging:
+    """What EES's `paging` says, checked page by page, so a wrong count cannot make requests for ever or
+    pass a short list: totalPages (and totalResults, when given) whole numbers within MAX_PAGES, agreeing
+    with each other, the same on every page, and the rows delivered; each page the one asked for and new."""
+
+    def __init__(self, size: int, max_pages: int) -> None:
+        self.size, self.max_pages = size, max_pages
+        self.declared: Optional[tuple[int, Optional[int]]] = None  # (totalPages, totalResults) of page 1
+        self.seen: dict[str, int] = {}  # page fingerprint -> page number
+
+    def check(self, doc: dict, page: int, what: str) -> tuple[list[dict], int]:
+        paging, items = doc.get("paging"), doc.get("results")
+        if not isinstance(paging, dict) or not isinstance(items, list):
+            raise UpstreamFormatError(f"{what}: not a paged list (no paging.totalPages / results)")
+        pages = _count(paging, "totalPages", what)
+        results = _count(paging, "totalResults", what) if "totalResults" in paging else None
+        if pages > self.max_pages:
+            raise UpstreamFormatError(
+                f"{what}: totalPages is {pages:,}, more than any EES list has (DfeResource.max_pages, {self.max_pages}). "
+                "The count is wrong; following it would make requests for ever. Nothing was loaded; try again later.")
+        if self.declared is None:
+            self._agree(pages, results, what)
+            self.declared = (pages, results)
+        elif (pages, results) != self.declared:
+            raise UpstreamFormatError(
+                f"{what}: totalPages/totalResults changed between pages ({self.declared[0]}/{self.declared[1]} on page "
+                f"1, now {pages}/{results}): the list changed while being read. Nothing was loaded; run again.")
+        if paging.get("page", page) != page:
+            raise UpstreamFormatError(f"{what}: the answer is page {paging.get('page')!r}, not the page asked for.")
+        last = page >= pages
+        expected = results - (page - 1) * self.size if results is not None and last else self.size
+        if len(items) > self.size or (results is not None and len(items) != expected) or (not items and not last):
+            raise UpstreamFormatError(
+                f"{what}: {len(items)} results on page {page} of {pages} (pages of {self.size}"
+                f"{f', {results} in all' if results is not None else ''}): fewer or more than declared, so the list "
+                "would be cut or padded. Nothing was loaded; try again later.")
+        self._not_repeated(items, page, what)
+        return items, pages
+
+    def check_total(self, delivered: int, what: str) -> None:
+        results = self.declared[1] if self.declared else None
+        if results is not None and delivered != results:  # unreachable if every page passed check()
+            raise UpstreamFormatError(f"{what}: {delivered} results arrived but totalResults is {results}.")
+
+    def _agree(self, pages: int, results: Optional[int], what: str) -> None:
+        if results is None:
+            return
+        want = -(-results // self.size)
+        if pages != want and not (results == 0 and pages in (0, 1)):  # an empty list is 0 or 1 (empty) pages
+            raise UpstreamFormatError(
+                f"{what}: totalPages is {pages} but totalResults {results} in pages of {self.size} is {want} "
+                "page(s): the counts cannot both be true. Nothing was loaded; try again later.")
+
+    def _not_repeated(self, items: list, page: int, what: str) -> None:
+        """The same results (by content, or by the ids of the first and last) as an earlier page: a server
+        ignoring `page`, which would list every result once per page."""
+        if not items:
+            return
+        body = hashlib.sha256(json.dumps(items, sort_keys=True, default=str).encode()).hexdigest()
+        first, last = (i.get("id") if isinstance(i, dict) else None for i in (items[0], items[-1]))
+        ends = f"ids {first} .. {last}" if first is not None and last is not None else ""
+        for key, why in ((body, "the same results"), (ends, f"the same first and last {ends}")):
+            if key and key in self.seen:
+                raise UpstreamFormatError(f"{what} repeats page {self.seen[key]} ({why}): the server is not "
+                                          "advancing through the list. Nothing was loaded; try again later.")
+        self.seen[body] = page
+        if ends:
+            self.seen[ends] = page
+
+
+def _count(paging: dict, name: str, what: str) -> int:
+    """A count in `paging`: a whole number, not negative (JSON true, 2.5 or "3" are not counts)."""
+    value = paging.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise UpstreamFormatError(f"{what}: paging.{name} is {value!r}, not a whole number of at least 0; "
+                                  "nothing was loaded.")
+    return value

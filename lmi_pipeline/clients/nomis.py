@@ -6,7 +6,9 @@ Metadata:  GET dataset/{ID}.def.sdmx.json, dataset/{ID}/{concept}.def.sdmx.json,
 
 Guests get at most 25,000 rows a request and registered keys more (the exact cap is unpublished), so the
 client always pages on RECORD_COUNT and checks that offsets are contiguous, that every page but the last is
-full and that exactly RECORD_COUNT rows arrived: a row cap is never hit silently.
+full and that exactly RECORD_COUNT rows arrived: a row cap is never hit silently. RECORD_COUNT is the
+server's word, so it is bounded (MAX_RECORDS rows, MAX_PAGES pages) before any loop is built on it, and a
+page that repeats an earlier one is refused: a wrong count can never start an endless download.
 
 Errors name the dataset, the areas (by GSS code and name, from the geography metadata this resource has
 read) and the query, with the key shown as `uid=***`.
@@ -34,6 +36,14 @@ from lmi_pipeline.clients.transport import Request, Response, UpstreamError, Ups
 from lmi_pipeline.settings import DEFAULT_NOMIS_URL
 
 log = logging.getLogger("lmi_pipeline.nomis")
+
+# What one query may promise in RECORD_COUNT. The largest load measured, the national claimant count, is
+# 7.9 million rows in 316 pages of 25,000 (docs/performance.md); 100 million is over twelve times that. A
+# count beyond it is wrong (or the query far wider than meant), and paging on it would run for hours.
+MAX_RECORDS = 100_000_000
+# Pages: 100 million rows in pages of 5,000. Nomis sets the page size (25,000 for guests, more with a key);
+# a server answering a few rows a page would otherwise turn a large count into hundreds of thousands of requests.
+MAX_PAGES = 20_000
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,8 @@ class NomisResource(UpstreamResource):
     base_url: str = DEFAULT_NOMIS_URL
     uid: Optional[str] = None  # a registered user's key: sent, never logged or stored
     page_workers: int = 2  # concurrent page fetches: polite, and Nomis's concurrency limit is unpublished
+    max_records: int = MAX_RECORDS  # the most rows one query's RECORD_COUNT may promise (see MAX_RECORDS)
+    max_pages: int = MAX_PAGES  # the most pages one query may take (see MAX_PAGES)
 
     # Nomis id -> "E07000062 Hastings", and TYPE selector -> "2023 wards", from the metadata read so far, so
     # an error about a data query can say which areas it was for (the query itself holds numeric ids only).
@@ -181,28 +193,32 @@ class NomisResource(UpstreamResource):
         expected = params[-1][1].split(",")
         what = f"{query.label or f'Nomis {query.dataset}'} for {self.describe_areas(query.geography, labels)}"
 
-        def page(offset: int) -> tuple[pa.Table, Response]:
-            req = self.request(path, params + [("RecordOffset", str(offset))], what)
+        def page(number: int, offset: int) -> tuple[pa.Table, Response]:
+            # The page number is in the label, so every error about a page says which one it was.
+            req = self.request(path, params + [("RecordOffset", str(offset))], f"{what}, page {number}")
             resp = self.transport().get(req)
             return parse_page(resp, expected, req.describe()), resp
 
-        first, resp = page(0)
+        first, resp = page(1, 0)
         total = _record_count(first, resp)
         page_size = first.num_rows  # the server's row cap (or everything, if it all fitted)
+        self._check_bounds(total, page_size, resp)
         _check_offsets(first, 0, total, page_size, resp)
         log.info("%s: %d rows in %d page(s)", what, total, -(-total // page_size))
         yield first, resp
         received = first.num_rows
-        offsets = list(range(page_size, total, page_size))
+        seen = {_offset_span(first): 1}
+        offsets = range(page_size, total, page_size)  # bounded by _check_bounds, and never held as a list
         workers = max(1, self.page_workers)
         # Read ahead by at most `workers` pages: fetching is ~10x faster than loading, and an unbounded
         # pool.map held every page of a national load in memory at once (3.4 GB; docs/performance.md).
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            ahead = deque(pool.submit(page, off) for off in offsets[:workers])
+            ahead = deque(pool.submit(page, n, off) for n, off in enumerate(offsets[:workers], start=2))
             for n, offset in enumerate(offsets, start=2):
                 table, resp = ahead.popleft().result()
                 if n - 2 + workers < len(offsets):
-                    ahead.append(pool.submit(page, offsets[n - 2 + workers]))
+                    ahead.append(pool.submit(page, n + workers, offsets[n - 2 + workers]))
+                _check_not_repeated(table, n, seen, resp)
                 _check_offsets(table, offset, total, page_size, resp)
                 received += table.num_rows
                 log.info("%s: page %d/%d", what, n, len(offsets) + 1)
@@ -210,6 +226,22 @@ class NomisResource(UpstreamResource):
         if received != total:  # unreachable if every page passed its checks; kept as the last line of defence
             raise UpstreamFormatError(f"{resp.request.describe()}: {received} rows arrived but RECORD_COUNT is "
                                       f"{total}. Never loading silently truncated data; run again.")
+
+    def _check_bounds(self, total: int, page_size: int, resp: Response) -> None:
+        """RECORD_COUNT, as page 1 declares it, within what any real query returns (before paging on it)."""
+        what = resp.request.describe()
+        if total > self.max_records:
+            raise UpstreamFormatError(
+                f"{what}: RECORD_COUNT is {total:,}, more rows than one query may return here ({self.max_records:,}, "
+                "NomisResource.max_records; the national claimant count is 7.9 million). The count is wrong or the "
+                "query is far wider than meant; nothing was loaded. If the query really is that large, raise "
+                "max_records (MAX_RECORDS in lmi_pipeline/clients/nomis.py).")
+        pages = -(-total // page_size)
+        if pages > self.max_pages:
+            raise UpstreamFormatError(
+                f"{what}: RECORD_COUNT {total:,} in pages of {page_size:,} rows would take {pages:,} pages, more than "
+                f"{self.max_pages:,} (NomisResource.max_pages). Nomis serves 25,000 rows a page to guests; a server "
+                "answering this few rows a page is misbehaving. Nothing was loaded; try again later.")
 
     def fetch(self, query: NomisQuery, area_labels: dict[str, str] | None = None) -> NomisResult:
         """All pages of a query as one all-text table; every requested geography must be present.
@@ -230,10 +262,26 @@ class NomisResource(UpstreamResource):
 
 
 def _record_count(table: pa.Table, resp: Response) -> int:
-    counts = pc.unique(table["RECORD_COUNT"]).to_pylist()
+    counts = pc.unique(table["RECORD_COUNT"]).to_pylist()  # whole numbers: parse_page refused anything else
     if len(counts) != 1:
         raise UpstreamFormatError(f"{resp.request.describe()}: RECORD_COUNT varies within a page: {counts[:5]}")
     return int(counts[0])
+
+
+def _offset_span(table: pa.Table) -> tuple[int, int]:
+    offsets = pc.cast(table["RECORD_OFFSET"], pa.int64())
+    return pc.min(offsets).as_py(), pc.max(offsets).as_py()
+
+
+def _check_not_repeated(table: pa.Table, number: int, seen: dict[tuple[int, int], int], resp: Response) -> None:
+    """A page whose first and last RECORD_OFFSET are an earlier page's is that page again (a server ignoring
+    RecordOffset). RECORD_OFFSET is the row's key, so a byte-identical page repeats it too: no body hash needed."""
+    span = _offset_span(table)
+    if span in seen:
+        raise UpstreamFormatError(
+            f"{resp.request.describe()}: page {number} repeats page {seen[span]} (RECORD_OFFSET {span[0]}..{span[1]} "
+            "again): the server is not advancing through the result. Nothing was loaded; try again later.")
+    seen[span] = number
 
 
 def _check_offsets(table: pa.Table, start: int, total: int, page_size: int, resp: Response) -> None:

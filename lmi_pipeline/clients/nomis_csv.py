@@ -3,8 +3,8 @@
 Every page is read with every column as text (peers broke when pages typed differently, nomisr #27);
 typing happens later, in DuckDB. A page is rejected, with the dataset, areas and query named, when it is
 HTML, JSON, empty, header-only, truncated, missing the columns we asked for, or has blank GSS codes,
-non-numeric values, OBS_STATUS codes whose meaning we have not decided, or an empty value whose status
-does not say it is missing.
+non-numeric values, OBS_STATUS codes whose meaning we have not decided, an empty value whose status
+does not say it is missing, or a RECORD_OFFSET / RECORD_COUNT that is not a whole number.
 """
 
 from __future__ import annotations
@@ -110,8 +110,13 @@ def _check_values(table: pa.Table, what: str) -> None:
         )
     _check_blank_values(table, what)
     for col in ("RECORD_OFFSET", "RECORD_COUNT"):
-        if not pc.all(pc.match_substring_regex(table[col], r"^[0-9]+$")).as_py():
-            raise UpstreamFormatError(f"{what}: {col} is not a whole number on every row.")
+        # Paging is built on these: a negative, fractional or non-numeric one means the counts cannot be trusted.
+        bad = pc.invert(pc.match_substring_regex(table[col], r"^[0-9]+$"))
+        if pc.any(bad).as_py():
+            i = pc.index(bad, True).as_py()
+            raise UpstreamFormatError(
+                f"{what}: {col} is {table[col][i].as_py()!r} on row {i + 1} of the page, not a whole number, so "
+                "the rows cannot be counted against it. Nothing was loaded; try again later.")
 
 
 def _check_blank_values(table: pa.Table, what: str) -> None:

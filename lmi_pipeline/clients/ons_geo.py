@@ -5,7 +5,9 @@ GET {base}?f=json                                  the services directory: {"ser
 GET {base}/{service}/FeatureServer/0?f=json        layer info: {"fields": [{"name", "type", ...}]}
 GET {base}/{service}/FeatureServer/0/query?where=..&outFields=..&returnGeometry=false&f=json
     &orderByFields=..&resultOffset=N&resultRecordCount=2000
-Pages continue while the response says `exceededTransferLimit: true`. ArcGIS reports errors as
+Pages continue while the response says `exceededTransferLimit: true`, which is the server's word: paging
+stops with an error after MAX_PAGES pages, and a page that repeats an earlier one (the same features, or
+the same first and last keys) or holds more features than asked for is refused. ArcGIS reports errors as
 `{"error": {"code": 400, "message": ...}}` with HTTP 200, so every body is inspected.
 
 Services are DISCOVERED, not registered: ONS publishes a new ward lookup every boundary year and
@@ -18,6 +20,7 @@ goes through the same transport, so the assets log all of them in `source_reques
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -261,12 +264,20 @@ def combined_authority_spec(service: str, year: int, fields: list[str]) -> Combi
     return CombinedAuthorityLookupService(service, year=year, **got)
 
 
+# -- paging bounds ---------------------------------------------------------------------------------------
+# The most pages one lookup query may take. The largest lookup there is, every 2021 LSOA in England and
+# Wales (35,672 rows), is 18 pages of 2,000, or 36 where a service caps pages at 1,000 (maxRecordCount); the
+# configured districts need far fewer. A service still saying "more" after this many is looping, not paging.
+MAX_PAGES = 200
+
+
 # -- the resource ----------------------------------------------------------------------------------------
 class OnsGeoResource(UpstreamResource):
     """ONS Open Geography Portal lookups (ward -> LAD -> county -> region; LSOA -> ward; LAD -> CA)."""
 
     base_url: str = DEFAULT_ONS_GEO_URL
     page_size: int = 2000
+    max_pages: int = MAX_PAGES  # per query (see MAX_PAGES)
 
     def services(self) -> list[ArcGisService]:
         """The services directory: every service ONS lists (one request; folders are not descended: ONS's
@@ -310,10 +321,14 @@ class OnsGeoResource(UpstreamResource):
         return combined_authority_spec(discovery.service, discovery.year, self.layer_fields(discovery.service))
 
     def query(self, service: str, where: str, out_fields: list[str], order_by: str) -> tuple[list[dict], list[Response]]:
+        """Every feature matching `where`, page by page. The `order_by` fields are each row's key: a row
+        without one cannot be placed, and they tell a repeated page from a new one."""
         rows: list[dict] = []
         responses: list[Response] = []
+        keys = [k for k in (part.split()[0] for part in order_by.split(",") if part.strip()) if k in out_fields]
+        seen = _PagesSeen()
         offset = 0
-        while True:
+        for number in range(1, self.max_pages + 1):
             params = (
                 ("where", where),
                 ("outFields", ",".join(out_fields)),
@@ -327,6 +342,9 @@ class OnsGeoResource(UpstreamResource):
                           label=f"ONS geography {service} for {where}")
             resp = self.transport().get(req)
             page, more = _features(resp, out_fields)
+            what = f"{req.describe()}: page {number} (offset {offset})"
+            _check_page(page, keys, self.page_size, what)
+            seen.check(page, keys, number, what)
             rows += page
             responses.append(resp)
             if not more:
@@ -336,6 +354,51 @@ class OnsGeoResource(UpstreamResource):
                     f"{req.describe()}: exceededTransferLimit is true but the page at offset {offset} is empty, "
                     f"after {len(rows)} rows. The lookup would be incomplete; nothing was loaded; try again later.")
             offset += len(page)
+        raise UpstreamFormatError(
+            f"{req.describe()}: exceededTransferLimit is still true after {self.max_pages} pages ({len(rows):,} "
+            f"rows), more than any ONS lookup takes (OnsGeoResource.max_pages): the service is looping, not paging. "
+            "Nothing was loaded; try again later. If a lookup really is that large, raise max_pages (MAX_PAGES in "
+            "lmi_pipeline/clients/ons_geo.py).")
+
+
+class _PagesSeen:
+    """Fingerprints of the pages read so far: a page whose features, or whose first and last keys, are an
+    earlier page's is that page again (a server ignoring resultOffset), and would otherwise loop for ever."""
+
+    def __init__(self) -> None:
+        self.bodies: dict[str, int] = {}
+        self.ends: dict[tuple, int] = {}
+
+    def check(self, page: list[dict], keys: list[str], number: int, what: str) -> None:
+        if not page:
+            return
+        body = hashlib.sha256(json.dumps(page, sort_keys=True, default=str).encode()).hexdigest()
+        ends = (tuple(page[0][k] for k in keys), tuple(page[-1][k] for k in keys)) if keys else None
+        earlier, why = self.bodies.get(body), "the same features"
+        if earlier is None and ends is not None and ends in self.ends:
+            first, last = ("/".join(map(str, end)) for end in ends)
+            earlier, why = self.ends[ends], f"the same first and last {'/'.join(keys)}, {first} .. {last}"
+        if earlier is not None:
+            raise UpstreamFormatError(
+                f"{what} repeats page {earlier} ({why}): the service is not advancing through the results. The "
+                "lookup would loop or hold rows twice; nothing was loaded; try again later.")
+        self.bodies[body] = number
+        if ends is not None:
+            self.ends[ends] = number
+
+
+def _check_page(page: list[dict], keys: list[str], page_size: int, what: str) -> None:
+    """At most the features asked for, each with its key. A service may cap pages below resultRecordCount
+    (its maxRecordCount), so a short page is not itself wrong; a long one is."""
+    if len(page) > page_size:
+        raise UpstreamFormatError(f"{what} holds {len(page)} features but at most {page_size} were asked for "
+                                  "(resultRecordCount): the service is not paging as asked; nothing was loaded.")
+    for i, row in enumerate(page):
+        blank = [k for k in keys if row[k] is None or not str(row[k]).strip()]
+        if blank:
+            raise UpstreamFormatError(
+                f"{what}: feature {i + 1} has no {', '.join(blank)} ({row[blank[0]]!r}); it is the lookup's key, so "
+                f"the row cannot be placed (the row: {row}). Nothing was loaded; try again later.")
 
 
 def _lookup_hint(code) -> str:
@@ -376,4 +439,7 @@ def _features(resp: Response, out_fields: list[str]) -> tuple[list[dict], bool]:
         if missing:
             raise UpstreamFormatError(f"{what}: features lack fields {missing}; the service layout changed.")
         out.append({c: attrs[c] for c in out_fields})
-    return out, bool(doc.get("exceededTransferLimit", False))
+    more = doc.get("exceededTransferLimit", False)
+    if not isinstance(more, bool):  # bool("false") is True: a string here would page for ever
+        raise UpstreamFormatError(f"{what}: exceededTransferLimit is {more!r}, not true or false; nothing was loaded.")
+    return out, more
