@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from lmi_pipeline.areas import AreasConfig, load_areas
+from lmi_pipeline.settings import check_writable
 
 SYNTHETIC_LABEL = "synthetic demo data"
 
@@ -21,6 +22,16 @@ class ProjectResource(dg.ConfigurableResource):
     assets_dir: str = "assets"
     staging_dir: str = "data/work/demo/staging"
     work_db: str = "data/work/demo/lmi_build.duckdb"  # read by refresh planning (the warehouse resource writes it)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Before any step of a run (and so before any request): the folders it writes must be writable."""
+        check_writable(self.writable_dirs())
+
+    def writable_dirs(self) -> list[tuple[str, Path]]:
+        return [("data directory (LMI_DATA_DIR)", Path(self.published_db).parent),
+                ("working directory", Path(self.work_db).parent),
+                ("assets directory (LMI_ASSETS_DIR)", Path(self.assets_dir)),
+                ("staging directory", Path(self.staging_dir))]
 
     def areas(self) -> AreasConfig:
         return load_areas(Path(self.areas_file))

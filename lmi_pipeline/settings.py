@@ -32,6 +32,10 @@ class SettingsError(ValueError):
     """A setting in the environment is invalid."""
 
 
+class UnwritableDirectoryError(SettingsError):
+    """A folder lmi writes (data, working files, published files) cannot be written. One line, naming it."""
+
+
 @dataclass(frozen=True)
 class Settings:
     source_mode: SourceMode
@@ -75,6 +79,55 @@ class Settings:
     def staging_dir(self) -> Path:
         """Published files are built here, then moved into `assets/` by the publish step."""
         return self.family_dir / "staging"
+
+    def writable_dirs(self) -> list[tuple[str, Path]]:
+        """(what, folder) for every folder a run writes: checked before any network call (check_writable)."""
+        return [("data directory (LMI_DATA_DIR)", self.data_dir), ("working directory", self.family_dir),
+                ("assets directory (LMI_ASSETS_DIR)", self.assets_dir)]
+
+    def check_writable(self) -> None:
+        """Raise UnwritableDirectoryError, naming the folder, if a run could not write one of its folders."""
+        check_writable(self.writable_dirs())
+
+
+WORK_DB_NAME = "lmi_build.duckdb"
+PUBLISHED_DB_NAME = "lmi.duckdb"
+
+
+def data_dir_of(work_db: Path) -> Path | None:
+    """The data directory a working database `<data>/work/<family>/lmi_build.duckdb` belongs to (the layout
+    Settings gives), or None for a working database kept anywhere else."""
+    work_db = Path(work_db)
+    if work_db.name == WORK_DB_NAME and work_db.parent.name in ("demo", "live") and work_db.parent.parent.name == "work":
+        return work_db.parent.parent.parent
+    return None
+
+
+def check_writable(dirs: list[tuple[str, Path]]) -> None:
+    """Each folder must be one this user can create files in: the folder itself or, if it does not exist yet,
+    the nearest folder above it (a run creates the rest). Raises UnwritableDirectoryError on the first that
+    is not, in one line naming it, why, and what to do. Reads only: nothing is created here."""
+    for what, folder in dirs:
+        folder = Path(folder)
+        existing = folder
+        while not existing.exists() and existing.parent != existing:
+            existing = existing.parent
+        if not existing.is_dir():
+            raise UnwritableDirectoryError(
+                f"the {what} {folder} cannot be created: {existing} is a file, not a folder. Move that file "
+                "aside, or point the setting at a folder; nothing was fetched or written.")
+        if os.access(existing, os.W_OK | os.X_OK):
+            continue
+        try:
+            read_only = bool(os.statvfs(existing).f_flag & os.ST_RDONLY)
+        except OSError:
+            read_only = False
+        why = "it is on a read-only file system" if read_only else "this user may not write to it (permissions)"
+        where = str(folder) if existing == folder else f"{folder} (its parent {existing} exists)"
+        raise UnwritableDirectoryError(
+            f"the {what} {where} is not writable: {why}. lmi writes its databases, lock and published files there; "
+            "make it writable for this user, or point the setting at a writable folder. Nothing was fetched or "
+            "written.")
 
 
 def _path(env: dict[str, str], name: str, default: Path, root: Path) -> Path:

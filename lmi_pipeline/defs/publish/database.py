@@ -2,8 +2,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from lmi_pipeline.defs.checks import history_message, history_problems
 from lmi_pipeline.project import ProjectResource
-from lmi_pipeline.storage import WarehouseResource, publish
+from lmi_pipeline.storage import PublishError, WarehouseResource, publish
 
 # Every asset that must have succeeded in this run's graph before anything is published.
 PUBLISH_AFTER = ["ward_indicators", "area_indicators", "indicator_catalogue", "provenance", "ward_lookup",
@@ -20,19 +21,28 @@ def published_database(context: dg.AssetExecutionContext, project: ProjectResour
                        warehouse: WarehouseResource) -> dg.MaterializeResult:
     """data/lmi.duckdb for researchers, and the files under assets/, published together at the end.
 
-    The working database is copied into a new file (readable by DuckDB 1.4 and later), then the staged
-    files and the database are moved into place with atomic renames, under a journal (storage.publish) so
-    a run killed halfway is completed by the next one. Any earlier failure leaves the previous
-    publication exactly as it was; open read-only connections keep their old view.
+    The working database is copied into a new file (readable by DuckDB 1.4 and later, read-only on disk),
+    then the staged files and the database are moved into place with atomic renames, under a journal
+    (storage.publish) so a run killed halfway is completed by the next one. Any earlier failure leaves the
+    previous publication exactly as it was; open read-only connections keep their old view.
+
+    Refused here too, whatever the run selected (the blocking check publication_keeps_history runs only
+    when claimant_count is in the run): an empty mart, and a build that lacks claimant months or areas the
+    last publication has or lmi.toml asks for.
     """
     published = Path(project.published_db)
+    areas = project.areas()
     with warehouse.get_connection() as conn:  # refuse to publish an empty mart
         n = conn.execute("SELECT count(*) FROM ward_indicators").fetchone()[0]
         label = conn.execute("SELECT string_agg(DISTINCT data_label, ', ') FROM provenance").fetchone()[0]
+        problems, _ = history_problems(conn, published, list(areas.lad_codes), areas.start_month, project.source_mode)
     if n == 0:
         raise ValueError("published_database: ward_indicators is empty; nothing was published.")
+    if problems:
+        raise PublishError(history_message(problems, published))
+    warehouse.ensure_in_place()  # still this run's lock and working database, just before anything moves
     moved = publish(Path(warehouse.database), published, Path(project.staging_dir), Path(project.assets_dir),
-                    warehouse.memory_limit)
+                    warehouse.memory_limit, warn=context.log.warning)
     context.log.info(f"published {published} and {len(moved)} file(s) under {project.assets_dir}/")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(published.resolve())), "bytes": published.stat().st_size,
