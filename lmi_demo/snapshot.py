@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import replace
@@ -30,13 +31,61 @@ def _fingerprint(settings: Settings) -> str:
     return hashlib.sha256(settings.areas_file.read_bytes() + str(GENERATOR_VERSION).encode()).hexdigest()[:16]
 
 
+class SnapshotError(RuntimeError):
+    """The snapshot on disk is damaged. The message names the file and how to rebuild it."""
+
+
+def _damaged(settings: Settings, path: Path, why: str) -> SnapshotError:
+    return SnapshotError(
+        f"{path}: {why}, so the demo snapshot in {settings.snapshot_dir} cannot be replayed. Rebuild it for lmi.toml "
+        "with `lmi demo-snapshot` (or `make demo-snapshot`), which replaces that folder; or delete the folder and "
+        "`lmi run` rebuilds it (recordings made with LMI_SOURCE=record are remade by a run in that mode).")
+
+
+def _read_json(settings: Settings, path: Path) -> dict:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise _damaged(settings, path, f"is not text (byte {exc.start})") from None
+    except ValueError as exc:  # json.JSONDecodeError
+        raise _damaged(settings, path, f"is not valid JSON ({exc})") from None
+    except OSError as exc:
+        raise _damaged(settings, path, f"cannot be read ({exc.strerror or exc})") from None
+    if not isinstance(doc, dict):
+        raise _damaged(settings, path, f"holds a JSON {type(doc).__name__}, not an object")
+    return doc
+
+
+def read_manifest(settings: Settings) -> dict | None:
+    """The snapshot's manifest, or None if there is none; SnapshotError, naming it, if it is damaged."""
+    path = settings.snapshot_dir / MANIFEST
+    return _read_json(settings, path) if path.exists() else None
+
+
 def snapshot_is_current(settings: Settings) -> bool:
     """True if the snapshot holds recordings, or a synthetic snapshot made for the current lmi.toml."""
-    path = settings.snapshot_dir / MANIFEST
-    if not path.exists():
+    manifest = read_manifest(settings)
+    if manifest is None:
         return False
-    manifest = json.loads(path.read_text())
     return manifest.get("origin") != "synthetic" or manifest.get("fingerprint") == _fingerprint(settings)
+
+
+def check_snapshot(settings: Settings) -> int:
+    """Before a demo run replays the snapshot: every response's metadata file is whole JSON with its body
+    beside it, so a damaged one is named here, with how to rebuild, rather than failing a step with a bare
+    JSONDecodeError. Returns how many responses it holds. Reads only the small metadata files."""
+    read_manifest(settings)
+    count = 0
+    for meta in sorted(settings.snapshot_dir.glob("*/*/*.json")):  # <service>/<path slug>/<key>.json
+        doc = _read_json(settings, meta)
+        missing = [k for k in ("status", "content_type", "origin") if k not in doc]
+        if missing:
+            raise _damaged(settings, meta, f"lacks {missing}")
+        body = meta.with_suffix(".body")
+        if not body.is_file():
+            raise _damaged(settings, meta, f"has no response body beside it ({body.name} is missing)")
+        count += 1
+    return count
 
 
 def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
@@ -57,7 +106,10 @@ def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
         world = World.for_districts(areas.lad_codes, areas.benchmarks)
     sim = UpstreamSim(world)
     target = settings.snapshot_dir
-    staging = Path(tempfile.mkdtemp(prefix="lmi-snapshot-"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Built beside the target (same filesystem), then swapped in by rename: never a half-written snapshot
+    # under its real name, and never a move across filesystems.
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-build-", dir=target.parent))
     try:
         with serve(sim) as root:
             urls = sim.base_urls(root)
@@ -84,10 +136,10 @@ def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
                     "note": "SYNTHETIC DEMO DATA from lmi_demo; real area codes, made-up values.",
                     "requests": len(sim.log)}
         (staging / "snapshot" / MANIFEST).write_text(json.dumps(manifest, indent=1))
+        old = staging / "previous"
         if target.exists():
-            shutil.rmtree(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(staging / "snapshot"), target)
+            os.rename(target, old)  # a run killed between the two renames finds no snapshot and rebuilds it
+        os.rename(staging / "snapshot", target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target

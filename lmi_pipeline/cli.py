@@ -5,12 +5,15 @@
     lmi demo-snapshot     rebuild the synthetic demo snapshot for the areas in lmi.toml
 
 Both runs end with a summary of every source and exit 0 (all fresh), 3 (published with stale or
-unavailable sources), 1 (nothing published) or 2 (refused before running): see lmi_pipeline/run_summary.py.
+unavailable sources), 1 (nothing published) or 2 (refused before running), or 130 (stopped by Ctrl-C):
+see lmi_pipeline/run_summary.py. Every failure is a message that says what to do, never a traceback
+(docs/reliability.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -21,22 +24,123 @@ from dotenv import load_dotenv
 from lmi_pipeline.areas import AreasConfig, AreasError, load_areas
 from lmi_pipeline.clients.transport import UpstreamError
 from lmi_pipeline.run_lock import RefreshRunningError, RunLock, lock_path
-from lmi_pipeline.run_summary import EXIT_FAILED, EXIT_FRESH, EXIT_REFUSED, exit_code, read_outcomes, summary
+from lmi_pipeline.run_summary import (
+    EXIT_FAILED, EXIT_FRESH, EXIT_INTERRUPTED, EXIT_REFUSED, exit_code, read_outcomes, summary,
+)
 from lmi_pipeline.settings import Settings, SettingsError, load_settings
+
+INTERRUPTED = "interrupted; the last publication is unchanged"
+_published: list[str] = []  # set once this run has published: a Ctrl-C after that must not say "unchanged"
+
+
+class Refused(RuntimeError):
+    """A file `lmi` needs before the run cannot be used (exit 2). The message names it and what to do."""
+
+
+def _why(exc: BaseException) -> str:
+    """An OSError or a decoding error in a few words, for a one-line message."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at position {exc.start}"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
 def _prepare_environment() -> None:
-    if Path(".env").exists():
-        load_dotenv(".env", override=False)
+    env = Path(".env")
+    if env.exists():
+        try:
+            load_dotenv(env, override=False)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise Refused(f"{env.resolve()}: cannot be read ({_why(exc)}). It is optional: fix it (UTF-8 text, "
+                          "KEY=value lines, as in .env.example) or move it aside.") from None
     # Runs go into the project's instance (storage under .dagster/, see dagster.yaml), so `make dev` shows them.
     os.environ.setdefault("DAGSTER_HOME", str(Path.cwd().resolve()))
+
+
+def _load_areas(path: Path) -> AreasConfig:
+    """load_areas, with a file that cannot be read (a folder, not UTF-8, no permission) refused by name."""
+    try:
+        return load_areas(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Refused(f"{path}: cannot be read ({_why(exc)}). The areas file must be a readable UTF-8 text file: "
+                      "fix it, copy lmi.toml from the repository, or set LMI_AREAS_FILE to your own.") from None
+
+
+def _open_instance():
+    """The Dagster instance of DAGSTER_HOME, opened and read once, so a broken dagster.yaml or damaged run
+    history is refused here, by name, before any request."""
+    import dagster as dg
+
+    home = os.environ.get("DAGSTER_HOME", "")
+    instance = None
+    try:
+        instance = dg.DagsterInstance.get()
+        instance.get_runs(limit=1)
+        return instance
+    except Exception as exc:  # yaml, config, sqlite, OS errors: Dagster raises many kinds here
+        if instance is not None:
+            instance.dispose()
+        detail = " ".join(str(exc).split()).split(" Expected: ")[0]  # Dagster's config errors list the schema
+        detail = detail if len(detail) <= 300 else detail[:300] + "..."
+        raise Refused(
+            f"the Dagster instance in {home} (DAGSTER_HOME) cannot be opened ({type(exc).__name__}: {detail}). If "
+            f"{Path(home) / 'dagster.yaml'} was edited, fix it (the repository's dagster.yaml is the reference); if "
+            "the run history it keeps (.dagster/ by default) is damaged, move that folder aside (mv .dagster "
+            ".dagster.broken): it holds only run history and logs, and data/ and assets/ are untouched.") from None
+
+
+# Errors lmi explains in its own words at the end (Ctrl-C, out of memory): Dagster's console log shows them
+# without their stack trace, which says nothing to a person (the Dagster UI keeps it, `make dev`).
+MEMORY_ERRORS = {"MemoryError", "OutOfMemoryException"}
+
+
+class _WithoutExplainedStacks(logging.Formatter):
+    def __init__(self, inner: logging.Formatter | None):
+        from lmi_pipeline.runs import INTERRUPTED_ERRORS
+
+        super().__init__()
+        self.inner = inner or logging.Formatter()
+        self.interrupted, self.explained = INTERRUPTED_ERRORS, INTERRUPTED_ERRORS | MEMORY_ERRORS
+
+    def format(self, record: logging.LogRecord) -> str:
+        event = (getattr(record, "dagster_meta", None) or {}).get("dagster_event")
+        error = getattr(getattr(event, "event_specific_data", None), "error", None)
+        chain = []
+        while error is not None:
+            chain.append(error)
+            error = error.cause
+        if chain and any(e.cls_name in self.explained for e in chain):
+            record = logging.makeLogRecord(record.__dict__)
+            last = chain[-1]
+            message = (last.message.strip().splitlines() or [""])[0]
+            if message.endswith(last.cls_name):  # no message of its own, only the class's path
+                message = ""
+            what = "interrupted" if last.cls_name in self.interrupted else last.cls_name
+            record.msg = f"{str(record.msg).split(chr(10) * 2, 1)[0]} ({what}{': ' if message else ''}{message})"
+        return self.inner.format(record)
+
+
+def _console_logger():
+    """Dagster's console logger (same config), showing explained errors without a stack trace."""
+    import dagster as dg
+    from dagster._loggers import colored_console_logger
+
+    def make(init_context) -> logging.Logger:
+        logger = colored_console_logger.logger_fn(init_context)
+        for handler in logger.handlers:
+            handler.setFormatter(_WithoutExplainedStacks(handler.formatter))
+        return logger
+
+    return dg.LoggerDefinition(make, config_schema=colored_console_logger.config_schema,
+                               description=colored_console_logger.description)
 
 
 def cmd_demo_snapshot(args: argparse.Namespace) -> int:
     from lmi_demo.snapshot import build_demo_snapshot
 
     settings = load_settings()
-    load_areas(settings.areas_file)
+    _load_areas(settings.areas_file)
     with RunLock(lock_path(settings.work_dir)).acquire(purpose="demo snapshot build"):
         path = build_demo_snapshot(settings)
     print(f"demo snapshot (synthetic demo data) written to {path}")
@@ -49,7 +153,7 @@ def _preflight(settings: Settings, say: bool = True) -> AreasConfig:
     from lmi_pipeline.area_reference import check_areas_offline, load_reference, offline_check_enabled
     from lmi_pipeline.run_lock import refuse_if_running
 
-    areas = load_areas(settings.areas_file)
+    areas = _load_areas(settings.areas_file)
     refuse_if_running(settings.work_dir)
     if offline_check_enabled():
         notes = check_areas_offline(areas, load_reference(settings.published_db))
@@ -64,14 +168,14 @@ def _refresh(settings: Settings, everything: bool) -> int:
     from lmi_pipeline.definitions import defs
     from lmi_pipeline.defs.resources import build_resources
     from lmi_pipeline.refresh import plan_refresh, refresh_selection
-    from lmi_pipeline.runs import execute, failure_messages
+    from lmi_pipeline.runs import execute, failure_messages, interrupted
 
     areas = _preflight(settings)  # a bad lmi.toml or a running refresh stops here, before any network call
     started = time.monotonic()
     definitions = defs()
-    job = definitions.resolve_job_def("lmi_refresh")
+    job = definitions.resolve_job_def("lmi_refresh").with_logger_defs({"console": _console_logger()})
     resources = build_resources(settings)
-    with dg.DagsterInstance.get() as instance:
+    with _open_instance() as instance:
         plan = plan_refresh(instance, resources["nomis"], areas.start_month, areas.revision_window_months,
                             list(definitions.resolve_all_asset_specs()), everything=everything, dfe=resources["dfe"],
                             work_db=settings.work_db)
@@ -83,11 +187,15 @@ def _refresh(settings: Settings, everything: bool) -> int:
         selection = None if everything else refresh_selection(definitions, plan)
         result = execute(job, instance, tags=plan.partition_tags(), asset_selection=selection)
     elapsed = time.monotonic() - started
+    if interrupted(result):
+        print(f"lmi: {_after_interrupt(settings, result)} (after {elapsed:.1f}s, run {result.run_id})", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if not result.success:
         message = "\n".join(failure_messages(result)) or "see the Dagster logs (make dev)"
         print(f"\nlmi FAILED after {elapsed:.1f}s (run {result.run_id}).\n{message}\n"
               f"The last published {settings.published_db} and {settings.assets_dir}/ are unchanged.", file=sys.stderr)
         return EXIT_FAILED
+    _published.append(str(settings.published_db))
     outcomes = read_outcomes(settings.work_db, result.run_id)
     code = exit_code(outcomes)
     mode = "synthetic demo data" if settings.source_mode == "demo" else f"{settings.source_mode} mode"
@@ -99,21 +207,51 @@ def _refresh(settings: Settings, everything: bool) -> int:
     return code
 
 
+def _after_interrupt(settings: Settings, result) -> str:
+    """What a Ctrl-C left published. Dagster stopped the step and tore the resources down (the run lock is
+    released); a publication interrupted between its first and last move is completed here, as the next
+    run would, so data/lmi.duckdb and assets/ always match."""
+    from lmi_pipeline.runs import step_succeeded
+    from lmi_pipeline.storage import JOURNAL_NAME, recover_publication
+
+    if step_succeeded(result, "published_database"):
+        return (f"interrupted after publishing; {settings.published_db} and {settings.assets_dir}/ hold this run's "
+                "publication")
+    if (settings.data_dir / JOURNAL_NAME).exists():
+        try:
+            with RunLock(lock_path(settings.work_dir)).acquire(purpose="finishing an interrupted publication"):
+                note = recover_publication(settings.data_dir)
+        except RefreshRunningError:  # another run took the lock meanwhile: it finishes the publication first
+            note = None
+        if note and note.startswith("completed"):
+            return (f"interrupted while publishing, after the new publication was committed: it was completed, so "
+                    f"{settings.published_db} and {settings.assets_dir}/ hold this run's publication")
+    return INTERRUPTED
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from lmi_demo.snapshot import build_demo_snapshot, snapshot_is_current
+    from lmi_demo.snapshot import build_demo_snapshot, check_snapshot, snapshot_is_current
 
     settings = load_settings()
     _preflight(settings, say=False)  # before the demo snapshot is (re)built, too
-    if settings.source_mode == "demo" and not snapshot_is_current(settings):
-        print("building the synthetic demo snapshot for lmi.toml ...")
-        # Under the run lock: two runs rebuilding data/snapshot/ at once would leave a mixture.
-        with RunLock(lock_path(settings.work_dir)).acquire(purpose="demo snapshot build"):
-            build_demo_snapshot(settings)
+    if settings.source_mode == "demo":
+        if not snapshot_is_current(settings):  # a damaged manifest is refused, by name
+            print("building the synthetic demo snapshot for lmi.toml ...")
+            # Under the run lock: two runs rebuilding data/snapshot/ at once would leave a mixture.
+            with RunLock(lock_path(settings.work_dir)).acquire(purpose="demo snapshot build"):
+                build_demo_snapshot(settings)
+        else:
+            check_snapshot(settings)
     return _refresh(settings, everything=True)
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    return _refresh(load_settings(), everything=False)
+    from lmi_demo.snapshot import check_snapshot
+
+    settings = load_settings()
+    if settings.source_mode == "demo":
+        check_snapshot(settings)
+    return _refresh(settings, everything=False)
 
 
 def _rel(path: Path) -> str:
@@ -131,12 +269,34 @@ def main(argv: list[str] | None = None) -> int:
         func=cmd_refresh)
     sub.add_parser("demo-snapshot", help="rebuild the synthetic demo snapshot").set_defaults(func=cmd_demo_snapshot)
     args = parser.parse_args(argv)
-    _prepare_environment()
+    from dagster._core.errors import DagsterExecutionInterruptedError
+
+    from lmi_demo.snapshot import SnapshotError
+    from lmi_pipeline.runs import OUT_OF_MEMORY
+
+    _published.clear()
     try:
+        _prepare_environment()
         return args.func(args)
-    except (AreasError, SettingsError, UpstreamError, RefreshRunningError) as exc:
+    except (AreasError, SettingsError, UpstreamError, RefreshRunningError, SnapshotError, Refused) as exc:
         print(f"lmi: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    except (KeyboardInterrupt, DagsterExecutionInterruptedError):  # before the run (checks, planning, the demo
+        # snapshot, which is built aside and moved into place whole), or after it
+        print(f"lmi: interrupted after publishing {_published[0]}" if _published else f"lmi: {INTERRUPTED}",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except MemoryError:
+        print(f"lmi: {OUT_OF_MEMORY}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:  # a folder lmi needs cannot be made or written (data/ a file, no space, permissions)
+        if not exc.filename:
+            print(f"lmi: {_why(exc)}; nothing was published.", file=sys.stderr)
+        else:
+            print(f"lmi: {exc.filename}: {_why(exc)}. Check that the data and assets folders (LMI_DATA_DIR, "
+                  "LMI_ASSETS_DIR) are folders this user can write, with free space; nothing was published.",
+                  file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ Exit codes (docs/operations.md):
        planning with nothing held to fall back on
     3  published, but with stale or unavailable sources (each kept its last good data, or has none); the
        summary says which and why
+  130  interrupted (Ctrl-C, SIGINT): the run stopped, the run lock is released, and the last publication is
+       unchanged (or, if the run was stopped after committing its publication, that publication is complete)
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 EXIT_FRESH, EXIT_FAILED, EXIT_REFUSED, EXIT_STALE = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
 
 STATUS_SQL = """
 SELECT source_asset, upstream, outcome, reason, release, latest_period, route, geography_level, run_id

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
 
 import dagster as dg
 from dagster._core.events import DagsterEventType
@@ -30,38 +29,72 @@ def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
         module, sep, rest = message.partition(f"{error.cls_name}: ")
         if sep and (not module or module.endswith(".")):  # run-level errors repeat "package.Class: "
             message = rest
+        if error.cls_name == "MemoryError":  # carries no message of its own
+            message = OUT_OF_MEMORY
+        elif error.cls_name == "OutOfMemoryException":  # DuckDB, at its memory_limit
+            message = f"{message.splitlines()[0] if message else 'out of memory'}. {DUCKDB_OUT_OF_MEMORY}"
         out.append(f"{where}: {error.cls_name}: {message}")
     return out
+
+
+# What ran out, and what to do (docs/performance.md has the measured peaks).
+OUT_OF_MEMORY = ("out of memory: Python could not allocate memory. Nothing was published. Configure fewer areas in "
+                 "lmi.toml, close other programs, or run on a machine with more memory (a national run peaks at "
+                 "about 1.3 GB; docs/performance.md).")
+DUCKDB_OUT_OF_MEMORY = ("DuckDB reached its memory limit (LMI_DUCKDB_MEMORY_LIMIT, default 1GB). Nothing was "
+                        "published. Raise it if the machine has the memory (e.g. LMI_DUCKDB_MEMORY_LIMIT=2GB), or "
+                        "configure fewer areas in lmi.toml.")
+INTERRUPTED_ERRORS = {"KeyboardInterrupt", "DagsterExecutionInterruptedError"}
+
+
+def interrupted(result: dg.ExecuteInProcessResult) -> bool:
+    """True if the run stopped because of Ctrl-C (SIGINT), in a step or between steps."""
+    for event in result.all_events:
+        data = (event.step_failure_data if event.is_step_failure else
+                event.job_failure_data if event.is_run_failure else None)
+        error = getattr(data, "error", None)
+        while error is not None:
+            if error.cls_name in INTERRUPTED_ERRORS:
+                return True
+            error = error.cause
+        if event.event_type == DagsterEventType.RUN_CANCELED:
+            return True
+    return False
+
+
+def step_succeeded(result: dg.ExecuteInProcessResult, step_key: str) -> bool:
+    return any(e.is_step_success and e.step_key == step_key for e in result.all_events)
 
 
 def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, tags: dict[str, str] | None = None,
             asset_selection: list[dg.AssetKey] | None = None, progress: bool | None = None) -> dg.ExecuteInProcessResult:
     """Run the job in this process. On a terminal, show a progress bar of steps; otherwise log at INFO
-    (per source and per page), which is what cron mails and journald keep."""
+    (per source and per page), which is what cron mails and journald keep.
+
+    The run is in the calling thread (the bar in another): Dagster handles Ctrl-C only in the main thread,
+    where it stops the running step, tears the resources down (releasing the run lock) and marks the run
+    failed (`interrupted(result)` says so). In a thread of its own, a Ctrl-C only stopped the waiting, and
+    the run went on to publish."""
     progress = sys.stderr.isatty() if progress is None else progress
     run_id = make_new_run_id()
     level = "WARNING" if progress else "INFO"
     run_config = {"loggers": {"console": {"config": {"log_level": level}}}}
-    outcome: dict = {}
-
-    def work() -> None:
-        try:
-            outcome["result"] = job.execute_in_process(instance=instance, tags=tags, asset_selection=asset_selection,
-                                                       run_id=run_id, raise_on_error=False, run_config=run_config)
-        except BaseException as exc:  # surfaced in the calling thread
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=work, name="lmi-run")
-    thread.start()
+    done = threading.Event()
+    bar = None
     if progress:
-        _show_progress(instance, run_id, thread, None if asset_selection else len(job.graph.node_dict))
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["result"]
+        bar = threading.Thread(target=_show_progress, name="lmi-progress", daemon=True,
+                               args=(instance, run_id, done, None if asset_selection else len(job.graph.node_dict)))
+        bar.start()
+    try:
+        return job.execute_in_process(instance=instance, tags=tags, asset_selection=asset_selection, run_id=run_id,
+                                      raise_on_error=False, run_config=run_config)
+    finally:
+        done.set()
+        if bar is not None:
+            bar.join(5)
 
 
-def _show_progress(instance: dg.DagsterInstance, run_id: str, thread: threading.Thread, total: int | None) -> None:
+def _show_progress(instance: dg.DagsterInstance, run_id: str, stop: threading.Event, total: int | None) -> None:
     from tqdm import tqdm
 
     # Dagster captures each step's stdout/stderr at the file-descriptor level, which would swallow the bar:
@@ -69,8 +102,7 @@ def _show_progress(instance: dg.DagsterInstance, run_id: str, thread: threading.
     terminal = os.fdopen(os.dup(sys.stderr.fileno()), "w")
     bar = tqdm(total=total, unit="step", desc="lmi", file=terminal)
     done: set[str] = set()
-    while thread.is_alive():
-        time.sleep(0.5)
+    while not stop.wait(0.5):
         try:
             plan = instance.get_records_for_run(run_id, of_type=DagsterEventType.STEP_START).records
             finished = instance.get_records_for_run(

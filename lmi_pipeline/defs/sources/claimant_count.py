@@ -90,6 +90,9 @@ def raw_claimant_count(context: dg.AssetExecutionContext, nomis: NomisResource, 
         loaded.load_seconds += time.perf_counter() - t0
         finish_source(conn, "raw_claimant_count", nomis, mark, DATASET, loaded, keep_referenced_by="raw_claimant_count")
         conn.execute("COMMIT")
+    if periods.added_columns:
+        context.log.warning(f"{DATASET}: upstream added column(s) {periods.added_columns}; kept in raw_claimant_count "
+                            "(NULL in the months loaded before)")
     if revised:
         context.log.warning(f"{DATASET}: upstream revised {len(revised)} month(s) already loaded: {revised}")
     return dg.MaterializeResult(metadata={

@@ -21,6 +21,7 @@ from lmi_pipeline.clients.nomis import NomisQuery, NomisResource, check_geograph
 from lmi_pipeline.clients.nomis_csv import REQUIRED_COLUMNS
 from lmi_pipeline.clients.transport import Request
 from lmi_pipeline.defs.sources.request_log import log_requests, query_id
+from lmi_pipeline.defs.sources.revisions import add_new_columns
 from lmi_pipeline.storage import STAGING_SUFFIX, quote_ident
 
 # Pages per commit into the staging table (~200,000 rows). Measured at national scale: a commit per page
@@ -71,6 +72,9 @@ def load_nomis_query(conn: duckdb.DuckDBPyConnection, table: str, nomis: NomisRe
                 conn.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT *, ?::VARCHAR AS query_id FROM nomis_page "
                              "LIMIT 0", [qid])
                 out.query_id = qid
+            elif added := add_new_columns(conn, out.staging, page.column_names):  # a column new mid-download
+                log.warning(f"{query.label}: page {out.pages + 1} has column(s) {added} the earlier pages lacked; "
+                            "kept (NULL on the earlier pages' rows)")
             conn.execute(f"INSERT INTO {name} BY NAME SELECT *, ?::VARCHAR AS query_id FROM nomis_page", [qid])
             conn.unregister("nomis_page")
             out.pages += 1

@@ -11,6 +11,7 @@ new ones before they are replaced.
 from __future__ import annotations
 
 import re
+from typing import Iterable
 
 import duckdb
 
@@ -48,6 +49,7 @@ class PeriodReplace:
         self.keys = [quote_ident(k) for k in keys]
         self.values = [quote_ident(v) for v in values]
         self.area = " || '|' || ".join(f"coalesce({quote_ident(k)}, '')" for k in area_keys)
+        self.added_columns: list[str] = []  # columns the last apply() added to the table (new upstream)
         conn.execute(CREATE_TABLES)
 
     def apply(self, staging: str, periods: list[str], source_asset: str, release: str, query_id: str) -> list[str]:
@@ -88,6 +90,9 @@ class PeriodReplace:
                 FROM revised_areas r GROUP BY r.period
                 RETURNING period""", {"asset": source_asset, "release": release, "query_id": query_id}).fetchall()]
             c.execute(f"DELETE FROM {self.table} WHERE {self.period} IN (SELECT unnest($p))", {"p": periods})
+            # A column upstream added since the last load: kept, NULL in the periods loaded before (else this
+            # insert, and every later run's, would fail on it).
+            self.added_columns = add_new_columns(c, self.name, columns_of(c, staging))
             c.execute(f"INSERT INTO {self.table} BY NAME SELECT * FROM {staged}")
             c.execute(f"DROP TABLE {staged}")
         c.execute("DELETE FROM source_area_hashes WHERE source_asset = $asset AND period IN (SELECT unnest($p))",
@@ -103,3 +108,22 @@ class PeriodReplace:
         for k in re.findall(r'"[^"]+"', self.area):
             out = out.replace(k, f"{alias}.{k}")
         return out
+
+
+def columns_of(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [d[0] for d in conn.execute(f"SELECT * FROM {quote_ident(table)} LIMIT 0").description]
+
+
+def add_new_columns(conn: duckdb.DuckDBPyConnection, table: str, columns: Iterable[str]) -> list[str]:
+    """Add to `table` (as text, NULL in the rows it holds) each of `columns` it lacks, so rows carrying a
+    column upstream has added can be inserted BY NAME; returns the columns added. Raw tables keep what
+    upstream serves; the warehouse selects the columns it uses by name, so an extra one changes no figure.
+    Names compare as DuckDB compares them, case-insensitively."""
+    have = {c.lower() for c in columns_of(conn, table)}
+    added = []
+    for column in columns:
+        if column.lower() not in have:
+            conn.execute(f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(column)} VARCHAR")
+            have.add(column.lower())
+            added.append(column)
+    return added
