@@ -52,10 +52,10 @@ per_ward AS (
                       || ', ranked ' || component_rank || ' of ' || n || ' wards',
                       '; ' ORDER BY weight * z DESC) FILTER (WHERE is_used) AS reasons,
            string_agg(component, ', ' ORDER BY position) FILTER (WHERE is_used AND small_number) AS small_number_components,
-           string_agg(DISTINCT source_query_id, ', ') AS source_query_ids,
-           string_agg(DISTINCT denominator_query_id, ', ') AS denominator_query_ids,
+           string_agg(DISTINCT source_query_id, ', ' ORDER BY source_query_id) AS source_query_ids,
+           string_agg(DISTINCT denominator_query_id, ', ' ORDER BY denominator_query_id) AS denominator_query_ids,
            string_agg(DISTINCT status, '/' ORDER BY status) FILTER (WHERE is_used) AS statuses,
-           string_agg(DISTINCT data_label, ', ') AS data_label
+           string_agg(DISTINCT data_label, ', ' ORDER BY data_label) AS data_label
     FROM c
     GROUP BY lad_code, ward_code, ward_vintage
 ),

@@ -41,7 +41,7 @@ def _district(lad_code: str, group: pd.DataFrame, draws: int, seed: int) -> pd.D
     rng = np.random.default_rng([seed, zlib.crc32(lad_code.encode())])
     wide = group.pivot_table(index=["ward_code", "ward_vintage"], columns="component",
                              values=["value", "lower", "upper"], aggfunc="first", dropna=False)
-    comps = list(group.drop_duplicates("component")["component"])
+    comps = sorted(group["component"].unique())  # a fixed order: the draws must not follow the rows' order
     first = group.drop_duplicates("component").set_index("component")
     weights = first.loc[comps, "weight"].to_numpy(float)
     is_change = (first.loc[comps, "measure"] == "change_12m").to_numpy()

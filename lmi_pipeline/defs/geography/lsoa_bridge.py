@@ -16,7 +16,7 @@ def lsoa_ward_lookup(warehouse: WarehouseResource) -> dg.MaterializeResult:
         conn.execute("BEGIN")
         n = build(conn, __file__, "lsoa_ward_lookup", ["lsoa_code", "ward_vintage"], "ONS LSOA21 -> ward lookup")
         conn.execute("COMMIT")
-        vintages = conn.execute("SELECT string_agg(DISTINCT ward_vintage::VARCHAR, ', ') FROM lsoa_ward_lookup").fetchone()[0]
+        vintages = conn.execute("SELECT string_agg(DISTINCT ward_vintage::VARCHAR, ', ' ORDER BY ward_vintage::VARCHAR) FROM lsoa_ward_lookup").fetchone()[0]
     return dg.MaterializeResult(metadata={"dagster/row_count": n, "vintages": vintages or ""})
 
 

@@ -53,7 +53,7 @@ LEFT JOIN (
                 THEN 'stale' WHEN bool_and(st.outcome = 'fresh') THEN 'fresh' END AS source_outcome,
            string_agg(st.source_asset || ' ' || st.outcome || ': ' || st.reason, '; ' ORDER BY st.source_asset)
                FILTER (WHERE st.outcome <> 'fresh') AS source_problem,
-           string_agg(DISTINCT st.geography_level, ', ') AS source_geography
+           string_agg(DISTINCT st.geography_level, ', ' ORDER BY st.geography_level) AS source_geography
     FROM catalogue AS c, unnest(c.source_assets) AS u(asset)
     LEFT JOIN source_status AS st ON st.source_asset = u.asset
     GROUP BY c.indicator
@@ -62,7 +62,7 @@ LEFT JOIN (
     SELECT indicator, max(period) AS latest_period,
            string_agg(DISTINCT area_level, ', ' ORDER BY area_level) AS levels_available,
            string_agg(DISTINCT status, '/' ORDER BY status) FILTER (WHERE area_level = 'ward') AS lowest_status,
-           string_agg(DISTINCT data_label, ', ') AS data_label
+           string_agg(DISTINCT data_label, ', ' ORDER BY data_label) AS data_label
     FROM area_indicators GROUP BY indicator
 ) AS a USING (indicator)
 ORDER BY c.indicator

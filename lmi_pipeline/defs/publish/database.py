@@ -34,7 +34,7 @@ def published_database(context: dg.AssetExecutionContext, project: ProjectResour
     areas = project.areas()
     with warehouse.get_connection() as conn:  # refuse to publish an empty mart
         n = conn.execute("SELECT count(*) FROM ward_indicators").fetchone()[0]
-        label = conn.execute("SELECT string_agg(DISTINCT data_label, ', ') FROM provenance").fetchone()[0]
+        label = conn.execute("SELECT string_agg(DISTINCT data_label, ', ' ORDER BY data_label) FROM provenance").fetchone()[0]
         problems, _ = history_problems(conn, published, list(areas.lad_codes), areas.start_month, project.source_mode)
     if n == 0:
         raise ValueError("published_database: ward_indicators is empty; nothing was published.")

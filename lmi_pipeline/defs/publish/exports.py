@@ -155,7 +155,7 @@ def write_exports(conn: duckdb.DuckDBPyConnection, project: ProjectResource) -> 
         counts[table] = conn.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchone()[0]
         tables.append({"name": table, "grain": grain, "order": order, "rows": counts[table],
                        "columns": column_rows(conn, table)})
-    label = conn.execute("SELECT string_agg(DISTINCT data_label, ' + ') FROM provenance").fetchone()[0] or "unknown"
+    label = conn.execute("SELECT string_agg(DISTINCT data_label, ' + ' ORDER BY data_label) FROM provenance").fetchone()[0] or "unknown"
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=False, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     readme = env.get_template("exports_README.md.j2").render(tables=tables, label=label)

@@ -42,7 +42,7 @@ def census_economic_activity(context: dg.AssetExecutionContext, warehouse: Wareh
                 f"Census RM024 LSOA best fit: {len(gaps)} LSOA(s) do not match between Nomis and the ONS lookup "
                 f"({shown}). Ward totals would be incomplete; check both use 2021 LSOAs for the same districts.")
         conn.execute("COMMIT")
-        method = conn.execute("SELECT string_agg(DISTINCT geography_method, ', ') FROM census_economic_activity "
+        method = conn.execute("SELECT string_agg(DISTINCT geography_method, ', ' ORDER BY geography_method) FROM census_economic_activity "
                               "WHERE area_level = 'ward' AND age_band = '16-24'").fetchone()[0]
     context.log.info(f"Census 16-24 ward figures: {method}")
     return dg.MaterializeResult(metadata={"dagster/row_count": n, "ward_16_24_method": method or "none"})

@@ -44,6 +44,6 @@ def neet_participation(context: dg.AssetExecutionContext, warehouse: WarehouseRe
                                       f"numbers nor known EES symbols {sorted(DFE_SYMBOLS - {''})}. Decide what they "
                                       "mean before publishing (lmi_pipeline/defs/warehouse/neet.py).")
         conn.execute("COMMIT")
-        areas = conn.execute("SELECT string_agg(DISTINCT area_name, ', ') FROM neet_participation").fetchone()[0]
+        areas = conn.execute("SELECT string_agg(DISTINCT area_name, ', ' ORDER BY area_name) FROM neet_participation").fetchone()[0]
     context.log.info(f"DfE NEET ({schema} column names): {areas}")
     return dg.MaterializeResult(metadata={"dagster/row_count": n, "schema": schema, "areas": areas or ""})

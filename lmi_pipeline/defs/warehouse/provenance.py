@@ -37,5 +37,5 @@ def provenance(project: ProjectResource, warehouse: WarehouseResource) -> dg.Mat
             else "SELECT NULL::VARCHAR AS query_id, NULL::VARCHAR AS period WHERE false"))
         conn.execute(load_sql(__file__, "provenance"), {"source_mode": project.source_mode})
         conn.execute("COMMIT")
-        n, labels = conn.execute("SELECT count(*), string_agg(DISTINCT data_label, ', ') FROM provenance").fetchone()
+        n, labels = conn.execute("SELECT count(*), string_agg(DISTINCT data_label, ', ' ORDER BY data_label) FROM provenance").fetchone()
     return dg.MaterializeResult(metadata={"dagster/row_count": n, "data_label": labels or ""})
