@@ -19,8 +19,8 @@ from pathlib import Path
 
 import duckdb
 
-# Timestamps and run ids: different on every run, by design.
-VOLATILE = re.compile(r"(_at|^as_of|_run_id|^run_id|^generated|^started|^finished)$")
+# Timestamps and run ids differ on every run by design, and areas_file names where the project is checked out.
+VOLATILE = re.compile(r"(_at|^as_of|_run_id|^run_id|^generated|^started|^finished|^areas_file)$")
 
 
 def _tables(conn: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, list[str]]:
