@@ -68,7 +68,7 @@ def floor(workdir: Path) -> dict:
     import duckdb
 
     from lmi_pipeline.defs.indicators import area_indicators as ai
-    from lmi_pipeline.defs.warehouse.typed_tables import build_typed_table
+    from lmi_pipeline.defs.warehouse.claimant_count import build_claimant_count
     from lmi_pipeline.sql import load_sql
     from lmi_pipeline.storage import CONNECTION_CONFIG, limit_memory, quote_literal
 
@@ -99,7 +99,7 @@ def floor(workdir: Path) -> dict:
     rss_ingest = _peak_rss_mb()
 
     t1 = time.perf_counter()
-    build_typed_table(con, "claimant_count", ["area_code", "area_level", "period", "age_band", "measure"], "floor")
+    build_claimant_count(con, "floor")
     figures = " UNION ALL BY NAME ".join(
         f"SELECT {', '.join(ai.FIGURE_COLUMNS)} FROM ({load_sql(ai.__file__, 'figures_' + s)})" for s in ai.FIGURE_SOURCES)
     con.execute(ai.AREA_INDICATORS_SQL.format(figures=figures), {"small_number_threshold": 20})

@@ -1,8 +1,11 @@
-"""Building a table from its SQL file: what the geography and warehouse tables share.
+"""Building a table from its SQL file: the one path from the raw, all-text tables to the typed ones, shared
+by the geography and warehouse tables.
 
 Area level and ward vintage come from each raw row itself (the GSS code's entity prefix, the year in the
-Nomis geography type's name), so a row keeps its meaning whatever Nomis offers later. The macros are
-TEMP: they never reach the published database.
+Nomis geography type's name), so a row keeps its meaning whatever Nomis offers later. Upstream labels are
+named in SQL by the same patterns the source asset picked the codes with (`label_table`), so each pattern
+is written once. The macros are TEMP and the tables registered, not created: none reaches the published
+database.
 """
 
 from __future__ import annotations
@@ -35,7 +38,13 @@ CREATE OR REPLACE TEMP MACRO vintage_of_type(type_name) AS
     TRY_CAST(nullif(regexp_extract(type_name, '((19|20)[0-9]{2})', 1), '') AS INTEGER);
 """
 
-STATUS_TABLE = pa.table({"code": list(OBS_STATUS), "is_suppressed": [v[1] for v in OBS_STATUS.values()]})
+# The Nomis observation statuses we understand, registered as `nomis_status` for every build and published
+# as obs_status_codes (so researchers can read an obs_status), both from the one OBS_STATUS codelist.
+STATUS_TABLE = pa.table({
+    "code": list(OBS_STATUS),
+    "label": [v[0] for v in OBS_STATUS.values()],
+    "is_suppressed": [v[1] for v in OBS_STATUS.values()],
+})
 
 
 def label_table(groups: dict[str, dict[str, re.Pattern]]) -> pa.Table:

@@ -29,8 +29,8 @@ from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
 from lmi_pipeline.clients.nomis_csv import OBS_STATUS
 from lmi_pipeline.clients.ons_geo import OnsGeoResource
 from lmi_pipeline.clients.transport import UpstreamFormatError
-from lmi_pipeline.defs.warehouse.typed_tables import OBS_STATUS_TABLE
 from lmi_pipeline.runs import failure_messages
+from lmi_pipeline.tidy import STATUS_TABLE
 from tests.faults_support import (
     SECRET, Fault, FaultServer, copy_project, edit_cells, is_data, leftovers, published_baseline, run_through,
     source_status, table_digest,
@@ -64,8 +64,9 @@ def claimant_count_blank(status: str) -> bytes:
 
 
 def test_the_missing_statuses_are_the_suppressed_codes_the_project_loads():
-    """The rule reads the same codelist as obs_status_codes (typed_tables.py), so they cannot drift apart."""
-    suppressed = {c for c, s in zip(OBS_STATUS_TABLE["code"].to_pylist(), OBS_STATUS_TABLE["is_suppressed"].to_pylist())
+    """The rule reads the same codelist as nomis_status and obs_status_codes (tidy.STATUS_TABLE), so they cannot
+    drift apart."""
+    suppressed = {c for c, s in zip(STATUS_TABLE["code"].to_pylist(), STATUS_TABLE["is_suppressed"].to_pylist())
                   if s}
     assert set(MISSING) == suppressed and {"Q", "-", "!"} <= suppressed and "A" not in suppressed
 

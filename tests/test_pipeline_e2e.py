@@ -7,6 +7,7 @@ import duckdb
 import pytest
 
 from lmi_demo.server import UpstreamSim, serve
+from lmi_pipeline.clients.nomis_csv import OBS_STATUS
 from tests.conftest import live_settings, make_project, run_pipeline
 
 HASTINGS_WARDS = 16  # the same codes on 2022 and 2024 boundaries
@@ -115,3 +116,19 @@ def test_published_file_is_readable_by_duckdb_1_4(published):
     settings, conn, _ = published
     tags = conn.execute("SELECT tags FROM duckdb_databases() WHERE NOT internal").fetchone()[0]
     assert tags["storage_version"].startswith("v1.4.0")
+
+
+def test_published_file_holds_data_not_build_helpers(published):
+    """The build's macros are TEMP and its lookup tables registered: none reaches researchers. The one
+    codelist published on purpose, obs_status_codes, is the one every is_suppressed was read from."""
+    _, conn, _ = published
+    macros = conn.execute("SELECT function_name FROM duckdb_functions() WHERE function_type IN ('macro', 'table_macro') "
+                          "AND database_name = current_database()").fetchall()
+    assert macros == []
+    tables = {r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert not tables & {"nomis_status", "labels", "status_codelist"}
+    published_codes = conn.execute("SELECT code, label, is_suppressed FROM obs_status_codes ORDER BY code").fetchall()
+    assert published_codes == sorted((c, label, missing) for c, (label, missing) in OBS_STATUS.items())
+    wrong = conn.execute("""SELECT count(*) FROM claimant_count AS c JOIN obs_status_codes AS s ON s.code = c.obs_status
+                            WHERE c.is_suppressed IS DISTINCT FROM s.is_suppressed""").fetchone()[0]
+    assert wrong == 0

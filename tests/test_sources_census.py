@@ -11,7 +11,7 @@ from werkzeug import Response
 from lmi_pipeline.clients.nomis import NomisResource
 from lmi_pipeline.defs.sources.census import RM024_AGE, RM024_STATUS, TS066_STATUS
 from lmi_pipeline.defs.sources.claimant_count import resolve_codes
-from lmi_pipeline.defs.geography.nomis_geographies import classify_types
+from lmi_pipeline.defs.geography.nomis_geographies import all_types, newest_of_each_level
 from lmi_demo.server import UpstreamSim
 from lmi_pipeline.runs import failure_messages
 from tests.conftest import live_settings, make_project, sim_handler
@@ -34,10 +34,10 @@ def _nomis(upstream: str, sim: UpstreamSim) -> NomisResource:
 
 def test_types_and_codes_are_found_by_name(upstream, sim):
     nomis = _nomis(upstream, sim)
-    ts066 = classify_types(nomis.geography_types("NM_2083_1"))
+    ts066 = newest_of_each_level(all_types(nomis.geography_types("NM_2083_1")))
     assert (ts066["ward"].name, ts066["ward"].vintage) == ("2022 wards", 2022)
     assert ts066["lad"].name == "2022 local authorities: districts" and ts066["county"].name.endswith("counties")
-    rm024 = classify_types(nomis.geography_types("NM_2124_1"))
+    rm024 = newest_of_each_level(all_types(nomis.geography_types("NM_2124_1")))
     assert "ward" not in rm024 and rm024["lsoa"].name == "2021 super output areas - lower layer"
     codes = resolve_codes(nomis.codelist("NM_2083_1", "c2021_eastat_20"), TS066_STATUS, "TS066")
     assert codes["unemployed_excl_students"] == "7" and codes["active_excl_students"] == "1001"

@@ -82,10 +82,10 @@ def all_types(types: list[tuple[str, str]]) -> list[GeoType]:
     return sorted(out, key=lambda g: -(g.vintage or 0))
 
 
-def classify_types(types: list[tuple[str, str]]) -> dict[str, GeoType]:
-    """Pick, for each level, the newest TYPE whose name says it is that level."""
+def newest_of_each_level(types: list[GeoType]) -> dict[str, GeoType]:
+    """{level: the newest TYPE of that level} from all_types' list (newest vintage first)."""
     best: dict[str, GeoType] = {}
-    for gt in all_types(types):
+    for gt in types:
         best.setdefault(gt.level, gt)
     return best
 
@@ -184,9 +184,7 @@ def _dataset_rows(context, nomis: NomisResource, areas, role: str, spec: NomisDa
                   oldest_kept: int) -> tuple[list[dict], str | None]:
     """One dataset's rows, and the smallest level it is fetched for (ward, lsoa, lad; None for survey data)."""
     dataset = spec.dataset
-    best: dict[str, GeoType] = {}
-    for gt in types:
-        best.setdefault(gt.level, gt)
+    best = newest_of_each_level(types)
     needed = ["lad"] + (["region", "country"] if spec.all_benchmarks else [])
     missing = [lvl for lvl in needed if lvl not in best]
     if missing:

@@ -8,7 +8,7 @@ from lmi_pipeline.storage import PublishError, WarehouseResource, publish
 
 # Every asset that must have succeeded in this run's graph before anything is published.
 PUBLISH_AFTER = ["ward_indicators", "area_indicators", "indicator_catalogue", "provenance", "ward_lookup",
-                 "claimant_rate_chart",
+                 "obs_status_codes", "claimant_rate_chart",
                  # analyses, charts, report and exports (docs/report.md)
                  "lmi_gaps", "ward_boundary_sets", "priority_inputs", "priority_wards",
                  "priority_sensitivity", "focus_ward_progress", "focus_ward_trend_charts",

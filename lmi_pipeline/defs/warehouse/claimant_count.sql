@@ -1,18 +1,21 @@
 -- Typed, tidy claimant count: one row per area x month x age band x measure.
 -- Counts are DWP-rounded to the nearest 5 (rounding_base = 5). Suppressed cells stay NULL, never 0.
+-- Age bands are named by the patterns raw_claimant_count picked the codes with (`labels`, group NM_162_1).
 CREATE OR REPLACE TABLE claimant_count AS
+-- Each distinct label is matched once: a pattern read from a column is compiled for every row it meets.
+WITH age_bands AS (
+    SELECT l.label, a.name
+    FROM (SELECT DISTINCT AGE_NAME AS label FROM raw_claimant_count) AS l
+    JOIN labels AS a ON a.grp = 'NM_162_1' AND regexp_matches(label_text(l.label), a.pattern)
+)
 SELECT DISTINCT
     r.GEOGRAPHY_CODE                                            AS area_code,
     r.GEOGRAPHY_NAME                                            AS area_name,
-    gss_level(r.GEOGRAPHY_CODE)                                 AS area_level,
-    CASE WHEN gss_level(r.GEOGRAPHY_CODE) = 'ward' THEN type_vintage(r.GEOGRAPHY_TYPE) END AS ward_vintage,
+    level_of_code(r.GEOGRAPHY_CODE)                             AS area_level,
+    CASE WHEN level_of_code(r.GEOGRAPHY_CODE) = 'ward' THEN vintage_of_type(r.GEOGRAPHY_TYPE) END AS ward_vintage,
     CAST(r.DATE || '-01' AS DATE)                               AS period,
     'all'                                                       AS sex,
-    CASE
-        WHEN regexp_matches(label_text(r.AGE_NAME), '(?i)^all categories') THEN '16+'
-        WHEN regexp_matches(label_text(r.AGE_NAME), '(?i)16\s*-\s*24$')    THEN '16-24'
-        WHEN regexp_matches(label_text(r.AGE_NAME), '(?i)18\s*-\s*24$')    THEN '18-24'
-    END                                                         AS age_band,
+    a.name                                                      AS age_band,
     CASE r.MEASURE WHEN '1' THEN 'count' WHEN '2' THEN 'rate' END AS measure,
     r.MEASURE_NAME                                              AS measure_name,
     TRY_CAST(NULLIF(r.OBS_VALUE, '') AS DOUBLE)                 AS value,
@@ -22,5 +25,7 @@ SELECT DISTINCT
     'NM_162_1'                                                  AS source_dataset,
     r.query_id                                                  AS source_query_id
 FROM raw_claimant_count AS r
-LEFT JOIN obs_status_codes AS s
+LEFT JOIN age_bands AS a
+  ON a.label = r.AGE_NAME
+LEFT JOIN nomis_status AS s
   ON s.code = r.OBS_STATUS;
