@@ -6,6 +6,7 @@ import dagster as dg
 import duckdb
 
 from lmi_pipeline.sql import load_sql
+from lmi_pipeline.defs.column_schema import column_schema
 from lmi_pipeline.storage import WarehouseResource
 
 # A figure describing a period more than this many months before the run is flagged `is_dated` (e.g. the
@@ -24,7 +25,7 @@ def build_lmi_gaps(conn: duckdb.DuckDBPyConnection, as_of: date, dated_months: i
 
 
 @dg.asset(group_name="analyses", kinds={"duckdb"}, deps=["indicator_catalogue", "area_indicators", "ward_lookup"],
-          pool="duckdb_writer")
+          pool="duckdb_writer", metadata=column_schema("lmi_gaps"))
 def lmi_gaps(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """The LMI gap matrix: one row per focus ward and per configured district x every indicator in the
     catalogue. `coverage` says whether the indicator is available for the place itself, only at district,

@@ -15,6 +15,7 @@ from lmi_pipeline.areas import PRIORITY_COMPONENTS
 from lmi_pipeline.defs.analyses.rank_uncertainty import rank_intervals
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.sql import load_sql
+from lmi_pipeline.defs.column_schema import column_schema
 from lmi_pipeline.storage import WarehouseResource
 
 # component -> (indicator, measure, label); the youth indicator follows lmi.toml [analysis] youth_age_band.
@@ -158,7 +159,7 @@ def ward_boundary_sets(project: ProjectResource, warehouse: WarehouseResource) -
 
 
 @dg.asset(group_name="analyses", kinds={"duckdb"}, deps=["priority_inputs", "ward_boundary_sets", "ward_indicators"],
-          pool="duckdb_writer")
+          pool="duckdb_writer", metadata=column_schema("priority_wards"))
 def priority_wards(project: ProjectResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """The wards of each configured district's ranking boundary set, ranked by a documented composite of
     the youth claimant rate, claimant rate, change in the claimant rate over a year, Census 2021
@@ -183,7 +184,7 @@ def priority_wards(project: ProjectResource, warehouse: WarehouseResource) -> dg
 
 
 @dg.asset(group_name="analyses", kinds={"duckdb"}, deps=["priority_inputs", "ward_boundary_sets"],
-          pool="duckdb_writer")
+          pool="duckdb_writer", metadata=column_schema("priority_sensitivity"))
 def priority_sensitivity(project: ProjectResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """For each configured district, the top priority ward under each documented alternative weighting
     (equal weights, more weight on the change, no double counting of youth claimants, each component alone,

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 OGL = "Open Government Licence v3.0"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)  # named fields only: a row is read by name, not by position
 class Indicator:
     indicator: str
     label: str
@@ -35,29 +35,37 @@ CLAIMANT_CAVEAT = ("Counts are rounded to the nearest 5 by DWP, so ward sums dif
                    "counts are imprecise; not seasonally adjusted below region level.")
 
 INDICATORS: list[Indicator] = [
-    Indicator("claimant_count", "Claimant count (16+)",
-              "People claiming Universal Credit while required to seek work, or Jobseeker's Allowance, aged 16+.",
-              "claimants", "official", "NM_162_1", "monthly", "ward, district, county, region, country", "ward", 16,
+    Indicator(indicator="claimant_count", label="Claimant count (16+)",
+              definition="People claiming Universal Credit while required to seek work, or Jobseeker's Allowance, aged 16+.",
+              unit="claimants", status="official", source_dataset="NM_162_1", frequency="monthly",
+              published_levels="ward, district, county, region, country", lowest_level="ward", release_lag_days=16,
               caveats=CLAIMANT_CAVEAT),
-    Indicator("claimant_rate", "Claimant rate (% of residents aged 16-64)",
-              "Claimants aged 16+ as a percentage of residents aged 16-64 (Nomis measure 2).",
-              "%", "official", "NM_162_1", "monthly", "ward, district, county, region, country", "ward", 16,
+    Indicator(indicator="claimant_rate", label="Claimant rate (% of residents aged 16-64)",
+              definition="Claimants aged 16+ as a percentage of residents aged 16-64 (Nomis measure 2).",
+              unit="%", status="official", source_dataset="NM_162_1", frequency="monthly",
+              published_levels="ward, district, county, region, country", lowest_level="ward", release_lag_days=16,
               caveats=CLAIMANT_CAVEAT),
-    Indicator("claimant_count_16_24", "Youth claimant count (16-24)", "Claimants aged 16 to 24.",
-              "claimants", "official", "NM_162_1", "monthly", "ward, district, county, region, country", "ward", 16,
+    Indicator(indicator="claimant_count_16_24", label="Youth claimant count (16-24)",
+    definition="Claimants aged 16 to 24.",
+              unit="claimants", status="official", source_dataset="NM_162_1", frequency="monthly",
+              published_levels="ward, district, county, region, country", lowest_level="ward", release_lag_days=16,
               caveats=CLAIMANT_CAVEAT),
-    Indicator("claimant_count_18_24", "Young adult claimant count (18-24)", "Claimants aged 18 to 24.",
-              "claimants", "official", "NM_162_1", "monthly", "ward, district, county, region, country", "ward", 16,
+    Indicator(indicator="claimant_count_18_24", label="Young adult claimant count (18-24)",
+    definition="Claimants aged 18 to 24.",
+              unit="claimants", status="official", source_dataset="NM_162_1", frequency="monthly",
+              published_levels="ward, district, county, region, country", lowest_level="ward", release_lag_days=16,
               caveats=CLAIMANT_CAVEAT),
-    Indicator("claimant_rate_16_24", "Youth claimant rate (% of residents aged 16-24)",
-              "Claimants aged 16-24 over residents aged 16-24 (mid-year estimate for the year, or the latest), "
+    Indicator(indicator="claimant_rate_16_24", label="Youth claimant rate (% of residents aged 16-24)",
+              definition="Claimants aged 16-24 over residents aged 16-24 (mid-year estimate for the year, or the latest), "
               "computed by lmi-pipeline the same way at every level.",
-              "%", "derived", "NM_162_1 / NM_2014_1", "monthly", "district and above (as published by Nomis)", "ward", 16,
+              unit="%", status="derived", source_dataset="NM_162_1 / NM_2014_1", frequency="monthly",
+              published_levels="district and above (as published by Nomis)", lowest_level="ward", release_lag_days=16,
               caveats=CLAIMANT_CAVEAT + " Derived: not an official ward statistic."),
-    Indicator("claimant_rate_18_24", "Young adult claimant rate (% of residents aged 18-24)",
-              "Claimants aged 18-24 over residents aged 18-24 (mid-year estimate for the year, or the latest), "
+    Indicator(indicator="claimant_rate_18_24", label="Young adult claimant rate (% of residents aged 18-24)",
+              definition="Claimants aged 18-24 over residents aged 18-24 (mid-year estimate for the year, or the latest), "
               "computed by lmi-pipeline the same way at every level.",
-              "%", "derived", "NM_162_1 / NM_2014_1", "monthly", "district and above (as published by Nomis)", "ward", 16,
+              unit="%", status="derived", source_dataset="NM_162_1 / NM_2014_1", frequency="monthly",
+              published_levels="district and above (as published by Nomis)", lowest_level="ward", release_lag_days=16,
               caveats=CLAIMANT_CAVEAT + " Derived: not an official ward statistic."),
 ]
 
@@ -89,89 +97,109 @@ NEET_CAVEAT = ("NCCIS management information, average of end-December, January a
 DFE_LICENCE = OGL
 
 INDICATORS += [
-    Indicator("census_unemployment_rate", "Census unemployment rate (16+, ONS definition)",
-              "Unemployed as a percentage of the economically active, usual residents aged 16+, full-time students "
+    Indicator(indicator="census_unemployment_rate", label="Census unemployment rate (16+, ONS definition)",
+              definition="Unemployed as a percentage of the economically active, usual residents aged 16+, full-time students "
               "included as ONS counts them (Census 2021 TS066: (category 7 + category 14) / (category 1001 + "
               "category 1006)), computed here from ONS's published counts.",
-              "%", "computed", "NM_2083_1", "decennial", "output area, LSOA, ward (2022), district, county, region, "
-              "country", "ward", 650, caveats=CENSUS_CAVEAT + CENSUS_ONS_DEFINITION + CENSUS_TS066_FOOTPRINT,
+              unit="%", status="computed", source_dataset="NM_2083_1", frequency="decennial",
+              published_levels="output area, LSOA, ward (2022), district, county, region, "
+              "country", lowest_level="ward", release_lag_days=650,
+              caveats=CENSUS_CAVEAT + CENSUS_ONS_DEFINITION + CENSUS_TS066_FOOTPRINT,
               reference_months=1),
-    Indicator("census_unemployment_rate_excl_students", "Census unemployment rate (16+, excluding full-time students)",
-              "Unemployed as a percentage of the economically active, both excluding full-time students, usual "
+    Indicator(indicator="census_unemployment_rate_excl_students",
+    label="Census unemployment rate (16+, excluding full-time students)",
+              definition="Unemployed as a percentage of the economically active, both excluding full-time students, usual "
               "residents aged 16+ (Census 2021 TS066: category 7 / category 1001), computed here from ONS's "
               "published counts.",
-              "%", "computed", "NM_2083_1", "decennial", "output area, LSOA, ward (2022), district, county, region, "
-              "country", "ward", 650, caveats=CENSUS_CAVEAT + CENSUS_EXCL_STUDENTS + CENSUS_TS066_FOOTPRINT,
+              unit="%", status="computed", source_dataset="NM_2083_1", frequency="decennial",
+              published_levels="output area, LSOA, ward (2022), district, county, region, "
+              "country", lowest_level="ward", release_lag_days=650,
+              caveats=CENSUS_CAVEAT + CENSUS_EXCL_STUDENTS + CENSUS_TS066_FOOTPRINT,
               reference_months=1),
-    Indicator("census_unemployment_rate_16_24", "Census unemployment rate, aged 16-24 (ONS definition)",
-              "Unemployed aged 16-24 as a percentage of the economically active aged 16-24, full-time students "
+    Indicator(indicator="census_unemployment_rate_16_24",
+    label="Census unemployment rate, aged 16-24 (ONS definition)",
+              definition="Unemployed aged 16-24 as a percentage of the economically active aged 16-24, full-time students "
               "included as ONS counts them (Census 2021 RM024: (unemployed + unemployed full-time students) / (in "
               "employment + unemployed, excluding and as full-time students)), computed here from ONS's published "
               "counts.",
-              "%", "derived", "NM_2124_1", "decennial", "LSOA, district, county, region, country (wards where Nomis "
-              "publishes them)", "ward", 735,
+              unit="%", status="derived", source_dataset="NM_2124_1", frequency="decennial",
+              published_levels="LSOA, district, county, region, country (wards where Nomis "
+              "publishes them)", lowest_level="ward", release_lag_days=735,
               caveats=CENSUS_CAVEAT + CENSUS_ONS_DEFINITION + CENSUS_RM024_FOOTPRINT, reference_months=1),
-    Indicator("census_unemployment_rate_16_24_excl_students",
-              "Census unemployment rate, aged 16-24 (excluding full-time students)",
-              "Unemployed aged 16-24 as a percentage of the economically active aged 16-24, both excluding full-time "
+    Indicator(indicator="census_unemployment_rate_16_24_excl_students",
+              label="Census unemployment rate, aged 16-24 (excluding full-time students)",
+              definition="Unemployed aged 16-24 as a percentage of the economically active aged 16-24, both excluding full-time "
               "students (Census 2021 RM024: unemployed / (in employment + unemployed)), computed here from ONS's "
               "published counts.",
-              "%", "derived", "NM_2124_1", "decennial", "LSOA, district, county, region, country (wards where Nomis "
-              "publishes them)", "ward", 735,
+              unit="%", status="derived", source_dataset="NM_2124_1", frequency="decennial",
+              published_levels="LSOA, district, county, region, country (wards where Nomis "
+              "publishes them)", lowest_level="ward", release_lag_days=735,
               caveats=CENSUS_CAVEAT + CENSUS_EXCL_STUDENTS + CENSUS_RM024_FOOTPRINT, reference_months=1),
-    *[Indicator(f"census_inactive_{key}", f"Economically inactive: {label} (% of residents 16+)",
-                f"Usual residents aged 16+ who were economically inactive because {why}, as a percentage of all usual "
+    *[Indicator(indicator=f"census_inactive_{key}", label=f"Economically inactive: {label} (% of residents 16+)",
+                definition=f"Usual residents aged 16+ who were economically inactive because {why}, as a percentage of all usual "
                 "residents aged 16+ (Census 2021 TS066), computed here from ONS's published counts.",
-                "%", "computed", "NM_2083_1", "decennial", "output area, LSOA, ward (2022), district, county, region, "
-                "country", "ward", 650, caveats=CENSUS_CAVEAT + CENSUS_TS066_FOOTPRINT, reference_months=1)
+                unit="%", status="computed", source_dataset="NM_2083_1", frequency="decennial",
+                published_levels="output area, LSOA, ward (2022), district, county, region, "
+                "country", lowest_level="ward", release_lag_days=650, caveats=CENSUS_CAVEAT + CENSUS_TS066_FOOTPRINT,
+                reference_months=1)
       for key, label, why in (("long_term_sick", "long-term sick or disabled", "long-term sick or disabled"),
                               ("looking_after_home", "looking after home or family", "looking after home or family"),
                               ("other", "other reasons", "of other reasons"),
                               ("student", "student", "they were students"),
                               ("retired", "retired", "they were retired"))],
-    Indicator("census_neet_proxy_16_24", "NEET proxy, aged 16-24 (Census)",
-              "Residents aged 16-24 who were neither in work nor full-time students (unemployed or economically "
+    Indicator(indicator="census_neet_proxy_16_24", label="NEET proxy, aged 16-24 (Census)",
+              definition="Residents aged 16-24 who were neither in work nor full-time students (unemployed or economically "
               "inactive, both excluding full-time students), as a percentage of all residents aged 16-24 (Census 2021 "
               "RM024).",
-              "%", "proxy", "NM_2124_1", "decennial", "LSOA, district, county, region, country", "ward", 735,
+              unit="%", status="proxy", source_dataset="NM_2124_1", frequency="decennial",
+              published_levels="LSOA, district, county, region, country", lowest_level="ward", release_lag_days=735,
               caveats=CENSUS_CAVEAT + " A proxy for NEET, not the DfE measure (which is 16-17 and county level): it "
                                       "includes carers and the long-term sick, and its ward values may be LSOA best-fit sums.",
               reference_months=1),
-    Indicator("aps_unemployment_rate", "APS unemployment rate (16+)",
-              "Unemployed aged 16+ as a percentage of the economically active aged 16+ (Annual Population Survey, "
+    Indicator(indicator="aps_unemployment_rate", label="APS unemployment rate (16+)",
+              definition="Unemployed aged 16+ as a percentage of the economically active aged 16+ (Annual Population Survey, "
               "Nomis NM_17_5 variable 83), 12 months to the period.",
-              "%", "official", "NM_17_5", "quarterly", "district, county, region, country", "lad", 105,
+              unit="%", status="official", source_dataset="NM_17_5", frequency="quarterly",
+              published_levels="district, county, region, country", lowest_level="lad", release_lag_days=105,
               caveats=SURVEY_CAVEAT, reference_months=1),
-    Indicator("aps_unemployment_rate_16_64", "APS unemployment rate (16-64)",
-              "Unemployed aged 16-64 as a percentage of the economically active aged 16-64 (APS, NM_17_5 variable 84).",
-              "%", "official", "NM_17_5", "quarterly", "district, county, region, country", "lad", 105,
+    Indicator(indicator="aps_unemployment_rate_16_64", label="APS unemployment rate (16-64)",
+              definition="Unemployed aged 16-64 as a percentage of the economically active aged 16-64 (APS, NM_17_5 variable 84).",
+              unit="%", status="official", source_dataset="NM_17_5", frequency="quarterly",
+              published_levels="district, county, region, country", lowest_level="lad", release_lag_days=105,
               caveats=SURVEY_CAVEAT, reference_months=1),
-    Indicator("aps_employment_rate", "APS employment rate (16-64)",
-              "People in employment aged 16-64 as a percentage of all aged 16-64 (APS, NM_17_5 variable 45).",
-              "%", "official", "NM_17_5", "quarterly", "district, county, region, country", "lad", 105,
+    Indicator(indicator="aps_employment_rate", label="APS employment rate (16-64)",
+              definition="People in employment aged 16-64 as a percentage of all aged 16-64 (APS, NM_17_5 variable 45).",
+              unit="%", status="official", source_dataset="NM_17_5", frequency="quarterly",
+              published_levels="district, county, region, country", lowest_level="lad", release_lag_days=105,
               caveats=SURVEY_CAVEAT, reference_months=1),
-    Indicator("aps_inactivity_rate", "APS economic inactivity rate (16-64)",
-              "Economically inactive aged 16-64 as a percentage of all aged 16-64 (APS, NM_17_5 variable 111).",
-              "%", "official", "NM_17_5", "quarterly", "district, county, region, country", "lad", 105,
+    Indicator(indicator="aps_inactivity_rate", label="APS economic inactivity rate (16-64)",
+              definition="Economically inactive aged 16-64 as a percentage of all aged 16-64 (APS, NM_17_5 variable 111).",
+              unit="%", status="official", source_dataset="NM_17_5", frequency="quarterly",
+              published_levels="district, county, region, country", lowest_level="lad", release_lag_days=105,
               caveats=SURVEY_CAVEAT, reference_months=1),
-    Indicator("model_unemployment_rate", "Model-based unemployment rate (16+)",
-              "ONS model-based estimate of the unemployment rate aged 16+ for local authorities, combining the APS "
+    Indicator(indicator="model_unemployment_rate", label="Model-based unemployment rate (16+)",
+              definition="ONS model-based estimate of the unemployment rate aged 16+ for local authorities, combining the APS "
               "with the claimant count (Nomis NM_127_1 item 2), 12 months to the period.",
-              "%", "official", "NM_127_1", "quarterly", "district, county", "lad", 105,
+              unit="%", status="official", source_dataset="NM_127_1", frequency="quarterly",
+              published_levels="district, county", lowest_level="lad", release_lag_days=105,
               caveats="Modelled, so steadier than the district APS estimate; `lower`/`upper` are the 95% confidence "
                       "interval. Local authorities only: compare with the APS for regions and England. Not available "
                       "for wards.", reference_months=1),
-    Indicator("neet_nk_16_17", "NEET or activity not known, aged 16-17",
-              "16 and 17 year olds (academic age) not in education, employment or training, or whose activity is not "
+    Indicator(indicator="neet_nk_16_17", label="NEET or activity not known, aged 16-17",
+              definition="16 and 17 year olds (academic age) not in education, employment or training, or whose activity is not "
               "known, as a percentage of the cohort known to the local authority (DfE).",
-              "%", "official", "DfE EES: Participation in education, training and NEET age 16 to 17 by local authority",
-              "annual", "upper-tier local authority, region, country", "county", 105, licence=DFE_LICENCE,
+              unit="%", status="official",
+              source_dataset="DfE EES: Participation in education, training and NEET age 16 to 17 by local authority",
+              frequency="annual", published_levels="upper-tier local authority, region, country",
+              lowest_level="county", release_lag_days=105, licence=DFE_LICENCE,
               caveats=NEET_CAVEAT, reference_months=2),
-    Indicator("neet_16_17", "NEET, aged 16-17",
-              "16 and 17 year olds known to be not in education, employment or training, as a percentage of the "
+    Indicator(indicator="neet_16_17", label="NEET, aged 16-17",
+              definition="16 and 17 year olds known to be not in education, employment or training, as a percentage of the "
               "cohort (DfE). Excludes those whose activity is not known.",
-              "%", "official", "DfE EES: Participation in education, training and NEET age 16 to 17 by local authority",
-              "annual", "upper-tier local authority, region, country", "county", 105, licence=DFE_LICENCE,
+              unit="%", status="official",
+              source_dataset="DfE EES: Participation in education, training and NEET age 16 to 17 by local authority",
+              frequency="annual", published_levels="upper-tier local authority, region, country",
+              lowest_level="county", release_lag_days=105, licence=DFE_LICENCE,
               caveats=NEET_CAVEAT, reference_months=2),
 ]
 
@@ -191,17 +219,19 @@ IOD_CAVEAT = ("England only: Welsh wards and districts have no figure (Wales has
               "figure.")
 
 INDICATORS += [
-    Indicator("iod_employment_deprivation", "Employment deprivation (IoD 2025, % of working-age population)",
-              "The Employment Deprivation Domain of the English Indices of Deprivation 2025 (MHCLG): the proportion "
+    Indicator(indicator="iod_employment_deprivation",
+    label="Employment deprivation (IoD 2025, % of working-age population)",
+              definition="The Employment Deprivation Domain of the English Indices of Deprivation 2025 (MHCLG): the proportion "
               "of the working-age population involuntarily excluded from the labour market (unemployed, or unable "
               "to work through sickness, disability or caring responsibilities), from DWP benefit data, as a %. "
               "MHCLG publishes it for 2021 LSOAs; ward, district and England figures are the simple mean of their "
               "LSOAs' scores (wards: the LSOAs best-fitted to the ward by the ONS LSOA21 -> ward lookup).",
-              "%", "derived",
-              "English Indices of Deprivation 2025, Employment domain (MHCLG), LSOA 2021, aggregated by LSOA best fit",
-              "decennial", "LSOA (2021), England only; MHCLG also publishes population-weighted district and "
-              "upper-tier summaries", "ward",
-              1034,  # 31 December 2022 (end of the reference year) to publication on 30 October 2025
+              unit="%", status="derived",
+              source_dataset="English Indices of Deprivation 2025, Employment domain (MHCLG), LSOA 2021, aggregated by LSOA best fit",
+              frequency="decennial",
+              published_levels="LSOA (2021), England only; MHCLG also publishes population-weighted district and "
+              "upper-tier summaries", lowest_level="ward",
+              release_lag_days=1034,  # 31 December 2022 (end of the reference year) to publication on 30 October 2025
               licence=IOD_LICENCE, caveats=IOD_CAVEAT, reference_months=12),
 ]
 

@@ -1,6 +1,7 @@
 import dagster as dg
 
 from lmi_pipeline.sql import load_sql
+from lmi_pipeline.defs.column_schema import column_schema
 from lmi_pipeline.storage import WarehouseResource
 
 PREVIEW_SQL = """
@@ -13,7 +14,7 @@ ORDER BY lad_code, indicator, rank_in_lad
 
 
 @dg.asset(group_name="indicators", kinds={"duckdb"}, deps=["area_indicators", "ward_lookup", "districts", "ward_vintage_bridge"],
-          pool="duckdb_writer")
+          pool="duckdb_writer", metadata=column_schema("ward_indicators"))
 def ward_indicators(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Ward indicators: one row per ward x indicator x month, with value, numerator, denominator, unit,
     the rounding range, official/derived status and small-number flag; the district, county, region and

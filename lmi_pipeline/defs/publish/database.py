@@ -3,6 +3,7 @@ from pathlib import Path
 import dagster as dg
 
 from lmi_pipeline.defs.checks import history_message, history_problems
+from lmi_pipeline.metadata import apply_comments
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import PublishError, WarehouseResource, publish
 
@@ -24,7 +25,8 @@ def published_database(context: dg.AssetExecutionContext, project: ProjectResour
     The working database is copied into a new file (readable by DuckDB 1.4 and later, read-only on disk),
     then the staged files and the database are moved into place with atomic renames, under a journal
     (storage.publish) so a run killed halfway is completed by the next one. Any earlier failure leaves the
-    previous publication exactly as it was; open read-only connections keep their old view.
+    previous publication exactly as it was; open read-only connections keep their old view. Every table
+    and described column carries its description from lmi_pipeline.metadata as a DuckDB comment.
 
     Refused here too, whatever the run selected (the blocking check publication_keeps_history runs only
     when claimant_count is in the run): an empty mart, and a build that lacks claimant months or areas the
@@ -36,6 +38,9 @@ def published_database(context: dg.AssetExecutionContext, project: ProjectResour
         n = conn.execute("SELECT count(*) FROM ward_indicators").fetchone()[0]
         label = conn.execute("SELECT string_agg(DISTINCT data_label, ', ' ORDER BY data_label) FROM provenance").fetchone()[0]
         problems, _ = history_problems(conn, published, list(areas.lad_codes), areas.start_month, project.source_mode)
+        undescribed = apply_comments(conn)  # the copy keeps them: duckdb_columns().comment when published
+    if undescribed:
+        context.log.warning(f"described in lmi_pipeline.metadata but not held: {', '.join(undescribed)}")
     if n == 0:
         raise ValueError("published_database: ward_indicators is empty; nothing was published.")
     if problems:
