@@ -7,6 +7,7 @@ be checked on paper (z-scores use the population standard deviation, as stddev_p
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -225,19 +226,20 @@ def test_priority_weights_defaults_and_partial_tables():
 
 def test_assets_are_grouped_and_published_together():
     from lmi_pipeline.definitions import defs
-    from lmi_pipeline.defs.publish.database import PUBLISH_AFTER
 
-    specs = {s.key.to_user_string(): s for s in defs().resolve_all_asset_specs()}
+    definitions = defs()
+    specs = {s.key.to_user_string(): s for s in definitions.resolve_all_asset_specs()}
     for name in ("lmi_gaps", "priority_wards", "focus_ward_progress"):
         assert specs[name].group_name == "analyses"
     outputs = ["focus_ward_trend_charts", "youth_claimant_rate_ranking_charts", "lmi_gaps_chart",
                "ward_small_multiples", "lmi_report", "data_exports"]
     for name in outputs:
         assert specs[name].group_name == "publish"
-    # A failed analysis, chart, report or export must stop the publication of everything.
-    assert set(outputs + ["lmi_gaps", "priority_wards", "focus_ward_progress"]) <= set(PUBLISH_AFTER)
-    published_deps = {d.asset_key.to_user_string() for d in specs["published_database"].deps}
-    assert set(PUBLISH_AFTER) <= published_deps
+    # A failed analysis, chart, report or export (any asset at all) must stop the publication of everything.
+    graph = definitions.resolve_asset_graph()
+    upstream = dg.AssetSelection.assets("published_database").upstream(include_self=False).resolve(graph)
+    assert {k.to_user_string() for k in upstream} == set(specs) - {"published_database"}
+    assert set(outputs + ["lmi_gaps", "priority_wards", "focus_ward_progress"]) <= set(specs)
 
 
 def test_a_source_that_failed_this_run_is_named_not_called_missing(gaps):

@@ -216,7 +216,7 @@ def test_trend_charts_draw_old_and_new_series_as_separate_named_traces(db):
 
 
 def test_focus_wards_chart_keeps_each_set_in_its_own_line(db):
-    fig, n = focus_rates_figure(db)
+    fig, n, _ = focus_rates_figure(db)
     lines = {t.name: t for t in fig.data if t.name}
     assert set(lines) == {"Park Wood (Maidstone, 2022 wards)", "Park Wood (Maidstone, 2024 wards)", "Castle (Hastings)",
                           "Maidstone (district)", "Hastings (district)", "England"}

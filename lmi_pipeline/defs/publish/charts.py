@@ -1,5 +1,8 @@
 """Plotly charts, written as standalone HTML that works offline (plotly.js is shipped once, beside them),
-and what every chart shares: labels, escaping, footnotes, and the file-writing asset pattern."""
+and what every chart shares: labels, escaping, footnotes, and the file-writing asset pattern.
+
+A chart asset draws each figure once: it writes the figure's file and outputs the same figure as the <div>
+the report embeds (`EmbeddedChart`), so the report never draws a chart again."""
 
 import html
 import re
@@ -18,14 +21,15 @@ CHARTS_DIR = "charts"
 
 FOCUS_RATES_SQL = """
 SELECT ward_code AS code, ward_vintage, ward_name AS name, lad_code, lad_name, period, value, lower, upper,
-       'ward' AS kind
+       'ward' AS kind, data_label
 FROM ward_indicators WHERE is_focus AND indicator = 'claimant_rate'
 UNION ALL
-SELECT DISTINCT a.area_code, NULL, a.area_name, a.area_code, a.area_name, a.period, a.value, a.lower, a.upper, 'lad'
+SELECT DISTINCT a.area_code, NULL, a.area_name, a.area_code, a.area_name, a.period, a.value, a.lower, a.upper, 'lad',
+       a.data_label
 FROM area_indicators a WHERE a.area_level = 'lad' AND a.indicator = 'claimant_rate'
   AND a.area_code IN (SELECT lad_code FROM ward_lookup WHERE is_focus)
 UNION ALL
-SELECT a.area_code, NULL, a.area_name, NULL, NULL, a.period, a.value, a.lower, a.upper, 'country'
+SELECT a.area_code, NULL, a.area_name, NULL, NULL, a.period, a.value, a.lower, a.upper, 'country', a.data_label
 FROM area_indicators a WHERE a.area_level = 'country' AND a.indicator = 'claimant_rate'
 ORDER BY kind DESC, lad_code, name, ward_vintage DESC, period
 """
@@ -46,16 +50,12 @@ STYLE = {"ward": {"width": 2.5}, "lad": {"width": 1.5, "dash": "dash"}, "country
 OTHER_SET_STYLE = {"width": 2, "dash": "longdash"}
 
 
-def data_label(conn) -> str:
-    labels = [r[0] for r in conn.execute("SELECT DISTINCT data_label FROM provenance ORDER BY 1").fetchall()]
-    return " + ".join(labels) if labels else "unknown source"
-
-
 # Plotly's own modebar logo and link go nowhere useful offline.
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 PALETTE = {"ward": "#1f5f99", "focus": "#c2410c", "lad": "#4b5563", "county": "#7c3aed", "combined_authority": "#7c3aed",
            "region": "#059669",
            "country": "#111827", "other": "#94a3b8"}
+CLAIMANT_SOURCES = "DWP claimant count (Nomis NM_162_1); ONS mid-year estimates (Nomis NM_2014_1)"
 ROUNDING_NOTE = ("Claimant counts are rounded to the nearest 5, so a ward's rate carries a range (shaded or "
                  "whiskers); not seasonally adjusted")
 
@@ -69,6 +69,22 @@ class Chart:
     fig: go.Figure
     key: str = ""  # the area it is about (ward or district GSS code), for the report to place it
     ward_vintage: int | None = None  # the ward boundary set drawn, where the chart is about one
+
+
+@dataclass(frozen=True)
+class EmbeddedChart:
+    """A published chart as the report embeds it: its link, title and the figure's <div>, rendered from the
+    very figure its file holds (plain text, so it passes between runs' steps as it is)."""
+
+    relative: str
+    title: str
+    key: str
+    div: str
+
+
+def embedded(chart: Chart) -> EmbeddedChart:
+    return EmbeddedChart(chart.relative, chart.title, chart.key,
+                         figure_div(chart.fig, "chart-" + safe_name(Path(chart.relative).stem)))
 
 
 def esc(text: object) -> str:
@@ -192,8 +208,9 @@ class BoundarySets:
         return f"{lad_name} ({self.set_name(vintage)})" if self.changed(lad) else str(lad_name)
 
 
-def publish_charts(context: dg.AssetExecutionContext, project, charts: list[Chart]) -> dg.MaterializeResult:
-    """Write each chart into the staging folder; the metadata links where `published_database` puts them."""
+def publish_charts(context: dg.AssetExecutionContext, project, charts: list[Chart]) -> dg.Output[list[EmbeddedChart]]:
+    """Write each chart into the staging folder (the metadata links where `published_database` puts them);
+    the output is the same charts as the report embeds them."""
     if not charts:
         raise ValueError(f"{context.asset_key.to_user_string()}: nothing to draw; check lmi.toml and the upstream tables.")
     metadata: dict = {"charts": len(charts)}
@@ -202,7 +219,7 @@ def publish_charts(context: dg.AssetExecutionContext, project, charts: list[Char
     for chart in charts:
         write_chart(chart.fig, project.staged(owner, chart.relative))
         metadata[chart.relative] = dg.MetadataValue.path(str(project.published(chart.relative).resolve()))
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.Output([embedded(chart) for chart in charts], metadata=metadata)
 
 
 def write_chart(fig: go.Figure, path: Path) -> None:
@@ -213,22 +230,15 @@ def write_chart(fig: go.Figure, path: Path) -> None:
         js.write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
 
 
-def footnote(label: str, period: str) -> str:
-    return (f"<b>{label.upper()}</b> · Source: DWP claimant count (Nomis NM_162_1), ONS mid-year estimates "
-            f"(Nomis NM_2014_1) · to {period} · Counts are rounded to the nearest 5, so small-ward rates "
-            "carry a range (shaded) · Not seasonally adjusted")
-
-
-def focus_rates_figure(conn) -> tuple[go.Figure, int]:
-    """The figure of `claimant_rate_chart` and how many series it draws. Each focus ward is one series per
+def focus_rates_figure(conn) -> tuple[go.Figure, int, str]:
+    """The figure of `claimant_rate_chart`, how many series it draws and the data label of its figures. Each focus ward is one series per
     boundary set (keyed by ward code and vintage, never by name), so a ward whose boundaries changed is two
     lines, named with their set, never one line joining both."""
     df = conn.execute(FOCUS_RATES_SQL).df()
-    label = data_label(conn)
     if df.empty:
         raise ValueError("claimant_rate_chart: no focus-ward claimant rates to draw; check lmi.toml focus_wards.")
     sets = BoundarySets(conn)
-    latest = df["period"].max().strftime("%B %Y")
+    label, latest = labels_of(df), month_name(df["period"].max())
     fig = go.Figure()
     keys = ["kind", "code", "ward_vintage"]
     for (kind, _, vintage), g in df.groupby(keys, sort=False, dropna=False):
@@ -251,12 +261,12 @@ def focus_rates_figure(conn) -> tuple[go.Figure, int]:
     fig.update_layout(
         title={"text": f"Claimant rate, focus wards vs district and England — {label}"},
         yaxis_title="% of residents aged 16-64", xaxis_title=None, template="plotly_white",
-        legend={"orientation": "h", "y": -0.15}, margin={"b": 140 + 28 * len(notes)},
-        annotations=[{"text": "<br>".join([footnote(label, latest), *map(esc, notes)]), "xref": "paper",
-                      "yref": "paper", "x": 0, "y": -0.32, "showarrow": False, "font": {"size": 10},
-                      "align": "left", **({"yanchor": "top"} if notes else {})}],
+        legend={"orientation": "h", "y": -0.15}, margin={"b": 168 + 28 * len(notes)},
+        annotations=[{"text": chart_note(label, CLAIMANT_SOURCES, f"to {latest}", ROUNDING_NOTE, *notes),
+                      "xref": "paper", "yref": "paper", "x": 0, "y": -0.32, "showarrow": False, "font": {"size": 10},
+                      "align": "left", "yanchor": "top"}],
     )
-    return fig, len(df.groupby(keys, sort=False, dropna=False))
+    return fig, len(df.groupby(keys, sort=False, dropna=False)), label
 
 
 @dg.asset(group_name="publish", kinds={"plotly", "html"},
@@ -268,8 +278,7 @@ def claimant_rate_chart(context: dg.AssetExecutionContext, project: ProjectResou
     staging folder; `published_database` moves it to assets/charts/ when the whole run has succeeded.
     """
     with warehouse.get_connection() as conn:
-        fig, series = focus_rates_figure(conn)
-        label = data_label(conn)
+        fig, series, label = focus_rates_figure(conn)
     relative = f"{CHARTS_DIR}/claimant_rate_focus_wards.html"
     project.staging_area("claimant_rate_chart")
     write_chart(fig, project.staged("claimant_rate_chart", relative))

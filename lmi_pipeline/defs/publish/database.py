@@ -7,20 +7,16 @@ from lmi_pipeline.metadata import apply_comments
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import PublishError, WarehouseResource, publish
 
-# Every asset that must have succeeded in this run's graph before anything is published.
-PUBLISH_AFTER = ["ward_indicators", "area_indicators", "indicator_catalogue", "provenance", "ward_lookup",
-                 "obs_status_codes", "claimant_rate_chart",
-                 # analyses, charts, report and exports (docs/report.md)
-                 "lmi_gaps", "ward_boundary_sets", "priority_inputs", "priority_wards",
-                 "priority_sensitivity", "focus_ward_progress", "focus_ward_trend_charts",
-                 "youth_claimant_rate_ranking_charts", "lmi_gaps_chart", "ward_small_multiples", "lmi_report",
-                 "data_exports"]
+# The assets nothing else depends on: through them it depends on every asset, so it runs last and a failure
+# anywhere in the run stops the publication (tests/test_analyses.py checks this against the asset graph).
+LAST = ["lmi_report", "claimant_rate_chart", "obs_status_codes"]
 
 
-@dg.asset(group_name="publish", kinds={"duckdb"}, deps=PUBLISH_AFTER, pool="duckdb_writer")
+@dg.asset(group_name="publish", kinds={"duckdb"}, deps=LAST, pool="duckdb_writer")
 def published_database(context: dg.AssetExecutionContext, project: ProjectResource,
                        warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """data/lmi.duckdb for researchers, and the files under assets/, published together at the end.
+    """data/lmi.duckdb for researchers, and the files under assets/, published together at the end, after
+    every other asset of the run has succeeded (it depends on all of them).
 
     The working database is copied into a new file (readable by DuckDB 1.4 and later, read-only on disk),
     then the staged files and the database are moved into place with atomic renames, under a journal

@@ -5,7 +5,8 @@ import duckdb
 import pandas as pd
 import plotly.graph_objects as go
 
-from lmi_pipeline.defs.publish.charts import Chart, add_note, chart_note, esc, labels_of, month_name, publish_charts
+from lmi_pipeline.defs.publish.charts import (
+    Chart, EmbeddedChart, add_note, chart_note, esc, labels_of, month_name, publish_charts)
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
 
@@ -86,7 +87,7 @@ def gap_matrix_chart(conn: duckdb.DuckDBPyConnection) -> Chart:
 
 @dg.asset(group_name="publish", kinds={"plotly", "html"}, deps=["lmi_gaps", "indicator_catalogue"])
 def lmi_gaps_chart(context: dg.AssetExecutionContext, project: ProjectResource,
-                   warehouse: WarehouseResource) -> dg.MaterializeResult:
+                   warehouse: WarehouseResource) -> dg.Output[list[EmbeddedChart]]:
     """The LMI gap matrix as a heatmap (assets/charts/lmi_gap_matrix.html): every catalogue indicator by
     every focus ward and district, coloured by the lowest level a figure is held at (the place itself,
     proxy, district, county, region, England, or missing), with the latest period and stale/dated flags.

@@ -5,8 +5,8 @@ import duckdb
 import plotly.graph_objects as go
 
 from lmi_pipeline.defs.publish.charts import (
-    PALETTE, ROUNDING_NOTE, BoundarySets, Chart, add_note, chart_note, esc, labels_of, month_name, publish_charts,
-    safe_name)
+    CLAIMANT_SOURCES, PALETTE, ROUNDING_NOTE, BoundarySets, Chart, EmbeddedChart, add_note, chart_note, esc,
+    labels_of, month_name, publish_charts, safe_name)
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
 
@@ -61,7 +61,7 @@ def youth_ranking_charts(conn: duckdb.DuckDBPyConnection) -> list[Chart]:
             yaxis={"automargin": True, "type": "category", "tickmode": "array", "tickvals": list(g.ward_code),
                    "ticktext": names})
         note = sets.note(lad_code)
-        add_note(fig, chart_note(label, "DWP claimant count (Nomis NM_162_1); ONS mid-year estimates (Nomis NM_2014_1)",
+        add_note(fig, chart_note(label, CLAIMANT_SOURCES,
                                  period, ROUNDING_NOTE, "derived by lmi-pipeline, not an official statistic",
                                  *([note] if note else [])),
                  below_px=45)
@@ -73,7 +73,7 @@ def youth_ranking_charts(conn: duckdb.DuckDBPyConnection) -> list[Chart]:
 
 @dg.asset(group_name="publish", kinds={"plotly", "html"}, deps=["ward_indicators", "districts", "ward_boundary_sets"])
 def youth_claimant_rate_ranking_charts(context: dg.AssetExecutionContext, project: ProjectResource,
-                                       warehouse: WarehouseResource) -> dg.MaterializeResult:
+                                       warehouse: WarehouseResource) -> dg.Output[list[EmbeddedChart]]:
     """One bar chart per district (assets/charts/youth_claimant_rate_ranking_<district code>.html): every
     ward's youth claimant rate (16-24, derived) in the latest month, highest first, with whiskers for the
     range the rounding of its count allows, focus wards highlighted, small numbers hatched, and the

@@ -1,8 +1,8 @@
 """assets/report/index.html: the single-page report a partnership reads, every figure traceable to its source.
 
 Rendered with Jinja2 and autoescaping on, so every name from upstream (wards, districts, datasets) is
-HTML-escaped. Charts are the same figures as assets/charts/, embedded as <div>s that use the one
-plotly.min.js published beside them (../charts/plotly.min.js): the page works offline.
+HTML-escaped. Charts are the chart assets' own outputs (the figures of assets/charts/, as <div>s that use
+the one plotly.min.js published beside them, ../charts/plotly.min.js): the page works offline.
 """
 
 import math
@@ -20,12 +20,8 @@ from lmi_pipeline.defs.analyses.focus_ward_progress import __file__ as progress_
 from lmi_pipeline.defs.analyses.lmi_gaps import DATED_AFTER_MONTHS
 from lmi_pipeline.defs.analyses.lmi_gaps import __file__ as gaps_module
 from lmi_pipeline.defs.analyses.priority_wards import __file__ as priority_module
-from lmi_pipeline.defs.publish.charts import Chart, figure_div, safe_name
-from lmi_pipeline.defs.publish.gap_chart import gap_matrix_chart
-from lmi_pipeline.defs.publish.ranking_charts import youth_ranking_charts
+from lmi_pipeline.defs.publish.charts import EmbeddedChart
 from lmi_pipeline.defs.publish.report_data import QUERIES, report_data
-from lmi_pipeline.defs.publish.small_multiples import small_multiples_charts
-from lmi_pipeline.defs.publish.trend_charts import focus_trend_charts
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.sql import load_sql
 from lmi_pipeline.storage import WarehouseResource
@@ -41,6 +37,8 @@ HEADLINE_INDICATORS = ["claimant_count", "claimant_rate", "claimant_rate_16_24",
 # The cards of each focus ward profile.
 WARD_CARDS = ["claimant_rate", "claimant_rate_16_24", "claimant_count_16_24", "census_unemployment_rate",
               "census_neet_proxy_16_24"]
+# The report's chart sections, each filled by one chart asset's output.
+CHART_SECTIONS = ("trend", "ranking", "small_multiples", "gaps")
 LEVEL_NAMES = {"ward": "ward", "lad": "district", "county": "county", "region": "region", "country": "England"}
 
 
@@ -123,10 +121,8 @@ def _by(rows: list[dict], key: str) -> dict[str, list[dict]]:
     return out
 
 
-def _embed(charts: list[Chart]) -> dict[str, dict]:
-    return {c.key or c.relative: {"title": c.title, "href": "../" + c.relative,
-                                  "div": Markup(figure_div(c.fig, "chart-" + safe_name(Path(c.relative).stem)))}
-            for c in charts}
+def _embed(charts: list[EmbeddedChart]) -> dict[str, dict]:
+    return {c.key or c.relative: {"title": c.title, "href": "../" + c.relative, "div": Markup(c.div)} for c in charts}
 
 
 def youth_indicator(band: str | None) -> str:
@@ -161,8 +157,10 @@ def _focus_ward(rows: list[dict], by_lad: dict, ranks: dict, progress: dict, war
             "gaps": ward_gaps.get(main, [])}
 
 
-def build_context(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """Everything the template needs, from the tables (report_data) and the chart builders."""
+def build_context(conn: duckdb.DuckDBPyConnection, charts: dict[str, list[EmbeddedChart]],
+                  weights: dict[str, float]) -> dict[str, Any]:
+    """Everything the template needs: the tables (report_data), the charts by section (`CHART_SECTIONS`) and
+    the priority weights the ranking used."""
     data = report_data(conn)
     for r in data["focus_figures"]:
         r["focus_key"] = (r["lad_code"], r["focus_name"])
@@ -197,15 +195,9 @@ def build_context(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     ranks = {(p["ward_code"], p["ward_vintage"]): p for p in data["priority"]}
     wards = [_focus_ward(rows, by_lad, ranks, progress, ward_gaps, _youth_band(WARD_CARDS, youth))
              for rows in _by(data["focus_figures"], "focus_key").values()]
-    charts = {
-        "trend": _embed(focus_trend_charts(conn)),
-        "ranking": _embed(youth_ranking_charts(conn)),
-        "small_multiples": _embed(small_multiples_charts(conn)),
-        "gaps": _embed([gap_matrix_chart(conn)]),
-    }
-    weights = {}
-    if data["priority"]:
-        weights = dict(kv.split("=") for kv in data["priority"][0]["weights"].split(", "))
+    charts = {section: _embed(charts[section]) for section in CHART_SECTIONS}
+    # As priority_wards states them (a table without wards has none to state).
+    weights = dict(weights) if data["priority"] else {}
     sources = Sources(data["sources"])
     return {
         "meta": meta, "label": label, "synthetic": "synthetic" in label, "districts": districts, "wards": wards,
@@ -229,30 +221,35 @@ def build_context(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
 
 
-def render_report(conn: duckdb.DuckDBPyConnection) -> str:
+def render_report(conn: duckdb.DuckDBPyConnection, charts: dict[str, list[EmbeddedChart]],
+                  weights: dict[str, float]) -> str:
+    """The page, from the working database, the chart assets' outputs by section and lmi.toml's priority weights."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(num=num, change=change, span=span, month=month, mon=mon, stamp=stamp,
                        level=lambda v: LEVEL_NAMES.get(v, v or ""))
-    context = build_context(conn)
+    context = build_context(conn, charts, weights)
     env.globals.update(cite=context["sources"].cite, escape=escape, today=date.today())
     return env.get_template("report.html.j2").render(**context)
 
 
 @dg.asset(group_name="publish", kinds={"html"},
-          deps=["lmi_gaps", "priority_wards", "priority_sensitivity", "ward_boundary_sets", "focus_ward_progress", "ward_indicators", "area_indicators",
-                "indicator_catalogue", "provenance", "ward_lookup", "districts", "focus_ward_trend_charts",
-                "youth_claimant_rate_ranking_charts", "ward_small_multiples", "lmi_gaps_chart", "data_exports"])
-def lmi_report(context: dg.AssetExecutionContext, project: ProjectResource,
-               warehouse: WarehouseResource) -> dg.MaterializeResult:
+          deps=["lmi_gaps", "priority_wards", "priority_sensitivity", "ward_boundary_sets", "focus_ward_progress",
+                "ward_indicators", "area_indicators", "indicator_catalogue", "provenance", "ward_lookup", "districts",
+                "data_exports"])
+def lmi_report(context: dg.AssetExecutionContext, project: ProjectResource, warehouse: WarehouseResource,
+               focus_ward_trend_charts: list[EmbeddedChart], youth_claimant_rate_ranking_charts: list[EmbeddedChart],
+               ward_small_multiples: list[EmbeddedChart], lmi_gaps_chart: list[EmbeddedChart]) -> dg.MaterializeResult:
     """assets/report/index.html: a single-page report for the partnership: headline figures per district,
     focus-ward profiles, the priority wards with their reasons, progress since the baseline month, every
     ward at a glance, the LMI gap matrix, and a methods and provenance section in which every figure links
     to the upstream query it came from (dataset, query URL, release, retrieval time, SHA-256). Works
     offline; names are HTML-escaped; synthetic demo data is labelled as such throughout.
     """
+    charts = {"trend": focus_ward_trend_charts, "ranking": youth_claimant_rate_ranking_charts,
+              "small_multiples": ward_small_multiples, "gaps": lmi_gaps_chart}
     with warehouse.get_connection() as conn:
-        page = render_report(conn)
+        page = render_report(conn, charts, project.areas().priority_weights)
     project.staging_area("lmi_report")
     path = project.staged("lmi_report", REPORT)
     path.write_text(page, encoding="utf-8")

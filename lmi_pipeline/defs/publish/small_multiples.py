@@ -8,8 +8,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lmi_pipeline.defs.publish.charts import (
-    PALETTE, ROUNDING_NOTE, BoundarySets, Chart, add_note, chart_note, esc, labels_of, month_name, publish_charts,
-    safe_name)
+    PALETTE, ROUNDING_NOTE, BoundarySets, Chart, EmbeddedChart, add_note, chart_note, esc, labels_of, month_name,
+    publish_charts, safe_name)
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
 
@@ -73,7 +73,7 @@ def small_multiples_charts(conn: duckdb.DuckDBPyConnection) -> list[Chart]:
 
 @dg.asset(group_name="publish", kinds={"plotly", "html"}, deps=["ward_indicators", "ward_boundary_sets"])
 def ward_small_multiples(context: dg.AssetExecutionContext, project: ProjectResource,
-                         warehouse: WarehouseResource) -> dg.MaterializeResult:
+                         warehouse: WarehouseResource) -> dg.Output[list[EmbeddedChart]]:
     """A grid of small charts per district (assets/charts/small_multiples_<district code>.html): the
     claimant rate of every ward, month by month, each against the district's rate, on shared axes so wards
     compare at a glance. Focus wards are highlighted. A district whose boundaries changed has one grid per

@@ -7,8 +7,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lmi_pipeline.defs.publish.charts import (
-    PALETTE, ROUNDING_NOTE, BoundarySets, Chart, add_note, chart_note, esc, labels_of, month_name, publish_charts,
-    safe_name)
+    CLAIMANT_SOURCES, PALETTE, ROUNDING_NOTE, BoundarySets, Chart, EmbeddedChart, add_note, chart_note, esc,
+    labels_of, month_name, publish_charts, safe_name)
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
 
@@ -109,7 +109,7 @@ def focus_trend_charts(conn: duckdb.DuckDBPyConnection) -> list[Chart]:
             margin={"b": 170 + (30 if note else 0), "t": 90},
             legend={"orientation": "h", "y": -0.12},
         )
-        add_note(fig, chart_note(label, "DWP claimant count (Nomis NM_162_1); ONS mid-year estimates (Nomis NM_2014_1)",
+        add_note(fig, chart_note(label, CLAIMANT_SOURCES,
                                  f"{month_name(first)} to {month_name(last)}", ROUNDING_NOTE,
                                  "youth rates derived by lmi-pipeline, not official statistics",
                                  *([note] if note else [])), below_px=75)
@@ -125,7 +125,7 @@ def focus_trend_charts(conn: duckdb.DuckDBPyConnection) -> list[Chart]:
 
 @dg.asset(group_name="publish", kinds={"plotly", "html"}, deps=["ward_indicators", "ward_lookup", "ward_boundary_sets"])
 def focus_ward_trend_charts(context: dg.AssetExecutionContext, project: ProjectResource,
-                            warehouse: WarehouseResource) -> dg.MaterializeResult:
+                            warehouse: WarehouseResource) -> dg.Output[list[EmbeddedChart]]:
     """One chart per focus ward (assets/charts/trend_<ward code>.html): its claimant rate and youth claimant
     rate every month against its district and the areas the district is compared with (county, combined
     authority, region, country: those that exist), with the range the nearest-5
