@@ -1,17 +1,59 @@
 """lmi_pipeline.metadata: the one description of the published tables, seen in DuckDB and in Dagster."""
 
 import duckdb
+import pytest
 
+from lmi_demo.snapshot import build_demo_snapshot
 from lmi_pipeline.metadata import TABLES, apply_comments
-from tests.conftest import all_assets
+from lmi_pipeline.settings import load_settings
+from tests.conftest import ROOT, make_project, run_pipeline
+
+# Tables no asset of their own materialises (a view, and the state the source assets keep as they run).
+NOT_ASSETS = {"lmi_gaps_to_fill", "source_requests", "source_status", "source_area_hashes", "source_revisions"}
 
 
-def test_described_assets_carry_their_column_schema():
-    specs = {spec.key.to_user_string(): spec for asset in all_assets() for spec in asset.specs}
-    for table in ("ward_indicators", "priority_wards", "priority_sensitivity", "lmi_gaps"):
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """The database one demo-mode run publishes (the default lmi.toml, as `make run`)."""
+    project = make_project(tmp_path_factory.mktemp("columns"), (ROOT / "lmi.toml").read_text())
+    settings = load_settings({"LMI_SOURCE": "demo", "LMI_PROJECT_DIR": str(project)})
+    build_demo_snapshot(settings)
+    assert run_pipeline(settings).success
+    return settings.published_db
+
+
+def test_every_published_table_asset_carries_its_column_schema():
+    from lmi_pipeline.definitions import defs
+
+    specs = {spec.key.to_user_string(): spec for spec in defs().resolve_all_asset_specs()}
+    assert set(TABLES) - set(specs) == NOT_ASSETS
+    for table in set(TABLES) - NOT_ASSETS:
         schema = specs[table].metadata["dagster/column_schema"]
-        assert [c.name for c in schema.columns] == [c.name for c in TABLES[table].columns]
-        assert all(c.description for c in schema.columns)
+        assert [(c.name, c.type, c.description) for c in schema.columns] == [
+            (c.name, c.type, c.description) for c in TABLES[table].columns], table
+        assert all(c.description for c in schema.columns), table
+
+
+def test_every_published_table_and_column_has_its_description_in_duckdb(published):
+    with duckdb.connect(str(published), read_only=True) as conn:
+        tables = dict(conn.execute("SELECT table_name, comment FROM duckdb_tables() UNION ALL "
+                                   "SELECT view_name, comment FROM duckdb_views() WHERE NOT internal").fetchall())
+        columns = conn.execute("SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
+                               "WHERE NOT internal AND schema_name = 'main' ORDER BY table_name, column_index").fetchall()
+    assert set(tables) == set(TABLES)
+    assert {name: comment for name, comment in tables.items() if comment != TABLES[name].description} == {}
+    assert [f"{t}.{c}" for t, c, _, comment in columns if not comment] == []
+    held: dict[str, list[tuple[str, str]]] = {}
+    for table, column, data_type, _ in columns:
+        held.setdefault(table, []).append((column, data_type))
+    for table in TABLES.values():
+        listed = [(c.name, c.type) for c in table.columns]
+        # An empty list's type ("NULL"[]) is DuckDB's guess, not the column's: areas_config with nothing named.
+        actual = [(n, t) if '"NULL"' not in t else (n, dict(listed).get(n)) for n, t in held[table.name]]
+        if table.other_columns:  # the upstream's own columns, whatever they are, plus those listed
+            assert set(listed) <= set(actual), table.name
+        else:
+            assert actual == listed, table.name
 
 
 def test_comments_survive_the_copy_to_a_duckdb_1_4_file(tmp_path):

@@ -1,7 +1,7 @@
 """The published tables of data/lmi.duckdb and their columns, described once.
 
-`TABLES` names every table and view the published database holds and what one row of it is; the tables
-researchers are given as exports also describe every column. From it come the exports README
+`TABLES` names every table and view the published database holds, what one row of it is, and every
+column it holds (the columns modules, in table order; shared columns in `shared`). From it come the exports README
 (defs/publish/exports.py), the DuckDB `COMMENT ON` of every published table and described column
 (`apply_comments`, before publishing) and the Dagster column schemas (defs/column_schema.py).
 """
@@ -10,25 +10,26 @@ from __future__ import annotations
 
 import duckdb
 
-from lmi_pipeline.metadata.analyses import LMI_GAPS_COLUMNS, PRIORITY_SENSITIVITY_COLUMNS, PRIORITY_WARDS_COLUMNS
-from lmi_pipeline.metadata.indicators import WARD_INDICATORS_COLUMNS
+from dataclasses import replace
+
+from lmi_pipeline.metadata import analyses, geography, indicators, sources, warehouse
 from lmi_pipeline.metadata.model import Column, Table
+from lmi_pipeline.metadata.shared import SHARED
 
 __all__ = ["TABLES", "Column", "Table", "apply_comments", "comment_sql"]
 
 _TABLES = (
     # indicators
-    Table(name="ward_indicators", grain="ward x boundary vintage x indicator x period", columns=WARD_INDICATORS_COLUMNS),
+    Table(name="ward_indicators", grain="ward x boundary vintage x indicator x period"),
     Table(name="area_indicators", grain="area x indicator x period"),
     Table(name="indicator_catalogue", grain="indicator"),
     # analyses
-    Table(name="lmi_gaps", grain="focus ward or configured district x catalogue indicator", columns=LMI_GAPS_COLUMNS),
+    Table(name="lmi_gaps", grain="focus ward or configured district x catalogue indicator"),
     Table(name="lmi_gaps_to_fill", grain="indicator x gap x place level", is_view=True),
     Table(name="ward_boundary_sets", grain="district x ward boundary set with claimant figures in the latest month"),
     Table(name="priority_inputs", grain="ward x boundary set x priority component (latest month)"),
-    Table(name="priority_wards", grain="ward of each district's ranking boundary set, ranked",
-          columns=PRIORITY_WARDS_COLUMNS),
-    Table(name="priority_sensitivity", grain="district x alternative weighting", columns=PRIORITY_SENSITIVITY_COLUMNS),
+    Table(name="priority_wards", grain="ward of each district's ranking boundary set, ranked"),
+    Table(name="priority_sensitivity", grain="district x alternative weighting"),
     Table(name="focus_ward_progress", grain="focus ward x boundary set x monthly indicator"),
     # geography
     Table(name="districts", grain="configured district"),
@@ -63,9 +64,12 @@ _TABLES = (
     Table(name="raw_census_age_activity", grain="row of the Nomis NM_2124_1 (RM024) CSV as served"),
     Table(name="raw_aps", grain="row of the Nomis NM_17_5 CSV as served"),
     Table(name="raw_model_unemployment", grain="row of the Nomis NM_127_1 CSV as served"),
-    Table(name="raw_neet", grain="row of the DfE NEET file as served"),
+    Table(name="raw_neet", grain="row of the DfE NEET file as served", columns=(SHARED["query_id"],),
+          other_columns="a column of the DfE file as served (text)"),
 )
-TABLES: dict[str, Table] = {table.name: table for table in _TABLES}
+_COLUMNS = {**indicators.COLUMNS, **analyses.COLUMNS, **geography.COLUMNS, **warehouse.COLUMNS, **sources.COLUMNS}
+TABLES: dict[str, Table] = {table.name: replace(table, columns=_COLUMNS.get(table.name, table.columns))
+                            for table in _TABLES}
 
 
 def _literal(text: str) -> str:
@@ -76,12 +80,15 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def comment_sql(table: Table, held: set[str]) -> list[str]:
-    """`COMMENT ON` statements for the table and those of its described columns in `held`."""
+def comment_sql(table: Table, held: list[str]) -> list[str]:
+    """`COMMENT ON` statements for the table and its columns in `held` (in table order): those listed, and any
+    other with the table's `other_columns` description where it has one."""
     kind = "VIEW" if table.is_view else "TABLE"
+    described = {c.name: c.description for c in table.columns}
+    notes = {name: described.get(name, table.other_columns) for name in held}
     return [f"COMMENT ON {kind} {_ident(table.name)} IS {_literal(table.description)}"] + [
-        f"COMMENT ON COLUMN {_ident(table.name)}.{_ident(c.name)} IS {_literal(c.description)}"
-        for c in table.columns if c.name in held]
+        f"COMMENT ON COLUMN {_ident(table.name)}.{_ident(name)} IS {_literal(note)}"
+        for name, note in notes.items() if note]
 
 
 def apply_comments(conn: duckdb.DuckDBPyConnection) -> list[str]:
@@ -90,10 +97,10 @@ def apply_comments(conn: duckdb.DuckDBPyConnection) -> list[str]:
     Returns what is described here but not held, for a warning: a table or column may be renamed before
     its description is, and that must not stop a publication.
     """
-    held: dict[str, set[str]] = {}
+    held: dict[str, list[str]] = {}
     for table, column in conn.execute("SELECT table_name, column_name FROM duckdb_columns() "
-                                      "WHERE NOT internal AND schema_name = 'main'").fetchall():
-        held.setdefault(table, set()).add(column)
+                                      "WHERE NOT internal AND schema_name = 'main' ORDER BY column_index").fetchall():
+        held.setdefault(table, []).append(column)
     missing = []
     for table in TABLES.values():
         if table.name not in held:

@@ -3,7 +3,7 @@ DuckDB comments of the published database and the Dagster column schemas."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -12,14 +12,21 @@ class Column:
     type: str  # the DuckDB type the published table holds (checked against a built database by the tests)
     description: str
 
+    def as_type(self, type: str) -> Column:
+        """The same column held with another type (e.g. INTEGER where most tables hold BIGINT)."""
+        return replace(self, type=type)
+
 
 @dataclass(frozen=True, kw_only=True)
 class Table:
     name: str
     grain: str  # what one row is: "one row per <grain>"
-    # In table order. Empty: the table is described here, its columns only in docs/data-dictionary.md so far.
-    columns: tuple[Column, ...] = ()
+    columns: tuple[Column, ...] = ()  # in table order
+    # The description of any held column not listed: a raw file whose columns are the upstream's (they change
+    # with its schema) lists only those the pipeline adds.
+    other_columns: str = ""
     is_view: bool = False
+    notes: str = ""  # Markdown for the data dictionary, after the table's columns
 
     @property
     def description(self) -> str:
