@@ -74,3 +74,12 @@ def test_comments_survive_the_copy_to_a_duckdb_1_4_file(tmp_path):
                                      "AND table_name = 'provenance'").fetchone()[0]
     assert comments == {c.name: c.description for c in TABLES["priority_sensitivity"].columns}
     assert table_comment == TABLES["provenance"].description
+
+
+def test_the_data_dictionary_is_generated_from_the_metadata():
+    """docs/data-dictionary.md is `python -m lmi_pipeline.metadata`'s output: edited by hand, it would drift."""
+    from lmi_pipeline.metadata.dictionary import DICTIONARY, render
+
+    assert DICTIONARY.read_text(encoding="utf-8") == render(), "run: python -m lmi_pipeline.metadata"
+    for table in TABLES.values():
+        assert f"### `{table.name}`" in render()

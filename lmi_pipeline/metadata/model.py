@@ -1,5 +1,5 @@
 """What a published table and its columns are, for people: plain data, read by the exports README, the
-DuckDB comments of the published database and the Dagster column schemas."""
+DuckDB comments of the published database, the Dagster column schemas and the data dictionary."""
 
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ class Table:
     # with its schema) lists only those the pipeline adds.
     other_columns: str = ""
     is_view: bool = False
-    notes: str = ""  # Markdown for the data dictionary, after the table's columns
 
     @property
     def description(self) -> str:
