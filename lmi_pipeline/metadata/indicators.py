@@ -59,6 +59,9 @@ WARD_INDICATORS_COLUMNS = (
     *RELEASE,
 )
 
+# The columns area_indicators shares with ward_indicators, meaning the same
+_WARD = {column.name: column for column in WARD_INDICATORS_COLUMNS}
+
 AREA_INDICATORS_COLUMNS = (
     *AREA,
     Column(name='ward_vintage', type='BIGINT',
@@ -68,10 +71,8 @@ AREA_INDICATORS_COLUMNS = (
     SHARED['indicator'],
     Column(name='value', type='DOUBLE',
            description='the figure, in `unit`; NULL when suppressed, never 0'),
-    Column(name='numerator', type='DOUBLE',
-           description='count behind a rate (or the count itself)'),
-    Column(name='denominator', type='DOUBLE',
-           description='population behind a rate (NULL for counts)'),
+    _WARD['numerator'],
+    _WARD['denominator'],
     SHARED['unit'],
     Column(name='lower', type='DOUBLE',
            description="lowest value the rounding allows, or the 95% confidence interval's lower end for survey figures; always <= value"),
@@ -86,10 +87,8 @@ AREA_INDICATORS_COLUMNS = (
     SHARED['source_dataset'],
     SHARED['source_query_id'],
     SHARED['denominator_query_id'],
-    Column(name='denominator_year', type='INTEGER',
-           description='mid-year estimate used'),
-    Column(name='small_number', type='BOOLEAN',
-           description='count under the small-number threshold (lmi.toml, default 20)'),
+    _WARD['denominator_year'],
+    _WARD['small_number'],
     SHARED['data_label'],
     SHARED['release'],
     SHARED['retrieved_at'],
