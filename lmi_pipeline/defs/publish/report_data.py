@@ -129,7 +129,7 @@ SELECT * FROM focus_ward_progress ORDER BY lad_code, ward_name,
 """
 
 GAPS_TO_FILL_SQL = """
-SELECT * FROM lmi_gaps_to_fill ORDER BY severity, label, place_level DESC
+SELECT * FROM lmi_gaps_to_fill ORDER BY severity, label, place_level DESC, gap, places, indicator
 """
 
 CATALOGUE_SQL = """
