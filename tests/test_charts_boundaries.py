@@ -91,13 +91,13 @@ def build(path, with_sets: bool) -> str:
         "region_name": "VARCHAR", "country_name": "VARCHAR", "is_focus": "BOOLEAN", "focus_name": "VARCHAR"}, lookup)
     make_table(conn, "districts", {"lad_code": "VARCHAR", "lad_name": "VARCHAR", "country_name": "VARCHAR"},
                [(lad, d[0], "England") for lad, d in DISTRICTS.items()])
-    areas = [(lad, d[0], "lad", "claimant_rate", p, d[2][i], None, None) for lad, d in DISTRICTS.items()
+    areas = [(lad, d[0], "lad", "claimant_rate", p, d[2][i], None, None, LABEL) for lad, d in DISTRICTS.items()
              for i, p in enumerate(PERIODS)]
-    areas += [("E92000001", "England", "country", "claimant_rate", p, ENGLAND["claimant_rate"][i], None, None)
+    areas += [("E92000001", "England", "country", "claimant_rate", p, ENGLAND["claimant_rate"][i], None, None, LABEL)
               for i, p in enumerate(PERIODS)]
     make_table(conn, "area_indicators", {
         "area_code": "VARCHAR", "area_name": "VARCHAR", "area_level": "VARCHAR", "indicator": "VARCHAR",
-        "period": "DATE", "value": "DOUBLE", "lower": "DOUBLE", "upper": "DOUBLE"}, areas)
+        "period": "DATE", "value": "DOUBLE", "lower": "DOUBLE", "upper": "DOUBLE", "data_label": "VARCHAR"}, areas)
     make_table(conn, "provenance", {"data_label": "VARCHAR"}, [(LABEL,)])
     if with_sets:
         make_table(conn, "ward_boundary_sets", {

@@ -231,9 +231,9 @@ def write_chart(fig: go.Figure, path: Path) -> None:
 
 
 def focus_rates_figure(conn) -> tuple[go.Figure, int, str]:
-    """The figure of `claimant_rate_chart`, how many series it draws and the data label of its figures. Each focus ward is one series per
-    boundary set (keyed by ward code and vintage, never by name), so a ward whose boundaries changed is two
-    lines, named with their set, never one line joining both."""
+    """The figure of `claimant_rate_chart`, how many series it draws and the data label of its figures. Each
+    focus ward is one series per boundary set (keyed by ward code and vintage, never by name), so a ward whose
+    boundaries changed is two lines, named with their set, never one line joining both."""
     df = conn.execute(FOCUS_RATES_SQL).df()
     if df.empty:
         raise ValueError("claimant_rate_chart: no focus-ward claimant rates to draw; check lmi.toml focus_wards.")
