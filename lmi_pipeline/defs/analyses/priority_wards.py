@@ -79,10 +79,15 @@ def build_ward_boundary_sets(conn: duckdb.DuckDBPyConnection, weights: dict[str,
         conn.unregister("priority_weight_config")
 
 
+def _scheme_weights(schemes: dict[str, tuple[str, dict[str, float]]]) -> pa.Table:
+    """priority_scheme_weights(scheme, component, weight, position): each scheme's weights, in its order."""
+    rows = [(s, c, float(w), i + 1) for s, (_, ws) in schemes.items() for i, (c, w) in enumerate(ws.items())]
+    return pa.table(dict(zip(("scheme", "component", "weight", "position"), zip(*rows))))
+
+
 def score_schemes(conn: duckdb.DuckDBPyConnection, schemes: dict[str, tuple[str, dict[str, float]]]) -> None:
     """The temporary tables priority_component_scores and priority_ward_scores, for every scheme."""
-    rows = [(s, c, float(w)) for s, (_, ws) in schemes.items() for c, w in ws.items()]
-    conn.register("priority_scheme_weights", pa.table(dict(zip(("scheme", "component", "weight"), zip(*rows)))))
+    conn.register("priority_scheme_weights", _scheme_weights(schemes))
     try:
         conn.execute(load_sql(__file__, "priority_scores"))
     finally:
@@ -105,14 +110,15 @@ def build_ranking(conn: duckdb.DuckDBPyConnection, weights: dict[str, float], yo
 def build_sensitivity(conn: duckdb.DuckDBPyConnection, weights: dict[str, float]) -> None:
     schemes = sensitivity_schemes(weights)
     score_schemes(conn, schemes)
-    described = [(s, i + 1, d, ", ".join(f"{c}={w:g}" for c, w in ws.items() if w))
-                 for i, (s, (d, ws)) in enumerate(schemes.items())]
-    conn.register("priority_schemes", pa.table(dict(zip(("scheme", "position", "description", "weights"),
-                                                        zip(*described)))))
+    described = [(s, i + 1, d) for i, (s, (d, _)) in enumerate(schemes.items())]
+    conn.register("priority_schemes", pa.table(dict(zip(("scheme", "position", "description"), zip(*described)))))
+    # The weights stay numbers: the SQL states them (priority_sensitivity.weights).
+    conn.register("priority_scheme_weights", _scheme_weights(schemes))
     try:
         conn.execute(load_sql(__file__, "priority_sensitivity"))
     finally:
         conn.unregister("priority_schemes")
+        conn.unregister("priority_scheme_weights")
 
 
 def build_priority_wards(conn: duckdb.DuckDBPyConnection, weights: dict[str, float],
