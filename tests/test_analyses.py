@@ -240,6 +240,10 @@ def test_assets_are_grouped_and_published_together():
     upstream = dg.AssetSelection.assets("published_database").upstream(include_self=False).resolve(graph)
     assert {k.to_user_string() for k in upstream} == set(specs) - {"published_database"}
     assert set(outputs + ["lmi_gaps", "priority_wards", "focus_ward_progress"]) <= set(specs)
+    # The report embeds the chart assets' own outputs: it takes them as inputs and draws no chart itself.
+    report = definitions.resolve_assets_def("lmi_report")
+    assert {"focus_ward_trend_charts", "youth_claimant_rate_ranking_charts", "ward_small_multiples",
+            "lmi_gaps_chart"} <= set(report.node_keys_by_input_name)
 
 
 def test_a_source_that_failed_this_run_is_named_not_called_missing(gaps):
