@@ -38,30 +38,6 @@ load yet has an empty raw table of these columns.
 # table -> its notes
 TABLE_NOTES = {
     'ward_indicators': """\
-| column | meaning |
-|---|---|
-| `ward_code`, `ward_name`, `ward_vintage` | the ward (ONS GSS code and name) and its boundary vintage |
-| `lad_code`, `lad_name` | its local authority district |
-| `is_focus` | a focus ward named in `lmi.toml` |
-| `indicator` | name; definitions in `indicator_catalogue` |
-| `period` | reference month (see Conventions); `2021-03-01` for Census indicators |
-| `value` | the figure, in `unit` (`claimants` or `%`); NULL when suppressed, never 0 |
-| `numerator`, `denominator` | count and population behind a rate (`denominator` is NULL for counts) |
-| `lower`, `upper` | claimant figures: the range the count's rounding to the nearest 5 allows (a published 5 means 3 to 7); for rates, the same range divided by the denominator and widened by 0.05 points for the rate's own rounding to 1 dp, and never narrower than `value` ± 0.05 (Nomis divides `claimant_rate` by its own mid-year estimate, which may be another year's than `denominator_year`), so the range always contains `value`; NULL when the count is suppressed or no denominator is held. Survey estimates (in `area_indicators`): the 95% confidence interval. NULL for Census figures (ONS perturbs Census counts but publishes no range) and DfE figures |
-| `status` | `official` (the publisher's figure, published as is), `computed` (a rate or share computed here from the publisher's own published counts for its own areas, e.g. every Census rate from TS066/RM024 counts), `derived` (combines sources or builds geographies the publisher does not, e.g. youth claimant rates over population estimates, or Census 16-24 ward figures summed from LSOAs by best fit; not an official statistic) or `proxy` (stands in for something nobody publishes for wards, e.g. the Census NEET proxy) |
-| `small_number` | the count is under `small_number_threshold` (lmi.toml, default 20): treat changes and ranks with care |
-| `rounding_base` | 5 for claimant-count figures; 10 for DfE national and regional counts; NULL otherwise |
-| `obs_status` | the upstream observation status: Nomis's `OBS_STATUS` (see `obs_status_codes`; e.g. `!` suppressed, `*` unreliable APS estimate) or the DfE symbol (`c` suppressed, `z` not applicable; NULL for a number) |
-| `lad_value`, `county_value`, `combined_authority_value`, `region_value`, `country_value` | the same indicator, defined identically, for the ward's district and the larger areas its district really has (`districts.benchmarks`): the county for a shire district, the combined authority for a metropolitan district, the region in England, and the country (England or Wales). NULL where the district has no such area (a unitary has no county; Wales has no regions) or the upstream publishes no figure for it |
-| `change_12m` | value minus the value for the same ward (same code, same boundary vintage) and month a year earlier (percentage points for rates); NULL where there is none, e.g. the single Census 2021 snapshot |
-| `change_12m_lower`, `change_12m_upper` | the change both months' ranges allow: `lower` minus the `upper` a year earlier, to `upper` minus the `lower` a year earlier (a count of 10 against 5 is a rise of 1 to 9); NULL where either month has no range |
-| `change_12m_within_rounding` | the change's range includes 0 (ends included), so the change could be none at all: do not read it as a rise or fall; NULL where there is no range |
-| `rank_in_lad`, `n_wards_in_lad` | rank among the district's wards of the same boundary vintage, 1 = highest, and how many such wards have a value |
-| `denominator_year` | the mid-year estimate used (the period's year, or the latest available); 2021 for Census rates |
-| `source_dataset`, `source_query_id`, `denominator_query_id` | provenance: join `provenance.query_id` |
-| `release`, `retrieved_at` | the upstream release stamp and when it was fetched |
-| `data_label` | see above |
-
 Ward indicators: `claimant_*` (monthly) and the Census 2021 ones (`census_*`, 2022 wards). Indicators that
 exist only for districts or counties and above (APS, model-based unemployment, DfE NEET) are not ward
 figures and are **not** in `ward_indicators`: find them in `area_indicators`.
