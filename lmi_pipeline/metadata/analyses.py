@@ -1,7 +1,7 @@
 """Columns of the published analyses tables, in the order the tables hold them."""
 
 from lmi_pipeline.metadata.model import Column
-from lmi_pipeline.metadata.shared import DISTRICT, RELEASE, SHARED, WARD
+from lmi_pipeline.metadata.shared import DISTRICT, RELEASE, SHARED, WARD, shared
 
 LMI_GAPS_COLUMNS = (
     Column(name='place_level', type='VARCHAR',
@@ -11,9 +11,7 @@ LMI_GAPS_COLUMNS = (
     Column(name='place_name', type='VARCHAR',
            description='its name'),
     *DISTRICT,
-    SHARED['indicator'],
-    SHARED['label'],
-    SHARED['unit'],
+    *shared('indicator', 'label', 'unit'),
     Column(name='indicator_status', type='VARCHAR',
            description='official / computed / derived / proxy (catalogue)'),
     SHARED['source_dataset'],
@@ -77,8 +75,7 @@ LMI_GAPS_COLUMNS = (
 )
 
 LMI_GAPS_TO_FILL_COLUMNS = (
-    SHARED['indicator'],
-    SHARED['label'],
+    *shared('indicator', 'label'),
     Column(name='gap', type='VARCHAR',
            description='not available this run, not refreshed this run, missing, only at <level> level, only on other ward boundaries, proxy only, stale or dated snapshot'),
     Column(name='place_level', type='VARCHAR',
@@ -145,9 +142,7 @@ PRIORITY_INPUTS_COLUMNS = (
            description='the figure rests on a small count'),
     Column(name='status', type='VARCHAR',
            description='official, computed, derived or proxy'),
-    SHARED['source_query_id'],
-    SHARED['denominator_query_id'],
-    SHARED['data_label'],
+    *shared('source_query_id', 'denominator_query_id', 'data_label'),
 )
 
 PRIORITY_WARDS_COLUMNS = (
@@ -287,9 +282,7 @@ PRIORITY_SENSITIVITY_COLUMNS = (
 FOCUS_WARD_PROGRESS_COLUMNS = (
     *WARD,
     *DISTRICT,
-    SHARED['indicator'],
-    SHARED['label'],
-    SHARED['unit'],
+    *shared('indicator', 'label', 'unit'),
     Column(name='status', type='VARCHAR',
            description='official, computed, derived or proxy'),
     Column(name='baseline_period', type='DATE',
@@ -354,8 +347,7 @@ FOCUS_WARD_PROGRESS_COLUMNS = (
            description='provenance.query_id of the latest month'),
     Column(name='baseline_source_query_id', type='VARCHAR',
            description='provenance.query_id of the latest month of the baseline window'),
-    SHARED['denominator_query_id'],
-    SHARED['data_label'],
+    *shared('denominator_query_id', 'data_label'),
 )
 
 # table -> its columns

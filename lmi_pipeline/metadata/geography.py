@@ -1,24 +1,18 @@
 """Columns of the published geography tables and the ONS lookups as fetched, in table order."""
 
 from lmi_pipeline.metadata.model import Column
-from lmi_pipeline.metadata.shared import DISTRICT, SHARED, WARD
+from lmi_pipeline.metadata.shared import DISTRICT, SHARED, WARD, shared
 
 DISTRICTS_COLUMNS = (
     *DISTRICT,
     Column(name='kind', type='VARCHAR',
            description='shire district, unitary, metropolitan district, London borough or Welsh principal area'),
-    SHARED['county_code'],
-    SHARED['county_name'],
-    SHARED['combined_authority_code'],
-    SHARED['combined_authority_name'],
+    *shared('county_code', 'county_name', 'combined_authority_code', 'combined_authority_name'),
     Column(name='london_part_code', type='VARCHAR',
            description='Inner or Outer London, where a lookup names it'),
     Column(name='london_part_name', type='VARCHAR',
            description='its name'),
-    SHARED['region_code'],
-    SHARED['region_name'],
-    SHARED['country_code'],
-    SHARED['country_name'],
+    *shared('region_code', 'region_name', 'country_code', 'country_name'),
     Column(name='covered_because', type='VARCHAR',
            description='listed, or in county <code> / in region <code> when lmi.toml named a county or region'),
     Column(name='benchmarks', type='STRUCT("level" VARCHAR, code VARCHAR, "name" VARCHAR)[]',
@@ -32,14 +26,8 @@ WARD_LOOKUP_COLUMNS = (
            description="the district's kind (districts.kind)"),
     Column(name='county_code', type='VARCHAR',
            description="the district's county (from districts)"),
-    SHARED['county_name'],
-    SHARED['combined_authority_code'],
-    SHARED['combined_authority_name'],
-    SHARED['region_code'],
-    SHARED['region_name'],
-    SHARED['country_code'],
-    SHARED['country_name'],
-    SHARED['is_focus'],
+    *shared('county_name', 'combined_authority_code', 'combined_authority_name', 'region_code', 'region_name',
+            'country_code', 'country_name', 'is_focus'),
     Column(name='focus_name', type='VARCHAR',
            description='the lmi.toml name the ward stands for'),
     Column(name='focus_match', type='VARCHAR',
@@ -64,12 +52,10 @@ IOD_EMPLOYMENT_COLUMNS = (
 )
 
 LSOA_WARD_LOOKUP_COLUMNS = (
-    SHARED['lsoa_code'],
-    SHARED['lsoa_name'],
+    *shared('lsoa_code', 'lsoa_name'),
     Column(name='ward_code', type='VARCHAR',
            description='the ward the LSOA best-fits in that vintage'),
-    SHARED['ward_name'],
-    SHARED['ward_vintage'],
+    *shared('ward_name', 'ward_vintage'),
     *DISTRICT,
     Column(name='source_service', type='VARCHAR',
            description='the ONS lookup, e.g. LSOA21_WD23_LAD23_EW_LU'),
@@ -143,37 +129,24 @@ NOMIS_DATASET_COVERAGE_COLUMNS = (
 )
 
 ONS_WARD_LOOKUP_COLUMNS = (
-    SHARED['ward_code'],
-    SHARED['ward_name'],
+    *shared('ward_code', 'ward_name'),
     Column(name='ward_vintage', type='BIGINT',
            description='year of the ward boundaries'),
     *DISTRICT,
-    SHARED['county_code'],
-    SHARED['county_name'],
-    SHARED['region_code'],
-    SHARED['region_name'],
-    SHARED['source_service'],
-    SHARED['query_id'],
+    *shared('county_code', 'county_name', 'region_code', 'region_name', 'source_service', 'query_id'),
 )
 
 ONS_LSOA_WARD_LOOKUP_COLUMNS = (
-    SHARED['lsoa_code'],
-    SHARED['lsoa_name'],
-    SHARED['ward_code'],
-    SHARED['ward_name'],
+    *shared('lsoa_code', 'lsoa_name', 'ward_code', 'ward_name'),
     Column(name='ward_vintage', type='BIGINT',
            description='year of the ward boundaries'),
     *DISTRICT,
-    SHARED['source_service'],
-    SHARED['query_id'],
+    *shared('source_service', 'query_id'),
 )
 
 ONS_COMBINED_AUTHORITIES_COLUMNS = (
     *DISTRICT,
-    SHARED['combined_authority_code'],
-    SHARED['combined_authority_name'],
-    SHARED['source_service'],
-    SHARED['query_id'],
+    *shared('combined_authority_code', 'combined_authority_name', 'source_service', 'query_id'),
 )
 
 AREAS_CONFIG_COLUMNS = (

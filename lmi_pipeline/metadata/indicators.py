@@ -1,13 +1,12 @@
 """Columns of the published indicators tables, in the order the tables hold them."""
 
 from lmi_pipeline.metadata.model import Column
-from lmi_pipeline.metadata.shared import AREA, DISTRICT, RELEASE, SHARED, WARD
+from lmi_pipeline.metadata.shared import AREA, DISTRICT, RELEASE, SHARED, WARD, shared
 
 WARD_INDICATORS_COLUMNS = (
     *WARD,
     *DISTRICT,
-    SHARED['is_focus'],
-    SHARED['indicator'],
+    *shared('is_focus', 'indicator'),
     Column(name='period', type='DATE',
            description='reference month (first day; see the conventions); 2021-03-01 for Census indicators'),
     Column(name='value', type='DOUBLE',
@@ -53,9 +52,7 @@ WARD_INDICATORS_COLUMNS = (
            description='how many such wards have a value'),
     Column(name='denominator_year', type='INTEGER',
            description="the mid-year estimate used (the period's year, or the latest available); 2021 for Census rates"),
-    SHARED['source_dataset'],
-    SHARED['source_query_id'],
-    SHARED['denominator_query_id'],
+    *shared('source_dataset', 'source_query_id', 'denominator_query_id'),
     *RELEASE,
 )
 
@@ -84,23 +81,17 @@ AREA_INDICATORS_COLUMNS = (
            description='5 for claimant-count figures; 10 for DfE national and regional counts; NULL otherwise'),
     Column(name='obs_status', type='VARCHAR',
            description='upstream observation status (Nomis OBS_STATUS or the DfE symbol)'),
-    SHARED['source_dataset'],
-    SHARED['source_query_id'],
-    SHARED['denominator_query_id'],
+    *shared('source_dataset', 'source_query_id', 'denominator_query_id'),
     _WARD['denominator_year'],
     _WARD['small_number'],
-    SHARED['data_label'],
-    SHARED['release'],
-    SHARED['retrieved_at'],
+    *shared('data_label', 'release', 'retrieved_at'),
 )
 
 INDICATOR_CATALOGUE_COLUMNS = (
-    SHARED['indicator'],
-    SHARED['label'],
+    *shared('indicator', 'label'),
     Column(name='definition', type='VARCHAR',
            description='what the indicator measures, and from which upstream codes'),
-    SHARED['unit'],
-    SHARED['source_dataset'],
+    *shared('unit', 'source_dataset'),
     Column(name='frequency', type='VARCHAR',
            description='monthly / quarterly / annual / decennial'),
     Column(name='published_levels', type='VARCHAR',

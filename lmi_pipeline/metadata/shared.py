@@ -142,6 +142,17 @@ NOMIS = {column.name: column for column in (
            description='its label'),
 )}
 
+
+def shared(*names: str) -> tuple[Column, ...]:
+    """The shared columns of these names, in this order."""
+    return tuple(SHARED[name] for name in names)
+
+
+def nomis(*names: str) -> tuple[Column, ...]:
+    """The Nomis CSV columns of these names, in this order."""
+    return tuple(NOMIS[name] for name in names)
+
+
 # Runs of shared columns many tables hold in this order
 WARD = (SHARED['ward_code'], SHARED['ward_name'], SHARED['ward_vintage'])
 DISTRICT = (SHARED['lad_code'], SHARED['lad_name'])

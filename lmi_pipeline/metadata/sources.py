@@ -1,7 +1,7 @@
 """Columns of the provenance and source-state tables and of the raw upstream files, in table order."""
 
 from lmi_pipeline.metadata.model import Column
-from lmi_pipeline.metadata.shared import NOMIS, NOMIS_AREA, NOMIS_FIGURE, SHARED
+from lmi_pipeline.metadata.shared import NOMIS_AREA, NOMIS_FIGURE, SHARED, nomis, shared
 
 PROVENANCE_COLUMNS = (
     Column(name='query_id', type='VARCHAR',
@@ -94,8 +94,7 @@ SOURCE_AREA_HASHES_COLUMNS = (
            description='how the fingerprint is computed'),
     Column(name='rows', type='BIGINT',
            description='rows fingerprinted'),
-    SHARED['release'],
-    SHARED['query_id'],
+    *shared('release', 'query_id'),
     Column(name='loaded_at', type='TIMESTAMP WITH TIME ZONE',
            description='when it was loaded'),
 )
@@ -130,58 +129,37 @@ OBS_STATUS_CODES_COLUMNS = (
 
 RAW_CLAIMANT_COUNT_COLUMNS = (
     *NOMIS_AREA,
-    NOMIS['GENDER_NAME'],
-    NOMIS['AGE'],
-    NOMIS['AGE_NAME'],
-    NOMIS['MEASURE'],
-    NOMIS['MEASURE_NAME'],
-    NOMIS['MEASURES_NAME'],
+    *nomis('GENDER_NAME', 'AGE', 'AGE_NAME', 'MEASURE', 'MEASURE_NAME', 'MEASURES_NAME'),
     *NOMIS_FIGURE,
 )
 
 RAW_POPULATION_COLUMNS = (
     *NOMIS_AREA,
-    NOMIS['GENDER_NAME'],
-    NOMIS['C_AGE'],
-    NOMIS['C_AGE_NAME'],
-    NOMIS['MEASURES_NAME'],
+    *nomis('GENDER_NAME', 'C_AGE', 'C_AGE_NAME', 'MEASURES_NAME'),
     *NOMIS_FIGURE,
 )
 
 RAW_CENSUS_ECONOMIC_ACTIVITY_COLUMNS = (
     *NOMIS_AREA,
-    NOMIS['C2021_EASTAT_20'],
-    NOMIS['C2021_EASTAT_20_NAME'],
-    NOMIS['MEASURES_NAME'],
+    *nomis('C2021_EASTAT_20', 'C2021_EASTAT_20_NAME', 'MEASURES_NAME'),
     *NOMIS_FIGURE,
 )
 
 RAW_CENSUS_AGE_ACTIVITY_COLUMNS = (
     *NOMIS_AREA,
-    NOMIS['C_SEX_NAME'],
-    NOMIS['C2021_AGE_7'],
-    NOMIS['C2021_AGE_7_NAME'],
-    NOMIS['C2021_EASTAT_7'],
-    NOMIS['C2021_EASTAT_7_NAME'],
-    NOMIS['MEASURES_NAME'],
+    *nomis('C_SEX_NAME', 'C2021_AGE_7', 'C2021_AGE_7_NAME', 'C2021_EASTAT_7', 'C2021_EASTAT_7_NAME', 'MEASURES_NAME'),
     *NOMIS_FIGURE,
 )
 
 RAW_APS_COLUMNS = (
     *NOMIS_AREA,
-    NOMIS['VARIABLE'],
-    NOMIS['VARIABLE_NAME'],
-    NOMIS['MEASURES'],
-    NOMIS['MEASURES_NAME'],
+    *nomis('VARIABLE', 'VARIABLE_NAME', 'MEASURES', 'MEASURES_NAME'),
     *NOMIS_FIGURE,
 )
 
 RAW_MODEL_UNEMPLOYMENT_COLUMNS = (
     *NOMIS_AREA,
-    NOMIS['ITEM'],
-    NOMIS['ITEM_NAME'],
-    NOMIS['MEASURES'],
-    NOMIS['MEASURES_NAME'],
+    *nomis('ITEM', 'ITEM_NAME', 'MEASURES', 'MEASURES_NAME'),
     *NOMIS_FIGURE,
 )
 

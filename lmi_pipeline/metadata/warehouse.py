@@ -1,7 +1,7 @@
 """Columns of the typed warehouse tables, in the order the tables hold them."""
 
 from lmi_pipeline.metadata.model import Column
-from lmi_pipeline.metadata.shared import AREA, SHARED
+from lmi_pipeline.metadata.shared import AREA, SHARED, shared
 
 CENSUS_ECONOMIC_ACTIVITY_COLUMNS = (
     *AREA,
@@ -17,21 +17,18 @@ CENSUS_ECONOMIC_ACTIVITY_COLUMNS = (
            description="Nomis's label"),
     Column(name='value', type='DOUBLE',
            description='usual residents (ONS-perturbed whole numbers); NULL when suppressed'),
-    SHARED['obs_status'],
-    SHARED['is_suppressed'],
+    *shared('obs_status', 'is_suppressed'),
     Column(name='geography_method', type='VARCHAR',
            description='published (as Nomis serves it) or lsoa_best_fit (ward 16-24 figures summed from 2021 LSOAs)'),
     Column(name='lsoas', type='BIGINT',
            description='how many LSOAs were summed'),
-    SHARED['source_dataset'],
-    SHARED['source_query_id'],
+    *shared('source_dataset', 'source_query_id'),
     Column(name='lookup_query_id', type='VARCHAR',
            description='provenance.query_id of the LSOA lookup used'),
 )
 
 APS_ESTIMATES_COLUMNS = (
-    SHARED['area_code'],
-    SHARED['area_name'],
+    *shared('area_code', 'area_name'),
     Column(name='area_level', type='VARCHAR',
            description='lad, county, region or country'),
     Column(name='period', type='DATE',
@@ -52,12 +49,10 @@ APS_ESTIMATES_COLUMNS = (
            description='the count behind the rate, where published'),
     Column(name='denominator', type='DOUBLE',
            description='the population behind the rate, where published'),
-    SHARED['obs_status'],
-    SHARED['is_suppressed'],
+    *shared('obs_status', 'is_suppressed'),
     Column(name='is_unreliable', type='BOOLEAN',
            description='* : small sample; the value is shown'),
-    SHARED['source_dataset'],
-    SHARED['source_query_id'],
+    *shared('source_dataset', 'source_query_id'),
 )
 
 MODEL_UNEMPLOYMENT_COLUMNS = (
@@ -76,15 +71,11 @@ MODEL_UNEMPLOYMENT_COLUMNS = (
            description="the 95% interval's lower end"),
     Column(name='upper', type='DOUBLE',
            description="the 95% interval's upper end"),
-    SHARED['obs_status'],
-    SHARED['is_suppressed'],
-    SHARED['source_dataset'],
-    SHARED['source_query_id'],
+    *shared('obs_status', 'is_suppressed', 'source_dataset', 'source_query_id'),
 )
 
 NEET_PARTICIPATION_COLUMNS = (
-    SHARED['area_code'],
-    SHARED['area_name'],
+    *shared('area_code', 'area_name'),
     Column(name='area_level', type='VARCHAR',
            description='county (upper-tier counties), lad (unitaries), region or country'),
     Column(name='year', type='INTEGER',
@@ -132,12 +123,10 @@ CLAIMANT_COUNT_COLUMNS = (
            description="Nomis's label"),
     Column(name='value', type='DOUBLE',
            description='NULL when suppressed or unavailable, never 0'),
-    SHARED['obs_status'],
-    SHARED['is_suppressed'],
+    *shared('obs_status', 'is_suppressed'),
     Column(name='rounding_base', type='INTEGER',
            description='5 for counts'),
-    SHARED['source_dataset'],
-    SHARED['source_query_id'],
+    *shared('source_dataset', 'source_query_id'),
 )
 
 POPULATION_COLUMNS = (
@@ -150,9 +139,7 @@ POPULATION_COLUMNS = (
            description='all, 16-64, 16-24 or 18-24'),
     Column(name='value', type='DOUBLE',
            description='residents (mid-year estimate)'),
-    SHARED['obs_status'],
-    SHARED['source_dataset'],
-    SHARED['source_query_id'],
+    *shared('obs_status', 'source_dataset', 'source_query_id'),
 )
 
 # table -> its columns
