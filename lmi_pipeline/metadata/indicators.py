@@ -99,15 +99,18 @@ INDICATOR_CATALOGUE_COLUMNS = (
     Column(name='lowest_level', type='VARCHAR',
            description='the lowest level the figure exists at here: ward, lad, county, region, country'),
     Column(name='release_lag_days', type='BIGINT',
-           description='days from the end of the reference period to publication'),
+           description='days from the end of the reference period to publication (typical)'),
     Column(name='licence', type='VARCHAR',
            description='the licence the figures are published under'),
     Column(name='caveats', type='VARCHAR',
            description='what to bear in mind when reading the indicator'),
     Column(name='reference_months', type='BIGINT',
-           description='months from `period` to the end of the reference period, where it is not one frequency step'),
+           description=('months from `period` to the end of the reference period where it is not one frequency step '
+                        '(APS: the last month of a 12-month window, 1; NEET: the January of a December-February '
+                        'average, 2); used for the expected next release')),
     Column(name='status', type='VARCHAR',
-           description='what the figures at the lowest level held are: official, computed, derived or proxy'),
+           description=('what the figures at the lowest level held are: official, computed, derived or proxy '
+                        '(as in ward_indicators.status)')),
     Column(name='levels_available', type='VARCHAR',
            description='the levels this database holds'),
     Column(name='latest_period', type='DATE',

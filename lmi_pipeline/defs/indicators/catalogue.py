@@ -9,26 +9,22 @@ OGL = "Open Government Licence v3.0"
 
 @dataclass(frozen=True, kw_only=True)  # named fields only: a row is read by name, not by position
 class Indicator:
+    """One row of indicator_catalogue; what each field means is its column's description in
+    lmi_pipeline.metadata (indicators.py), shown in DuckDB, Dagster and docs/data-dictionary.md."""
+
     indicator: str
     label: str
     definition: str
     unit: str
-    # official: the publisher's figure as published | computed: a rate computed here from the publisher's own
-    # published counts, for the publisher's own areas (e.g. Census rates from TS066/RM024 counts) | derived:
-    # combines sources or builds geographies the publisher does not (e.g. LSOA best-fit ward sums, claimant
-    # counts over population estimates) | proxy: stands in for a measure nobody publishes for these areas
     status: str  # official | computed | derived | proxy
     source_dataset: str
     frequency: str  # monthly | annual | quarterly | decennial
-    published_levels: str  # the levels the source itself publishes, for people
-    lowest_level: str  # the lowest level the figure exists at here: ward | lad | county | region | country
-    release_lag_days: int  # days from the end of the reference period to publication (typical)
+    published_levels: str
+    lowest_level: str  # ward | lad | county | region | country
+    release_lag_days: int
     licence: str = OGL
     caveats: str = ""
-    # Months from `period` to the end of the reference period (default: one frequency step, i.e. `period`
-    # starts the period). APS periods are the last month of a 12-month window (1), NEET the January of a
-    # December-February average (2). Used for the expected next release.
-    reference_months: int | None = None
+    reference_months: int | None = None  # None: one frequency step (`period` starts the period)
 
 
 CLAIMANT_CAVEAT = ("Counts are rounded to the nearest 5 by DWP, so ward sums differ from district totals and small "
