@@ -26,7 +26,7 @@ from lmi_pipeline.defs.publish.ranking_charts import youth_ranking_charts
 from lmi_pipeline.defs.publish.report_data import QUERIES, report_data
 from lmi_pipeline.defs.publish.small_multiples import small_multiples_charts
 from lmi_pipeline.defs.publish.trend_charts import focus_trend_charts
-from lmi_pipeline.project import ProjectResource
+from lmi_pipeline.project import ProjectResource, is_synthetic
 from lmi_pipeline.sql import load_sql
 from lmi_pipeline.storage import WarehouseResource
 
@@ -208,7 +208,7 @@ def build_context(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         weights = dict(kv.split("=") for kv in data["priority"][0]["weights"].split(", "))
     sources = Sources(data["sources"])
     return {
-        "meta": meta, "label": label, "synthetic": "synthetic" in label, "districts": districts, "wards": wards,
+        "meta": meta, "label": label, "synthetic": is_synthetic(label), "districts": districts, "wards": wards,
         "comparison_indicators": [(i, next(d["compared"][i]["label"] for d in districts if i in d["compared"]))
                                   for i in COMPARISON_INDICATORS if any(i in d["compared"] for d in districts)],
         "progress_rows": data["progress"], "youth_indicator": youth, "gaps_to_fill": data["gaps_to_fill"], "catalogue": data["catalogue"],
