@@ -10,7 +10,14 @@ import dagster as dg
 from lmi_pipeline.areas import AreasConfig, load_areas
 from lmi_pipeline.settings import check_writable
 
+# The data_label provenance.sql gives figures from the demo generator (origin "synthetic").
 SYNTHETIC_LABEL = "synthetic demo data"
+
+
+def is_synthetic(label: str) -> bool:
+    """Whether a data label, one or several joined ("bundled copy ... + synthetic demo data"), includes
+    synthetic demo data: what the report, charts and exports README shout about."""
+    return SYNTHETIC_LABEL in label
 
 
 class ProjectResource(dg.ConfigurableResource):

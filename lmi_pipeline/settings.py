@@ -1,4 +1,4 @@
-"""Environment settings: one typed object built from environment variables.
+"""Environment settings: one typed object built from environment variables (read by pydantic-settings).
 
 Every setting has a safe default, so a fresh clone runs the demo with no `.env` at all.
 See `.env.example` for the documented list.
@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Optional
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SourceMode = Literal["demo", "live", "record"]
 SOURCE_MODES: tuple[str, ...] = ("demo", "live", "record")
@@ -130,56 +135,119 @@ def check_writable(dirs: list[tuple[str, Path]]) -> None:
             "written.")
 
 
-def _path(env: dict[str, str], name: str, default: Path, root: Path) -> Path:
-    raw = env.get(name)
+class _Environment(BaseSettings):
+    """The environment variables lmi reads (`.env.example` documents them), each validated with the message
+    `load_settings` raises. Empty counts as unset, as in a `.env` line `NOMIS_UID=`."""
+
+    model_config = SettingsConfigDict(case_sensitive=True, env_ignore_empty=True, extra="ignore", frozen=True)
+
+    source_mode: SourceMode = Field("demo", alias="LMI_SOURCE")
+    nomis_url: str = Field(DEFAULT_NOMIS_URL, alias="NOMIS_BASE_URL")
+    ons_geo_url: str = Field(DEFAULT_ONS_GEO_URL, alias="ONS_GEO_BASE_URL")
+    dfe_url: str = Field(DEFAULT_DFE_URL, alias="DFE_BASE_URL")
+    dfe_content_url: str = Field(DEFAULT_DFE_CONTENT_URL, alias="DFE_CONTENT_URL")
+    nomis_uid: Optional[str] = Field(None, alias="NOMIS_UID")
+    nomis_max_rps: float = Field(DEFAULT_NOMIS_MAX_RPS, alias="NOMIS_MAX_REQUESTS_PER_SECOND")
+    duckdb_memory_limit: str = Field(DEFAULT_DUCKDB_MEMORY_LIMIT, alias="LMI_DUCKDB_MEMORY_LIMIT")
+    upstream_backoff_seconds: float = Field(1.0, alias="UPSTREAM_BACKOFF_SECONDS")
+    project_dir: Optional[str] = Field(None, alias="LMI_PROJECT_DIR")
+    data_dir: Optional[str] = Field(None, alias="LMI_DATA_DIR")
+    areas_file: Optional[str] = Field(None, alias="LMI_AREAS_FILE")
+    assets_dir: Optional[str] = Field(None, alias="LMI_ASSETS_DIR")
+    snapshot_dir: Optional[str] = Field(None, alias="LMI_SNAPSHOT_DIR")
+
+    @field_validator("source_mode", mode="before")
+    @classmethod
+    def _source_mode(cls, value: Any) -> str:
+        mode = str(value).strip().lower()
+        if mode not in SOURCE_MODES:
+            raise _refuse(f"LMI_SOURCE={mode!r} is not a source mode; use one of {', '.join(SOURCE_MODES)} (demo "
+                          "replays the bundled synthetic snapshot, live calls the real APIs, record calls them and "
+                          "saves responses).")
+        return mode
+
+    @field_validator("nomis_max_rps", mode="before")
+    @classmethod
+    def _nomis_max_rps(cls, value: Any) -> float:
+        rps = _number(value)
+        if rps is None or not rps >= 0:
+            raise _refuse(f"NOMIS_MAX_REQUESTS_PER_SECOND={value!r} must be a number >= 0 (0 = no pacing; default "
+                          f"{DEFAULT_NOMIS_MAX_RPS}).")
+        return rps
+
+    @field_validator("duckdb_memory_limit", mode="before")
+    @classmethod
+    def _memory_limit(cls, value: Any) -> str:
+        limit = str(value).strip()
+        if not _MEMORY_LIMIT.match(limit):
+            raise _refuse(f"LMI_DUCKDB_MEMORY_LIMIT={limit!r} is not a size; write it like 1GB, 1536MB or 2GiB "
+                          f"(default {DEFAULT_DUCKDB_MEMORY_LIMIT}).")
+        return limit
+
+    @field_validator("upstream_backoff_seconds", mode="before")
+    @classmethod
+    def _backoff(cls, value: Any) -> float:
+        backoff = _number(value)
+        if backoff is None or not 0 <= backoff <= 60:
+            raise _refuse(f"UPSTREAM_BACKOFF_SECONDS={value!r} must be a number of seconds from 0 to 60 (the first "
+                          "retry's wait; each later one doubles; default 1).")
+        return backoff
+
+
+class _GivenEnvironment(_Environment):
+    """A mapping given to load_settings (tests, benchmarks) is all there is: os.environ is not consulted."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, **_environment_sources):
+        return (init_settings,)
+
+
+def _refuse(message: str) -> PydanticCustomError:
+    return PydanticCustomError("lmi_setting", "{message}", {"message": message})
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _read_environment(env: Mapping[str, str] | None) -> _Environment:
+    try:
+        if env is None:
+            return _Environment()  # pydantic-settings reads os.environ
+        return _GivenEnvironment(**{k: v for k, v in env.items() if v})
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        if error["type"] == "lmi_setting":
+            raise SettingsError(error["ctx"]["message"]) from None
+        raise SettingsError(f"{error['loc'][0]}: {error['msg']}.") from None  # a plain-text setting never gets here
+
+
+def _path(raw: str | None, default: Path, root: Path) -> Path:
     path = Path(raw) if raw else default
     return path if path.is_absolute() else (root / path)
 
 
-def load_settings(env: dict[str, str] | None = None) -> Settings:
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read settings from `env` (default: `os.environ`). Paths are relative to LMI_PROJECT_DIR or the CWD."""
-    env = dict(os.environ if env is None else env)
-    mode = env.get("LMI_SOURCE", "demo").strip().lower()
-    if mode not in SOURCE_MODES:
-        raise SettingsError(
-            f"LMI_SOURCE={mode!r} is not a source mode; use one of {', '.join(SOURCE_MODES)} "
-            "(demo replays the bundled synthetic snapshot, live calls the real APIs, record calls them and saves responses)."
-        )
-    raw_rps = env.get("NOMIS_MAX_REQUESTS_PER_SECOND") or str(DEFAULT_NOMIS_MAX_RPS)
-    try:
-        nomis_max_rps = float(raw_rps)
-        if nomis_max_rps < 0:
-            raise ValueError
-    except ValueError:
-        raise SettingsError(f"NOMIS_MAX_REQUESTS_PER_SECOND={raw_rps!r} must be a number >= 0 "
-                            f"(0 = no pacing; default {DEFAULT_NOMIS_MAX_RPS}).") from None
-    memory_limit = (env.get("LMI_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT).strip()
-    if not _MEMORY_LIMIT.match(memory_limit):
-        raise SettingsError(f"LMI_DUCKDB_MEMORY_LIMIT={memory_limit!r} is not a size; write it like 1GB, 1536MB or "
-                            f"2GiB (default {DEFAULT_DUCKDB_MEMORY_LIMIT}).")
-    raw_backoff = env.get("UPSTREAM_BACKOFF_SECONDS") or "1.0"
-    try:
-        backoff = float(raw_backoff)
-        if not 0 <= backoff <= 60:
-            raise ValueError
-    except ValueError:
-        raise SettingsError(f"UPSTREAM_BACKOFF_SECONDS={raw_backoff!r} must be a number of seconds from 0 to 60 "
-                            "(the first retry's wait; each later one doubles; default 1).") from None
-    root = Path(env.get("LMI_PROJECT_DIR") or os.getcwd()).resolve()
-    data_dir = _path(env, "LMI_DATA_DIR", Path("data"), root)
+    read = _read_environment(env)
+    root = Path(read.project_dir or os.getcwd()).resolve()
+    data_dir = _path(read.data_dir, Path("data"), root)
     return Settings(
-        source_mode=mode,  # type: ignore[arg-type]
-        nomis_url=env.get("NOMIS_BASE_URL") or DEFAULT_NOMIS_URL,
-        ons_geo_url=env.get("ONS_GEO_BASE_URL") or DEFAULT_ONS_GEO_URL,
-        dfe_url=env.get("DFE_BASE_URL") or DEFAULT_DFE_URL,
-        nomis_uid=env.get("NOMIS_UID") or None,
-        nomis_max_rps=nomis_max_rps,
-        duckdb_memory_limit=memory_limit,
+        source_mode=read.source_mode,
+        nomis_url=read.nomis_url,
+        ons_geo_url=read.ons_geo_url,
+        dfe_url=read.dfe_url,
+        nomis_uid=read.nomis_uid,
+        nomis_max_rps=read.nomis_max_rps,
+        duckdb_memory_limit=read.duckdb_memory_limit,
         project_dir=root,
-        areas_file=_path(env, "LMI_AREAS_FILE", Path("lmi.toml"), root),
+        areas_file=_path(read.areas_file, Path("lmi.toml"), root),
         data_dir=data_dir,
-        assets_dir=_path(env, "LMI_ASSETS_DIR", Path("assets"), root),
-        snapshot_dir=_path(env, "LMI_SNAPSHOT_DIR", data_dir / "snapshot", root),
-        dfe_content_url=env.get("DFE_CONTENT_URL") or DEFAULT_DFE_CONTENT_URL,
-        upstream_backoff_seconds=backoff,
+        assets_dir=_path(read.assets_dir, Path("assets"), root),
+        snapshot_dir=_path(read.snapshot_dir, data_dir / "snapshot", root),
+        dfe_content_url=read.dfe_content_url,
+        upstream_backoff_seconds=read.upstream_backoff_seconds,
     )

@@ -43,6 +43,12 @@ def test_default_file_is_valid():
      "characters a ward name never has"),
     ('[[local_authority]]\ncode = "E07000062"\n[analysis]\nbaseline_month = "2015-13"\n', "is not a month"),
     ('[[local_authority]]\ncode = "E07000062"\n[benchmarks]\nareas = ["Kent"]\n', "not a county, region or country"),
+    # Every table refuses a key it does not know, with the nearest one it does.
+    ('[[local_authority]]\ncode = "E07000062"\n[analysis]\nbaseline_mnth = "2019-11"\n',
+     "\\[analysis\\] has an unknown key 'baseline_mnth'. Did you mean 'baseline_month'\\? Its keys are: baseline_month,"),
+    ('[[local_authority]]\nfocus_wards = ["Gensing"]\n', "local_authority #1 code None is not a local authority district"),
+    ('[[local_authority]]\ncode = "E07000062"\n[analysis]\nyouth_age_band = "{band}"\n',
+     "analysis.youth_age_band = '{band}' must be one of '16-24', '18-24'"),
 ])
 def test_bad_config_is_refused_clearly(tmp_path, text, message):
     with pytest.raises(AreasError, match=message):

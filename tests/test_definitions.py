@@ -1,5 +1,7 @@
 """The code location loads, with the layers, job and resources a user sees in the UI."""
 
+import inspect
+
 import dagster as dg
 
 from lmi_pipeline.definitions import defs
@@ -18,6 +20,19 @@ def test_definitions_load():
     assert set(d.resources) >= {"nomis", "ons_geo", "warehouse", "project"}
 
 
-def test_every_asset_is_described():
-    for spec in defs().resolve_all_asset_specs():
-        assert spec.description and len(spec.description) > 40, spec.key
+def test_every_asset_is_described_by_its_own_docstring():
+    """The UI description is the asset function's docstring (house style), whole and not copied from another."""
+    seen: dict[str, str] = {}
+    for assets_def in defs().resolve_asset_graph().assets_defs:
+        if not assets_def.is_executable:
+            continue
+        docstring = inspect.getdoc(assets_def.op.compute_fn.decorated_fn)
+        for key, spec in assets_def.specs_by_key.items():
+            name, description = key.to_user_string(), spec.description
+            assert description, f"{name} has no description"
+            if len(assets_def.keys) == 1:  # a multi-asset describes each of its assets in its AssetSpec
+                assert description == docstring, f"{name}: description is not its function's docstring"
+            assert description.rstrip()[-1] in ".)`", f"{name}: description stops mid-sentence: {description[-40:]!r}"
+            assert description not in seen, f"{name} has the same description as {seen.get(description)}"
+            seen[description] = name
+    assert len(seen) == len(list(defs().resolve_all_asset_specs()))

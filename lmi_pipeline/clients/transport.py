@@ -344,6 +344,8 @@ class Transport:
         self._pace_lock = threading.Lock()
         self._next_start = 0.0
 
+    # Pacing is ours, not a rate-limiter library's: it is one shared "next start" under a lock, sleeping
+    # through the injectable `sleep`, and it paces every request sent, retries and redirect hops included.
     def _pace(self) -> None:
         """Space request starts `min_interval` apart, across the threads fetching pages concurrently."""
         if self.min_interval <= 0:
@@ -368,6 +370,14 @@ class Transport:
         return response
 
     # -- live -----------------------------------------------------------------------------------
+    # One retry loop for every fault, rather than urllib3's Retry on the session's adapter. A body is streamed
+    # and decoded after urllib3 has returned the response, so a connection cut mid-body, a damaged gzip
+    # stream and the deadline can only be retried here; Retry would add a second loop, and the two would
+    # have to share one budget through a policy fixed on an adapter that the page-fetching threads share.
+    # Retry would also change what a run does: it sleeps with time.sleep (unpaced, not injectable), its first
+    # back-off is 0 rather than `backoff`, it waits out a Retry-After of up to six hours instead of stopping
+    # at once and saying when to come back, and its retries are neither counted in requests_made nor logged
+    # with the (masked) query.
     def _get_live(self, request: Request) -> Response:
         secrets = request.secret_params
         _SECRET_FILTER.add(secrets.values())

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.offline
 
-from lmi_pipeline.project import ProjectResource
+from lmi_pipeline.project import ProjectResource, is_synthetic
 from lmi_pipeline.storage import WarehouseResource
 
 CHARTS_DIR = "charts"
@@ -105,7 +105,7 @@ def labels_of(df: pd.DataFrame) -> str:
 
 def label_banner(label: str) -> str:
     """Synthetic data is shouted, so nobody quotes a made-up number."""
-    return f"<b>{esc(label.upper())}</b>" if "synthetic" in label else esc(label)
+    return f"<b>{esc(label.upper())}</b>" if is_synthetic(label) else esc(label)
 
 
 def chart_note(label: str, source: str, period: str, *notes: str) -> str:

@@ -12,7 +12,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from lmi_pipeline.metadata import TABLES
-from lmi_pipeline.project import ProjectResource
+from lmi_pipeline.project import ProjectResource, is_synthetic
 from lmi_pipeline.storage import WarehouseResource, quote_ident, quote_literal
 
 EXPORTS_DIR = "exports"
@@ -52,7 +52,7 @@ def write_exports(conn: duckdb.DuckDBPyConnection, project: ProjectResource) -> 
     label = conn.execute("SELECT string_agg(DISTINCT data_label, ' + ' ORDER BY data_label) FROM provenance").fetchone()[0] or "unknown"
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=False, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
-    readme = env.get_template("exports_README.md.j2").render(tables=tables, label=label)
+    readme = env.get_template("exports_README.md.j2").render(tables=tables, label=label, synthetic=is_synthetic(label))
     project.staged(OWNER, f"{EXPORTS_DIR}/README.md").write_text(readme, encoding="utf-8")
     return counts
 

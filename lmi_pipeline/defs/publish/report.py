@@ -22,7 +22,7 @@ from lmi_pipeline.defs.analyses.lmi_gaps import __file__ as gaps_module
 from lmi_pipeline.defs.analyses.priority_wards import __file__ as priority_module
 from lmi_pipeline.defs.publish.charts import EmbeddedChart
 from lmi_pipeline.defs.publish.report_data import QUERIES, report_data
-from lmi_pipeline.project import ProjectResource
+from lmi_pipeline.project import ProjectResource, is_synthetic
 from lmi_pipeline.sql import load_sql
 from lmi_pipeline.storage import WarehouseResource
 
@@ -200,7 +200,7 @@ def build_context(conn: duckdb.DuckDBPyConnection, charts: dict[str, list[Embedd
     weights = dict(weights) if data["priority"] else {}
     sources = Sources(data["sources"])
     return {
-        "meta": meta, "label": label, "synthetic": "synthetic" in label, "districts": districts, "wards": wards,
+        "meta": meta, "label": label, "synthetic": is_synthetic(label), "districts": districts, "wards": wards,
         "comparison_indicators": [(i, next(d["compared"][i]["label"] for d in districts if i in d["compared"]))
                                   for i in COMPARISON_INDICATORS if any(i in d["compared"] for d in districts)],
         "progress_rows": data["progress"], "youth_indicator": youth, "gaps_to_fill": data["gaps_to_fill"], "catalogue": data["catalogue"],
