@@ -22,7 +22,7 @@ import pyarrow as pa
 from lmi_pipeline.clients.nomis import NomisArea, NomisResource
 from lmi_pipeline.clients.transport import UpstreamError
 from lmi_pipeline.defs import freshness
-from lmi_pipeline.defs.sources.request_log import log_requests
+from lmi_pipeline.sources.request_log import log_requests
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
 

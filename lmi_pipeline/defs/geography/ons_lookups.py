@@ -19,7 +19,7 @@ from lmi_pipeline.clients.ons_geo import (
 )
 from lmi_pipeline.clients.transport import UpstreamError
 from lmi_pipeline.defs import freshness
-from lmi_pipeline.defs.sources.request_log import log_requests, query_id
+from lmi_pipeline.sources.request_log import log_requests, query_id
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource, quote_literal
 

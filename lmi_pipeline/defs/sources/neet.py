@@ -5,8 +5,8 @@ import dagster as dg
 
 from lmi_pipeline.clients.dfe import NEET_GEO_COLUMNS, NEET_SCHEMAS, DfeResource, neet_schema
 from lmi_pipeline.defs import freshness
-from lmi_pipeline.defs.sources.isolation import isolated_source
-from lmi_pipeline.defs.sources.request_log import log_requests, query_id
+from lmi_pipeline.sources.isolation import isolated_source
+from lmi_pipeline.sources.request_log import log_requests, query_id
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
 

@@ -15,9 +15,9 @@ import dagster as dg
 
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
 from lmi_pipeline.defs.sources.claimant_count import resolve_codes
-from lmi_pipeline.defs.sources.nomis_loading import load_nomis_query, move_into_place
-from lmi_pipeline.defs.sources.query_areas import query_areas, small_area_level
-from lmi_pipeline.defs.sources.request_log import log_requests
+from lmi_pipeline.sources.nomis_loading import load_nomis_query, move_into_place
+from lmi_pipeline.sources.query_areas import query_areas, small_area_level
+from lmi_pipeline.sources.request_log import log_requests
 from lmi_pipeline.storage import WarehouseResource
 
 

@@ -5,9 +5,9 @@ import dagster as dg
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
 from lmi_pipeline.defs import freshness
 from lmi_pipeline.defs.sources.claimant_count import resolve_codes
-from lmi_pipeline.defs.sources.isolation import isolated_source
-from lmi_pipeline.defs.sources.nomis_loading import finish_source, load_nomis_query, move_into_place, raw_columns
-from lmi_pipeline.defs.sources.query_areas import GEOGRAPHY_DEPS, query_areas, small_area_level
+from lmi_pipeline.sources.isolation import isolated_source
+from lmi_pipeline.sources.nomis_loading import finish_source, load_nomis_query, move_into_place, raw_columns
+from lmi_pipeline.sources.query_areas import GEOGRAPHY_DEPS, query_areas, small_area_level
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
 

@@ -8,10 +8,10 @@ import dagster as dg
 
 from lmi_pipeline.clients.nomis import NomisResource
 from lmi_pipeline.defs import freshness
-from lmi_pipeline.defs.sources.isolation import isolated_source
-from lmi_pipeline.defs.sources.nomis_loading import raw_columns
+from lmi_pipeline.sources.isolation import isolated_source
+from lmi_pipeline.sources.nomis_loading import raw_columns
 from lmi_pipeline.defs.sources.nomis_source import NomisSource, load_source
-from lmi_pipeline.defs.sources.query_areas import GEOGRAPHY_DEPS
+from lmi_pipeline.sources.query_areas import GEOGRAPHY_DEPS
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
 

@@ -20,8 +20,8 @@ import duckdb
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource, check_geographies
 from lmi_pipeline.clients.nomis_csv import REQUIRED_COLUMNS
 from lmi_pipeline.clients.transport import Request
-from lmi_pipeline.defs.sources.request_log import log_requests, query_id
-from lmi_pipeline.defs.sources.revisions import add_new_columns
+from lmi_pipeline.sources.request_log import log_requests, query_id
+from lmi_pipeline.sources.revisions import add_new_columns
 from lmi_pipeline.storage import STAGING_SUFFIX, quote_ident
 
 # Pages per commit into the staging table (~200,000 rows). Measured at national scale: a commit per page
