@@ -342,7 +342,7 @@ def plan_refresh(instance: dg.DagsterInstance, nomis: NomisResource, start_month
     check_writable(ctx.dirs)  # a read-only folder is named now, not after a dozen requests
     lads = ctx.lad_codes or ()
     plan = RefreshPlan()
-    before = len(nomis.transport().fetched) + (len(dfe.transport().fetched) if dfe else 0)
+    before = nomis.transport().responses + (dfe.transport().responses if dfe else 0)
     held = Held.read(work_db, lads)
     gaps = None if everything else claimant_gaps(held, start_month, lads)
     loaded = set() if gaps else {m for m in held.months if m >= start_month}
@@ -401,7 +401,7 @@ def plan_refresh(instance: dg.DagsterInstance, nomis: NomisResource, start_month
         published = Held.read(ctx.published_db, lads)
         plan.republish = (publication_gap(held, published, ctx.published_db, ctx.source_mode)
                           or (config_gap(published, ctx.areas, ctx.published_db) if held.tables else None))
-    plan.requests = len(nomis.transport().fetched) + (len(dfe.transport().fetched) if dfe else 0) - before
+    plan.requests = nomis.transport().responses + (dfe.transport().responses if dfe else 0) - before
     return plan
 
 

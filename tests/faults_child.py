@@ -33,12 +33,14 @@ def pause(name: str) -> None:
         time.sleep(0.05)
 
 
-def after(module, name: str, point: str, nth: int = 1) -> None:
+def after(module, name: str, point: str, nth: int = 1, only=lambda *args: True) -> None:
     real = getattr(module, name)
     calls = []
 
     def wrapped(*args, **kwargs):
         out = real(*args, **kwargs)
+        if not only(*args):  # another caller of the same function: not the point
+            return out
         calls.append(1)
         if len(calls) == nth:
             pause(point)
@@ -48,9 +50,9 @@ def after(module, name: str, point: str, nth: int = 1) -> None:
 
 
 if POINT == "load":
-    import lmi_pipeline.defs.sources.claimant_count as claimant_count
+    import lmi_pipeline.sources.nomis_source as nomis_source
 
-    after(claimant_count, "load_nomis_query", POINT)
+    after(nomis_source, "load_nomis_query", POINT, only=lambda conn, table, *rest: table == "raw_claimant_count")
 elif POINT in ("publish-copy", "publish-moves"):
     import lmi_pipeline.storage as storage
 

@@ -18,8 +18,8 @@ import pytest
 
 from lmi_pipeline.defs.indicators import area_indicators
 from lmi_pipeline.defs.sources.census import RM024_SELECT, RM024_STATUS, TS066_SELECT, TS066_STATUS
-from lmi_pipeline.defs.sources.claimant_count import resolve_codes
-from lmi_pipeline.defs.sources.nomis_loading import raw_columns
+from lmi_pipeline.sources.codes import resolve_codes
+from lmi_pipeline.sources.nomis_loading import raw_columns
 from lmi_pipeline.defs.warehouse.census import census_economic_activity
 from lmi_pipeline.sql import load_sql
 from lmi_pipeline.storage import WarehouseResource

@@ -84,13 +84,13 @@ def test_a_gzip_bomb_is_refused_at_the_default_limit_without_running_out_of_memo
     with FaultServer(faults=faults) as server:
         transport = _transport(tmp_path)
         assert transport.max_body_bytes == MAX_BODY_BYTES == 256 * 2**20
-        with pytest.raises(UpstreamFormatError) as err:
+        with pytest.raises(UpstreamFormatError) as err, transport.collect() as fetched:
             transport.get(_request(server))
         sent = server.requests(PATH)
     message = str(err.value)
     assert "Nomis NM_2014_1 definition" in message and "larger than 256 MiB once gzip-decoded" in message
     assert "max_body_bytes" in message and "uid=***" in message and SECRET not in message
-    assert len(sent) == 1 and transport.fetched == []
+    assert len(sent) == 1 and fetched == [] and transport.responses == 0
 
 
 def test_the_size_limit_holds_for_plain_bodies_and_comes_from_the_resource(tmp_path):

@@ -134,7 +134,7 @@ def test_pages_are_staged_and_a_failed_load_leaves_the_raw_table_as_it_was(https
     import duckdb
     from werkzeug import Response
 
-    from lmi_pipeline.defs.sources.nomis_loading import load_nomis_query, move_into_place
+    from lmi_pipeline.sources.nomis_loading import load_nomis_query, move_into_place
 
     sim = UpstreamSim(page_size=500)
     handler = sim_handler(sim)

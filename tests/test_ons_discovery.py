@@ -122,19 +122,20 @@ def _client(sim: UpstreamSim, root: str) -> OnsGeoResource:
 
 def test_the_client_reads_the_directory_and_the_layer_fields(portal, sim):
     ons = _client(sim, portal)
-    listing = ons.services()
-    names = [s.name for s in listing]
-    assert {"WD24_LAD24_UK_LU", "WD_MAY_2024_UK_BSC", "LSOA21_WD22_LAD22_EW_LU_v2", "LAD23_CAUTH23_EN_LU"} <= set(names)
-    assert {s.type for s in listing} == {"FeatureServer", "VectorTileServer"}
-    ward = ons.ward_lookup(discover_ward_lookup(listing, 2024))
-    assert (ward.service, ward.county_code, ward.region_code) == (REAL[2024], "CTYUA24CD", "RGN24CD")
-    old = ons.ward_lookup(discover_ward_lookup(listing, 2022))
-    assert (old.service, old.county_code, old.region_code) == (REAL[2022], "CTY22CD", "RGN22CD")
-    lsoa = ons.lsoa_ward_lookup(discover_lsoa_ward_lookup(listing, 2022))
-    assert lsoa.service == "LSOA21_WD22_LAD22_EW_LU_v3"
-    rows, _ = ons.query(lsoa.service, f"{lsoa.lad_code} IN ('E07000110')", lsoa.fields, order_by=lsoa.lsoa_code)
-    assert rows and set(rows[0]) == {"LSOA21CD", "LSOA21NM", "WD22CD", "WD22NM", "LAD22CD", "LAD22NM"}
-    paths = [f.request.path for f in ons.transport().fetched]  # the same transport: logged like any request
+    with ons.transport().collect() as fetched:  # the same transport: logged like any request
+        listing = ons.services()
+        names = [s.name for s in listing]
+        assert {"WD24_LAD24_UK_LU", "WD_MAY_2024_UK_BSC", "LSOA21_WD22_LAD22_EW_LU_v2", "LAD23_CAUTH23_EN_LU"} <= set(names)
+        assert {s.type for s in listing} == {"FeatureServer", "VectorTileServer"}
+        ward = ons.ward_lookup(discover_ward_lookup(listing, 2024))
+        assert (ward.service, ward.county_code, ward.region_code) == (REAL[2024], "CTYUA24CD", "RGN24CD")
+        old = ons.ward_lookup(discover_ward_lookup(listing, 2022))
+        assert (old.service, old.county_code, old.region_code) == (REAL[2022], "CTY22CD", "RGN22CD")
+        lsoa = ons.lsoa_ward_lookup(discover_lsoa_ward_lookup(listing, 2022))
+        assert lsoa.service == "LSOA21_WD22_LAD22_EW_LU_v3"
+        rows, _ = ons.query(lsoa.service, f"{lsoa.lad_code} IN ('E07000110')", lsoa.fields, order_by=lsoa.lsoa_code)
+        assert rows and set(rows[0]) == {"LSOA21CD", "LSOA21NM", "WD22CD", "WD22NM", "LAD22CD", "LAD22NM"}
+    paths = [f.request.path for f in fetched]
     assert paths[:3] == ["", f"{REAL[2024]}/FeatureServer/0", f"{REAL[2022]}/FeatureServer/0"]
 
 

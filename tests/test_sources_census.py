@@ -10,7 +10,7 @@ from werkzeug import Response
 
 from lmi_pipeline.clients.nomis import NomisResource
 from lmi_pipeline.defs.sources.census import RM024_AGE, RM024_STATUS, TS066_STATUS
-from lmi_pipeline.defs.sources.claimant_count import resolve_codes
+from lmi_pipeline.sources.codes import resolve_codes
 from lmi_pipeline.defs.geography.nomis_geographies import all_types, newest_of_each_level
 from lmi_demo.server import UpstreamSim
 from lmi_pipeline.runs import failure_messages

@@ -8,7 +8,7 @@ from typing import Optional
 import dagster as dg
 from pydantic import PrivateAttr
 
-from lmi_pipeline.clients.transport import MAX_BODY_BYTES, Transport
+from lmi_pipeline.clients.transport import MAX_BODY_BYTES, Transport, install_secret_masking
 
 
 class UpstreamResource(dg.ConfigurableResource):
@@ -23,6 +23,14 @@ class UpstreamResource(dg.ConfigurableResource):
     max_body_bytes: int = MAX_BODY_BYTES  # per response, decoded (256 MiB): more is refused, as a decompression bomb
 
     _transport: Optional[Transport] = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Before a step's first request: its keys are masked in every log line from here on."""
+        install_secret_masking(self.secrets())
+
+    def secrets(self) -> list[str]:
+        """The keys this resource sends (none by default)."""
+        return []
 
     def transport(self) -> Transport:
         if self._transport is None:

@@ -101,11 +101,18 @@ class NomisResource(UpstreamResource):
     _type_names: dict = PrivateAttr(default_factory=dict)
 
     def request(self, path: str, params: Sequence[tuple[str, str]], label: str) -> Request:
+        uid = self._uid()
+        secrets = {"uid": uid} if uid else {}
+        return Request("nomis", self.base_url, path, tuple(params), secrets, label)
+
+    def secrets(self) -> list[str]:
+        return [uid] if (uid := self._uid()) else []
+
+    def _uid(self) -> str | None:
         uid = self.uid
         if isinstance(uid, dg.EnvVar):  # used outside a run (planning a refresh), Dagster has not resolved it
             uid = uid.get_value()
-        secrets = {"uid": uid} if uid else {}
-        return Request("nomis", self.base_url, path, tuple(params), secrets, label)
+        return uid
 
     def get_json(self, path: str, params: Sequence[tuple[str, str]] = (), label: str = "") -> tuple[dict, Response]:
         response = self.transport().get(self.request(path, params, label or f"Nomis {path}"))

@@ -19,6 +19,7 @@ refused, naming where it pointed.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import functools
 import hashlib
@@ -33,7 +34,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
@@ -227,7 +228,12 @@ class _SecretLogFilter(logging.Filter):
 
 
 _SECRET_FILTER = _SecretLogFilter()
-_SECRET_FILTER.attach()
+
+
+def install_secret_masking(secrets: Iterable[str] = ()) -> None:
+    """Mask `secrets`, and every key a transport sends from now on, in the log records of urllib3, requests
+    and this package. Called where a run's work starts (a client resource's setup), never on import."""
+    _SECRET_FILTER.add(secrets)
 
 
 @dataclass(frozen=True)
@@ -239,6 +245,10 @@ class Fetched:
     origin: str
     sha256: str
     nbytes: int
+
+    @classmethod
+    def of(cls, response: Response) -> "Fetched":
+        return cls(response.request, response.retrieved_at, response.origin, response.sha256, len(response.body))
 
 
 class _DeadlineExceeded(Exception):
@@ -340,7 +350,9 @@ class Transport:
             self.session = requests.Session()
             self.session.headers["User-Agent"] = "lmi-pipeline (+https://github.com/; labour market intelligence)"
         self.requests_made = 0
-        self.fetched: list[Fetched] = []  # every response this transport returned, in order
+        self.responses = 0  # responses returned so far: a count (refresh planning reports it), not a record
+        self._collectors: list[list[Fetched]] = []  # the open `collect()` blocks
+        self._collect_lock = threading.Lock()
         self._pace_lock = threading.Lock()
         self._next_start = 0.0
 
@@ -365,9 +377,27 @@ class Transport:
             response = self._get_live(request)
             if self.mode == "record":
                 self._save(response)
-        self.fetched.append(Fetched(request, response.retrieved_at, response.origin, response.sha256,
-                                    len(response.body)))
+        self._returned(response)
         return response
+
+    @contextlib.contextmanager
+    def collect(self) -> Iterator[list[Fetched]]:
+        """Every response returned while the block runs (from any thread: pages are fetched concurrently), in
+        order: what one asset's provenance records, and nothing from before or after it."""
+        fetched: list[Fetched] = []
+        with self._collect_lock:
+            self._collectors.append(fetched)
+        try:
+            yield fetched
+        finally:
+            with self._collect_lock:
+                self._collectors = [c for c in self._collectors if c is not fetched]
+
+    def _returned(self, response: Response) -> None:
+        with self._collect_lock:
+            self.responses += 1
+            for fetched in self._collectors:
+                fetched.append(Fetched.of(response))
 
     # -- live -----------------------------------------------------------------------------------
     # One retry loop for every fault, rather than urllib3's Retry on the session's adapter. A body is streamed

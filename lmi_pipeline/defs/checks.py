@@ -7,7 +7,7 @@ non-blocking check, `source_is_current` on every source, warns when a source kep
 
 import dagster as dg
 
-from lmi_pipeline.defs.sources.isolation import CREATE_SOURCE_STATUS
+from lmi_pipeline.sources.isolation import CREATE_SOURCE_STATUS
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from lmi_pipeline.defs.sources.request_log import CREATE_SOURCE_REQUESTS
+from lmi_pipeline.sources.request_log import CREATE_SOURCE_REQUESTS
 from lmi_pipeline.geography.reference import DATA
 from lmi_pipeline.storage import WarehouseResource
 

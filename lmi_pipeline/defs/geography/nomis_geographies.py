@@ -22,7 +22,7 @@ import pyarrow as pa
 from lmi_pipeline.clients.nomis import NomisArea, NomisResource
 from lmi_pipeline.clients.transport import UpstreamError
 from lmi_pipeline.defs import freshness
-from lmi_pipeline.defs.sources.request_log import log_requests
+from lmi_pipeline.sources.request_log import log_requests
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import WarehouseResource
 
@@ -122,7 +122,46 @@ def nomis_geographies(context: dg.AssetExecutionContext, nomis: NomisResource, p
     2021 LSOAs (Census tables, aggregated to wards by best fit) or to districts only.
     """
     areas = project.areas()  # validates lmi.toml before the first network call
-    mark = len(nomis.transport().fetched)
+    with nomis.transport().collect() as fetched:
+        rows, coverage = _resolve(context, nomis, areas)
+    if not rows:
+        raise UpstreamError("Nomis: no dataset's geographies could be resolved: "
+                            + "; ".join(f"{r}: {c[2]}" for r, c in coverage.items()))
+    with warehouse.get_connection() as conn:
+        conn.execute("BEGIN")
+        conn.register("geographies", pa.Table.from_pylist(rows))
+        kept = _keep_previous(conn, [r for r, c in coverage.items() if c[1] == "unresolved"], areas.lad_codes)
+        conn.execute("CREATE OR REPLACE TABLE nomis_geographies AS SELECT * FROM geographies"
+                     + (" UNION ALL BY NAME SELECT * FROM previous_geographies" if kept else ""))
+        conn.unregister("geographies")
+        conn.register("coverage", pa.Table.from_pylist(
+            [{"role": r, "dataset": NOMIS_DATASETS[r].dataset, "small_area_level": c[0], "outcome": c[1],
+              "problem": c[2]} for r, c in coverage.items()], schema=COVERAGE_SCHEMA))
+        conn.execute("CREATE OR REPLACE TABLE nomis_dataset_coverage AS SELECT * FROM coverage")
+        conn.unregister("coverage")
+        log_requests(conn, "nomis_geographies", fetched,
+                     datasets={f"dataset/{d.dataset}": d.dataset for d in NOMIS_DATASETS.values()})
+        conn.execute("COMMIT")
+    for role, (level, outcome, problem) in coverage.items():
+        if outcome == "unresolved":
+            context.log.warning(f"Nomis {NOMIS_DATASETS[role].dataset} ({role}): geographies not resolved this run "
+                                f"({problem}); its source keeps its last good data. Every other dataset goes on.")
+        elif problem:
+            context.log.warning(f"Nomis {NOMIS_DATASETS[role].dataset} ({role}): {problem}")
+    wards = sum(1 for r in rows if r["level"] == "ward")
+    vintages = sorted({r["ward_vintage"] for r in rows if r["ward_vintage"]})
+    levels = {NOMIS_DATASETS[r].dataset: c[0] or c[1] for r, c in coverage.items()}
+    selected = context.selected_asset_keys
+    if dg.AssetKey("nomis_geographies") in selected:
+        yield dg.MaterializeResult(asset_key="nomis_geographies", metadata={
+            "dagster/row_count": len(rows), "wards": wards, "ward_vintages": str(vintages)})
+    if dg.AssetKey("nomis_dataset_coverage") in selected:
+        yield dg.MaterializeResult(asset_key="nomis_dataset_coverage", metadata={
+            "dagster/row_count": len(coverage), "small_area_levels": dg.MetadataValue.json(levels)})
+
+
+def _resolve(context, nomis: NomisResource, areas) -> tuple[list[dict], dict[str, tuple]]:
+    """Every dataset's rows, and per dataset (small area level, resolved | unresolved, problem)."""
     typed, coverage = {}, {}
     for role, spec in NOMIS_DATASETS.items():
         try:
@@ -144,40 +183,7 @@ def nomis_geographies(context: dg.AssetExecutionContext, nomis: NomisResource, p
             continue
         rows += found
         coverage[role] = (level, "resolved", _degraded_note(spec, level))
-    if not rows:
-        raise UpstreamError("Nomis: no dataset's geographies could be resolved: "
-                            + "; ".join(f"{r}: {c[2]}" for r, c in coverage.items()))
-    with warehouse.get_connection() as conn:
-        conn.execute("BEGIN")
-        conn.register("geographies", pa.Table.from_pylist(rows))
-        kept = _keep_previous(conn, [r for r, c in coverage.items() if c[1] == "unresolved"], areas.lad_codes)
-        conn.execute("CREATE OR REPLACE TABLE nomis_geographies AS SELECT * FROM geographies"
-                     + (" UNION ALL BY NAME SELECT * FROM previous_geographies" if kept else ""))
-        conn.unregister("geographies")
-        conn.register("coverage", pa.Table.from_pylist(
-            [{"role": r, "dataset": NOMIS_DATASETS[r].dataset, "small_area_level": c[0], "outcome": c[1],
-              "problem": c[2]} for r, c in coverage.items()], schema=COVERAGE_SCHEMA))
-        conn.execute("CREATE OR REPLACE TABLE nomis_dataset_coverage AS SELECT * FROM coverage")
-        conn.unregister("coverage")
-        log_requests(conn, "nomis_geographies", nomis.transport().fetched[mark:],
-                     datasets={f"dataset/{d.dataset}": d.dataset for d in NOMIS_DATASETS.values()})
-        conn.execute("COMMIT")
-    for role, (level, outcome, problem) in coverage.items():
-        if outcome == "unresolved":
-            context.log.warning(f"Nomis {NOMIS_DATASETS[role].dataset} ({role}): geographies not resolved this run "
-                                f"({problem}); its source keeps its last good data. Every other dataset goes on.")
-        elif problem:
-            context.log.warning(f"Nomis {NOMIS_DATASETS[role].dataset} ({role}): {problem}")
-    wards = sum(1 for r in rows if r["level"] == "ward")
-    vintages = sorted({r["ward_vintage"] for r in rows if r["ward_vintage"]})
-    levels = {NOMIS_DATASETS[r].dataset: c[0] or c[1] for r, c in coverage.items()}
-    selected = context.selected_asset_keys
-    if dg.AssetKey("nomis_geographies") in selected:
-        yield dg.MaterializeResult(asset_key="nomis_geographies", metadata={
-            "dagster/row_count": len(rows), "wards": wards, "ward_vintages": str(vintages)})
-    if dg.AssetKey("nomis_dataset_coverage") in selected:
-        yield dg.MaterializeResult(asset_key="nomis_dataset_coverage", metadata={
-            "dagster/row_count": len(coverage), "small_area_levels": dg.MetadataValue.json(levels)})
+    return rows, coverage
 
 
 def _dataset_rows(context, nomis: NomisResource, areas, role: str, spec: NomisDataset, types: list[GeoType],

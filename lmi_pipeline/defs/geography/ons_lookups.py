@@ -15,13 +15,16 @@ import dagster as dg
 import pyarrow as pa
 
 from lmi_pipeline.clients.ons_geo import (
-    Discovery, OnsGeoResource, discover_combined_authority_lookup, discover_lsoa_ward_lookup, discover_ward_lookup,
+    OnsGeoResource, discover_combined_authority_lookup, discover_lsoa_ward_lookup, discover_ward_lookup,
 )
 from lmi_pipeline.clients.transport import UpstreamError
 from lmi_pipeline.defs import freshness
-from lmi_pipeline.defs.sources.request_log import log_requests, query_id
 from lmi_pipeline.project import ProjectResource
-from lmi_pipeline.storage import WarehouseResource, quote_literal
+from lmi_pipeline.sources.ons_lookups import (
+    VintageLookup, in_districts, load_vintage_lookup, lookup_metadata, write,
+)
+from lmi_pipeline.sources.request_log import query_id
+from lmi_pipeline.storage import WarehouseResource
 
 WARD_SCHEMA = pa.schema([(c, pa.int64() if c == "ward_vintage" else pa.string()) for c in (
     "ward_code", "ward_name", "ward_vintage", "lad_code", "lad_name", "county_code", "county_name", "region_code",
@@ -31,63 +34,19 @@ LSOA_SCHEMA = pa.schema([(c, pa.int64() if c == "ward_vintage" else pa.string())
     "query_id")])
 CA_SCHEMA = pa.schema([(c, pa.string()) for c in (
     "lad_code", "lad_name", "combined_authority_code", "combined_authority_name", "source_service", "query_id")])
-WARD_VINTAGES_SQL = "SELECT DISTINCT ward_vintage FROM nomis_geographies WHERE level = 'ward' ORDER BY 1"
 
-
-def _in_districts(field: str, lad_codes: list[str]) -> str:
-    # Codes were validated against a strict pattern in lmi.toml; quoting is still done properly.
-    return f"{field} IN ({','.join(quote_literal(c) for c in lad_codes)})"
-
-
-def _write(warehouse: WarehouseResource, table: str, rows: list[dict], schema: pa.Schema, fetched) -> None:
-    with warehouse.get_connection() as conn:
-        conn.execute("BEGIN")
-        conn.register("lookup", pa.Table.from_pylist(rows, schema=schema))
-        conn.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM lookup")
-        conn.unregister("lookup")
-        log_requests(conn, table, fetched)
-        conn.execute("COMMIT")
-
-
-def _vintages(warehouse: WarehouseResource) -> list[int]:
-    with warehouse.get_connection() as conn:
-        return [r[0] for r in conn.execute(WARD_VINTAGES_SQL).fetchall()]
-
-
-def _discovered(context: dg.AssetExecutionContext, ons_geo: OnsGeoResource, vintages: list[int], what: str,
-                discover) -> tuple[list[Discovery], list[Discovery]]:
-    """Each vintage's lookup found in the services directory, and those with none listed (warned about)."""
-    if not vintages:
-        return [], []
-    listing = ons_geo.services()
-    found, missing = [], []
-    for vintage in vintages:
-        d = discover(listing, vintage)
-        if d.service is None:
-            context.log.warning(d.missing_message(ons_geo.base_url) + f" The {vintage} wards are not in this lookup; "
-                                "the other vintages are loaded.")
-            missing.append(d)
-        else:
-            if len(d.candidates) > 1:
-                context.log.info(f"ONS {d.what} for {vintage} wards: {d.service} (also listed: "
-                                 f"{', '.join(d.candidates[1:])})")
-            found.append(d)
-    if vintages and not found:
-        raise UpstreamError(f"Nomis uses {', '.join(map(str, vintages))} wards, but the ONS services directory lists "
-                            f"no {what} for any of them, so nothing could be loaded. "
-                            + " ".join(d.missing_message(ons_geo.base_url) for d in missing))
-    return found, missing
-
-
-def _metadata(rows: list[dict], found: list[Discovery], missing: list[Discovery], base_url: str, **extra) -> dict:
-    return {
-        "dagster/row_count": len(rows),
-        "services": {str(d.year): d.service for d in found},
-        "missing_vintages": [d.year for d in missing],
-        **({"missing": dg.MetadataValue.md("\n\n".join(d.missing_message(base_url) for d in missing))}
-           if missing else {}),
-        **extra,
-    }
+WARDS = VintageLookup(
+    table="ons_ward_lookup", what="ward lookup", rows_are="wards", schema=WARD_SCHEMA,
+    discover=discover_ward_lookup, service=OnsGeoResource.ward_lookup, order_by=lambda s: s.ward_code,
+    row=lambda s, f: {"ward_code": f[s.ward_code], "ward_name": f[s.ward_name], "lad_code": f[s.lad_code],
+                      "lad_name": f[s.lad_name], "county_code": f[s.county_code], "county_name": f[s.county_name],
+                      "region_code": f[s.region_code] if s.region_code else None,
+                      "region_name": f[s.region_name] if s.region_name else None})
+LSOAS = VintageLookup(
+    table="ons_lsoa_ward_lookup", what="LSOA21 -> ward lookup", rows_are="LSOAs", schema=LSOA_SCHEMA,
+    discover=discover_lsoa_ward_lookup, service=OnsGeoResource.lsoa_ward_lookup, order_by=lambda s: s.lsoa_code,
+    row=lambda s, f: {"lsoa_code": f[s.lsoa_code], "lsoa_name": f[s.lsoa_name], "ward_code": f[s.ward_code],
+                      "ward_name": f[s.ward_name], "lad_code": f[s.lad_code], "lad_name": f[s.lad_name]})
 
 
 @dg.asset(group_name="geography", kinds={"duckdb"}, deps=["nomis_geographies"], pool="ons_geo_api",
@@ -99,32 +58,13 @@ def ons_ward_lookup(context: dg.AssetExecutionContext, ons_geo: OnsGeoResource, 
     E99999999 for unitaries, E11 metropolitan counties, E13 Inner/Outer London, or the district's own code
     in CTYUA lookups); `ward_lookup` and `districts` make sense of them.
     """
-    lad_codes = project.areas().lad_codes
-    mark = len(ons_geo.transport().fetched)
-    rows = []
-    found, missing = _discovered(context, ons_geo, _vintages(warehouse), "ward lookup", discover_ward_lookup)
-    no_region = []
-    for d in found:
-        vintage = d.year
-        spec = ons_geo.ward_lookup(d)
-        if spec.region_code is None:
-            no_region.append(vintage)
-            context.log.warning(f"ONS {spec.service} has no RGN{vintage % 100:02d}CD/NM fields: the {vintage} wards' "
-                                "region is left empty.")
-        features, responses = ons_geo.query(spec.service, _in_districts(spec.lad_code, lad_codes), spec.fields,
-                                            order_by=spec.ward_code)
-        context.log.info(f"ONS {spec.service}: {len(features)} wards")
-        qid = query_id(responses[0].request)
-        rows += [{"ward_code": f[spec.ward_code], "ward_name": f[spec.ward_name], "ward_vintage": vintage,
-                  "lad_code": f[spec.lad_code], "lad_name": f[spec.lad_name], "county_code": f[spec.county_code],
-                  "county_name": f[spec.county_name],
-                  "region_code": f[spec.region_code] if spec.region_code else None,
-                  "region_name": f[spec.region_name] if spec.region_name else None,
-                  "source_service": spec.service, "query_id": qid}
-                 for f in features]
-    _write(warehouse, "ons_ward_lookup", rows, WARD_SCHEMA, ons_geo.transport().fetched[mark:])
-    return dg.MaterializeResult(metadata=_metadata(rows, found, missing, ons_geo.base_url,
-                                                   **({"vintages_without_region": no_region} if no_region else {})))
+    load = load_vintage_lookup(context, ons_geo, warehouse, project.areas().lad_codes, WARDS)
+    no_region = [vintage for vintage, spec in load.services.items() if spec.region_code is None]
+    for vintage in no_region:
+        context.log.warning(f"ONS {load.services[vintage].service} has no RGN{vintage % 100:02d}CD/NM fields: the "
+                            f"{vintage} wards' region is left empty.")
+    return dg.MaterializeResult(metadata=lookup_metadata(
+        load, ons_geo.base_url, **({"vintages_without_region": no_region} if no_region else {})))
 
 
 @dg.asset(group_name="geography", kinds={"duckdb"}, deps=["nomis_geographies"], pool="ons_geo_api",
@@ -135,23 +75,8 @@ def ons_lsoa_ward_lookup(context: dg.AssetExecutionContext, ons_geo: OnsGeoResou
     Nomis datasets use (e.g. LSOA21_WD24_LAD24_EW_LU), as served. Used to aggregate LSOA-only Census
     tables to wards and to relate ward vintages (ward_vintage_bridge).
     """
-    lad_codes = project.areas().lad_codes
-    mark = len(ons_geo.transport().fetched)
-    rows = []
-    found, missing = _discovered(context, ons_geo, _vintages(warehouse), "LSOA21 -> ward lookup",
-                                 discover_lsoa_ward_lookup)
-    for d in found:
-        vintage = d.year
-        spec = ons_geo.lsoa_ward_lookup(d)
-        features, responses = ons_geo.query(spec.service, _in_districts(spec.lad_code, lad_codes), spec.fields,
-                                            order_by=spec.lsoa_code)
-        context.log.info(f"ONS {spec.service}: {len(features)} LSOAs")
-        qid = query_id(responses[0].request)
-        rows += [{"lsoa_code": f[spec.lsoa_code], "lsoa_name": f[spec.lsoa_name], "ward_code": f[spec.ward_code],
-                  "ward_name": f[spec.ward_name], "ward_vintage": vintage, "lad_code": f[spec.lad_code],
-                  "lad_name": f[spec.lad_name], "source_service": spec.service, "query_id": qid} for f in features]
-    _write(warehouse, "ons_lsoa_ward_lookup", rows, LSOA_SCHEMA, ons_geo.transport().fetched[mark:])
-    return dg.MaterializeResult(metadata=_metadata(rows, found, missing, ons_geo.base_url))
+    load = load_vintage_lookup(context, ons_geo, warehouse, project.areas().lad_codes, LSOAS)
+    return dg.MaterializeResult(metadata=lookup_metadata(load, ons_geo.base_url))
 
 
 @dg.asset(group_name="geography", kinds={"duckdb"}, deps=["areas_config"], pool="ons_geo_api",
@@ -162,17 +87,17 @@ def ons_combined_authorities(context: dg.AssetExecutionContext, ons_geo: OnsGeoR
     newest one the services directory lists (e.g. LAD24_CAUTH24_EN_LU). A district absent from it is in no
     combined authority. None listed at all fails the asset (districts would silently lose their benchmark)."""
     lad_codes = project.areas().lad_codes
-    mark = len(ons_geo.transport().fetched)
-    d = discover_combined_authority_lookup(ons_geo.services())
-    if d.service is None:
-        raise UpstreamError(d.missing_message(ons_geo.base_url))
-    spec = ons_geo.combined_authority_lookup(d)
-    features, responses = ons_geo.query(spec.service, _in_districts(spec.lad_code, lad_codes), spec.fields,
-                                        order_by=spec.lad_code)
+    with ons_geo.transport().collect() as fetched:
+        d = discover_combined_authority_lookup(ons_geo.services())
+        if d.service is None:
+            raise UpstreamError(d.missing_message(ons_geo.base_url))
+        spec = ons_geo.combined_authority_lookup(d)
+        features, responses = ons_geo.query(spec.service, in_districts(spec.lad_code, lad_codes), spec.fields,
+                                            order_by=spec.lad_code)
     qid = query_id(responses[0].request)
     rows = [{"lad_code": f[spec.lad_code], "lad_name": f[spec.lad_name], "combined_authority_code": f[spec.code],
              "combined_authority_name": f[spec.name], "source_service": spec.service, "query_id": qid} for f in features]
     context.log.info(f"ONS {spec.service}: {len(rows)} of {len(lad_codes)} districts are in a combined authority")
-    _write(warehouse, "ons_combined_authorities", rows, CA_SCHEMA, ons_geo.transport().fetched[mark:])
+    write(warehouse, "ons_combined_authorities", rows, CA_SCHEMA, fetched)
     return dg.MaterializeResult(metadata={"dagster/row_count": len(rows), "service": spec.service,
                                           "also_listed": list(d.candidates[1:])})

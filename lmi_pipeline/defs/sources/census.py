@@ -9,16 +9,9 @@ them as active, and as unemployed where they are, so the headline rates need bot
 
 import re
 
-import dagster as dg
-
-from lmi_pipeline.clients.nomis import NomisResource
 from lmi_pipeline.defs import freshness
-from lmi_pipeline.defs.sources.isolation import isolated_source
-from lmi_pipeline.defs.sources.nomis_loading import raw_columns
-from lmi_pipeline.defs.sources.nomis_source import NomisSource, load_source
-from lmi_pipeline.defs.sources.query_areas import GEOGRAPHY_DEPS
-from lmi_pipeline.project import ProjectResource
-from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.sources.nomis_asset import nomis_source_asset
+from lmi_pipeline.sources.nomis_source import NomisSource
 
 TS066 = "NM_2083_1"
 RM024 = "NM_2124_1"
@@ -56,39 +49,25 @@ RM024_SELECT = GEO_COLUMNS + ("C_SEX_NAME", "C2021_AGE_7", "C2021_AGE_7_NAME", "
                               "C2021_EASTAT_7_NAME") + VALUE_COLUMNS
 
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, deps=GEOGRAPHY_DEPS, pool="nomis_api",
-          metadata={"lmi/upstream": f"nomis:{TS066}"}, freshness_policy=freshness.DECENNIAL)
-@isolated_source(raw_columns(TS066_SELECT))
-def raw_census_economic_activity(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
-                                 warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Nomis NM_2083_1 (Census 2021 TS066, economic activity status of residents aged 16+), exactly as
-    served (every column text): the configured districts' 2022 wards (the ward TYPE found by name at run
-    time), the districts and their benchmarks; totals, active and unemployed excluding full-time students,
-    active and unemployed full-time students, and the five reasons for economic inactivity.
-    """
-    project.areas()
-    return load_source(context, nomis, warehouse, NomisSource(
-        asset="raw_census_economic_activity", role="census_economic_activity", dataset=TS066,
-        label="Census 2021 TS066 economic activity",
-        select=TS066_SELECT,
-        codes={"c2021_eastat_20": TS066_STATUS}, fixed=(("measures", "20100"),), date="latest"))
+TS066_SOURCE = NomisSource(
+    asset="raw_census_economic_activity", role="census_economic_activity", dataset=TS066,
+    label="Census 2021 TS066 economic activity", select=TS066_SELECT,
+    dimensions=(("c2021_eastat_20", TS066_STATUS), ("measures", "20100")), date="latest")
+RM024_SOURCE = NomisSource(
+    asset="raw_census_age_activity", role="census_age_activity", dataset=RM024,
+    label="Census 2021 RM024 economic activity by age, 16-24", select=RM024_SELECT,
+    dimensions=(("c2021_eastat_7", RM024_STATUS), ("c2021_age_7", RM024_AGE), ("c_sex", RM024_SEX),
+                ("measures", "20100")), date="latest")
 
+raw_census_economic_activity = nomis_source_asset(TS066_SOURCE, freshness_policy=freshness.DECENNIAL, description="""\
+Nomis NM_2083_1 (Census 2021 TS066, economic activity status of residents aged 16+), exactly as
+served (every column text): the configured districts' 2022 wards (the ward TYPE found by name at run
+time), the districts and their benchmarks; totals, active and unemployed excluding full-time students,
+active and unemployed full-time students, and the five reasons for economic inactivity.""")
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, deps=GEOGRAPHY_DEPS, pool="nomis_api",
-          metadata={"lmi/upstream": f"nomis:{RM024}"}, freshness_policy=freshness.DECENNIAL)
-@isolated_source(raw_columns(RM024_SELECT))
-def raw_census_age_activity(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
-                            warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Nomis NM_2124_1 (Census 2021 RM024, economic activity by sex by age), aged 16-24, both sexes,
-    exactly as served (every column text): in employment and unemployed, excluding and as full-time
-    students, and inactive excluding students. Wards where Nomis publishes RM024 for wards; otherwise the
-    districts' 2021 LSOAs, to be aggregated to wards by best fit in the warehouse. Plus the districts and
-    their benchmarks, as published.
-    """
-    project.areas()
-    return load_source(context, nomis, warehouse, NomisSource(
-        asset="raw_census_age_activity", role="census_age_activity", dataset=RM024,
-        label="Census 2021 RM024 economic activity by age, 16-24",
-        select=RM024_SELECT,
-        codes={"c2021_eastat_7": RM024_STATUS, "c2021_age_7": RM024_AGE, "c_sex": RM024_SEX},
-        fixed=(("measures", "20100"),), date="latest"))
+raw_census_age_activity = nomis_source_asset(RM024_SOURCE, freshness_policy=freshness.DECENNIAL, description="""\
+Nomis NM_2124_1 (Census 2021 RM024, economic activity by sex by age), aged 16-24, both sexes,
+exactly as served (every column text): in employment and unemployed, excluding and as full-time
+students, and inactive excluding students. Wards where Nomis publishes RM024 for wards; otherwise the
+districts' 2021 LSOAs, to be aggregated to wards by best fit in the warehouse. Plus the districts and
+their benchmarks, as published.""")

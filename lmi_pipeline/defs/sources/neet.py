@@ -5,9 +5,8 @@ import dagster as dg
 
 from lmi_pipeline.clients.dfe import NEET_GEO_COLUMNS, NEET_SCHEMAS, DfeResource, neet_schema
 from lmi_pipeline.defs import freshness
-from lmi_pipeline.defs.sources.isolation import isolated_source
-from lmi_pipeline.defs.sources.request_log import log_requests, query_id
-from lmi_pipeline.project import ProjectResource
+from lmi_pipeline.sources.isolation import isolated_source
+from lmi_pipeline.sources.request_log import log_requests, query_id
 from lmi_pipeline.storage import WarehouseResource
 
 
@@ -15,8 +14,7 @@ from lmi_pipeline.storage import WarehouseResource
           freshness_policy=freshness.ANNUAL)
 # With no earlier load to keep, an empty table in the 2026 layout (so the warehouse builds empty tables).
 @isolated_source([*dict.fromkeys([*NEET_GEO_COLUMNS, *NEET_SCHEMAS["2026"].values()]), "query_id"])
-def raw_neet(context: dg.AssetExecutionContext, dfe: DfeResource, project: ProjectResource,
-             warehouse: WarehouseResource) -> dg.MaterializeResult:
+def raw_neet(context: dg.AssetExecutionContext, dfe: DfeResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """DfE NEET and not known, 16-17 year olds, by local authority (upper tier), region and England:
     the DfE file exactly as served (every column text: the 2025 or 2026 column names, or the dashboard
     extract's), plus `query_id`. It comes from the EES public API data set when the API offers one (found by
@@ -24,9 +22,8 @@ def raw_neet(context: dg.AssetExecutionContext, dfe: DfeResource, project: Proje
     publication's latest release; provenance records which (`route`), with its ids and release. Symbols
     (`c`, `z`) are kept as text.
     """
-    project.areas()
-    mark = len(dfe.transport().fetched)
-    table, resp, source = dfe.neet_csv()
+    with dfe.transport().collect() as fetched:
+        table, resp, source = dfe.neet_csv()
     schema, _ = neet_schema(table.column_names, resp.request.describe())
     prefix = source.path.rsplit("/", 1)[0]  # data-sets/{id} | data-set-files/{dataSetFileId}
     with warehouse.get_connection() as conn:
@@ -35,7 +32,7 @@ def raw_neet(context: dg.AssetExecutionContext, dfe: DfeResource, project: Proje
         conn.execute("CREATE OR REPLACE TABLE raw_neet AS SELECT *, ?::VARCHAR AS query_id FROM neet_csv",
                      [query_id(resp.request)])
         conn.unregister("neet_csv")
-        log_requests(conn, "raw_neet", dfe.transport().fetched[mark:],
+        log_requests(conn, "raw_neet", fetched,
                      datasets={prefix: source.dataset, "data-set-files": "DfE EES data catalogue",
                                "publications": "DfE EES publications"},
                      releases={prefix: source.release}, rows={resp.request: table.num_rows})

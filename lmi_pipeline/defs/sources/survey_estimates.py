@@ -4,16 +4,9 @@
 
 import re
 
-import dagster as dg
-
-from lmi_pipeline.clients.nomis import NomisResource
 from lmi_pipeline.defs import freshness
-from lmi_pipeline.defs.sources.isolation import isolated_source
-from lmi_pipeline.defs.sources.nomis_loading import raw_columns
-from lmi_pipeline.defs.sources.nomis_source import NomisSource, load_source
-from lmi_pipeline.defs.sources.query_areas import GEOGRAPHY_DEPS
-from lmi_pipeline.project import ProjectResource
-from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.sources.nomis_asset import nomis_source_asset
+from lmi_pipeline.sources.nomis_source import NomisSource
 
 APS = "NM_17_5"
 MODEL = "NM_127_1"
@@ -35,34 +28,20 @@ APS_SELECT = COLUMNS + ("VARIABLE", "VARIABLE_NAME") + VALUE_COLUMNS
 MODEL_SELECT = COLUMNS + ("ITEM", "ITEM_NAME") + VALUE_COLUMNS
 
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, deps=GEOGRAPHY_DEPS, pool="nomis_api",
-          metadata={"lmi/upstream": f"nomis:{APS}"}, freshness_policy=freshness.QUARTERLY)
-@isolated_source(raw_columns(APS_SELECT))
-def raw_aps(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
-            warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Nomis NM_17_5 (Annual Population Survey, percentages), exactly as served (every column text):
-    unemployment rate 16+ and 16-64, employment rate and inactivity rate 16-64, with numerator,
-    denominator and 95% confidence, every 12-month period, for the configured districts and benchmarks.
-    Suppressed cells arrive empty with their OBS_STATUS and stay that way.
-    """
-    project.areas()
-    return load_source(context, nomis, warehouse, NomisSource(
-        asset="raw_aps", role="aps", dataset=APS, label="Annual Population Survey",
-        select=APS_SELECT,
-        codes={"variable": APS_VARIABLES, "measures": APS_MEASURES}, time="first,latest"))
+APS_SOURCE = NomisSource(
+    asset="raw_aps", role="aps", dataset=APS, label="Annual Population Survey", select=APS_SELECT,
+    dimensions=(("variable", APS_VARIABLES), ("measures", APS_MEASURES)), time="first,latest")
+MODEL_SOURCE = NomisSource(
+    asset="raw_model_unemployment", role="model_unemployment", dataset=MODEL, label="model-based unemployment",
+    select=MODEL_SELECT, dimensions=(("item", MODEL_ITEMS), ("measures", MODEL_MEASURES)), time="first,latest")
 
+raw_aps = nomis_source_asset(APS_SOURCE, freshness_policy=freshness.QUARTERLY, description="""\
+Nomis NM_17_5 (Annual Population Survey, percentages), exactly as served (every column text):
+unemployment rate 16+ and 16-64, employment rate and inactivity rate 16-64, with numerator,
+denominator and 95% confidence, every 12-month period, for the configured districts and benchmarks.
+Suppressed cells arrive empty with their OBS_STATUS and stay that way.""")
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, deps=GEOGRAPHY_DEPS, pool="nomis_api",
-          metadata={"lmi/upstream": f"nomis:{MODEL}"}, freshness_policy=freshness.QUARTERLY)
-@isolated_source(raw_columns(MODEL_SELECT))
-def raw_model_unemployment(context: dg.AssetExecutionContext, nomis: NomisResource, project: ProjectResource,
-                           warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Nomis NM_127_1 (model-based estimates of unemployment), exactly as served (every column text):
-    the unemployment rate (model based) with its 95% confidence, every 12-month period, for the
-    configured districts and benchmarks.
-    """
-    project.areas()
-    return load_source(context, nomis, warehouse, NomisSource(
-        asset="raw_model_unemployment", role="model_unemployment", dataset=MODEL,
-        label="model-based unemployment", select=MODEL_SELECT,
-        codes={"item": MODEL_ITEMS, "measures": MODEL_MEASURES}, time="first,latest"))
+raw_model_unemployment = nomis_source_asset(MODEL_SOURCE, freshness_policy=freshness.QUARTERLY, description="""\
+Nomis NM_127_1 (model-based estimates of unemployment), exactly as served (every column text):
+the unemployment rate (model based) with its 95% confidence, every 12-month period, for the
+configured districts and benchmarks.""")

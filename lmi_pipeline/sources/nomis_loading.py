@@ -20,8 +20,8 @@ import duckdb
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource, check_geographies
 from lmi_pipeline.clients.nomis_csv import REQUIRED_COLUMNS
 from lmi_pipeline.clients.transport import Request
-from lmi_pipeline.defs.sources.request_log import log_requests, query_id
-from lmi_pipeline.defs.sources.revisions import add_new_columns
+from lmi_pipeline.sources.request_log import query_id
+from lmi_pipeline.sources.revisions import add_new_columns
 from lmi_pipeline.storage import STAGING_SUFFIX, quote_ident
 
 # Pages per commit into the staging table (~200,000 rows). Measured at national scale: a commit per page
@@ -106,14 +106,3 @@ def move_into_place(conn: duckdb.DuckDBPyConnection, table: str, loaded: LoadedQ
     conn.execute(f"DROP TABLE IF EXISTS {quote_ident(table)}")
     conn.execute(f"ALTER TABLE {quote_ident(loaded.staging)} RENAME TO {quote_ident(table)}")
 
-
-def finish_source(conn: duckdb.DuckDBPyConnection, asset: str, nomis: NomisResource, mark: int,
-                  dataset: str, loaded: LoadedQuery, keep_referenced_by: str | None = None) -> None:
-    """Log every request the asset made (metadata and pages) for provenance.
-
-    `keep_referenced_by`: a raw table loaded period by period; earlier requests whose rows it still
-    holds keep their provenance, the rest is replaced.
-    """
-    log_requests(conn, asset, nomis.transport().fetched[mark:], datasets={f"dataset/{dataset}": dataset},
-                 releases={f"dataset/{dataset}": loaded.release}, rows=loaded.rows_per_page,
-                 keep_referenced_by=keep_referenced_by)
