@@ -2,7 +2,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from lmi_pipeline.defs.checks import history_message, history_problems
+from lmi_pipeline.publication_history import history_message, history_problems
 from lmi_pipeline.metadata import apply_comments
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.storage import PublishError, WarehouseResource, publish
