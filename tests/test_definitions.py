@@ -30,7 +30,9 @@ def test_every_asset_is_described_by_its_own_docstring():
         for key, spec in assets_def.specs_by_key.items():
             name, description = key.to_user_string(), spec.description
             assert description, f"{name} has no description"
-            if len(assets_def.keys) == 1:  # a multi-asset describes each of its assets in its AssetSpec
+            # A multi-asset describes each asset in its AssetSpec, and a factory-built asset (one shared
+            # function with no docstring: the Nomis sources) in its per-dataset spec.
+            if len(assets_def.keys) == 1 and docstring is not None:
                 assert description == docstring, f"{name}: description is not its function's docstring"
             assert description.rstrip()[-1] in ".)`", f"{name}: description stops mid-sentence: {description[-40:]!r}"
             assert description not in seen, f"{name} has the same description as {seen.get(description)}"
