@@ -1,5 +1,7 @@
 """lmi_pipeline.metadata: the one description of the published tables, seen in DuckDB and in Dagster."""
 
+import re
+
 import duckdb
 import pytest
 
@@ -83,3 +85,26 @@ def test_the_data_dictionary_is_generated_from_the_metadata():
     assert DICTIONARY.read_text(encoding="utf-8") == render(), "run: python -m lmi_pipeline.metadata"
     for table in TABLES.values():
         assert f"### `{table.name}`" in render()
+
+
+@pytest.mark.parametrize("edit, message", [
+    (('"lad_code", "lad_name",', '"lad_code", "lad_nmae",'),
+     "geography.toml [districts]: 'lad_nmae' is neither a shared column nor an earlier table's column."),
+    (('grain = "configured district"', 'grain = "configured district"\ngrian = "x"'),
+     "geography.toml [districts]: unknown key(s) ['grian']"),
+    (('{ name = "kind", type = "VARCHAR", description', '{ name = "kind", typ = "VARCHAR", description'),
+     "geography.toml [districts]: a column needs exactly name, type and description"),
+])
+def test_a_mistake_in_the_descriptions_is_named_where_it_is(tmp_path, edit, message):
+    """The TOML files are checked as they are read: a misspelt reference or key names its file and table."""
+    from lmi_pipeline.metadata.loading import HERE, MetadataError, load_tables
+
+    for path in HERE.glob("*.toml"):
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    geography = tmp_path / "geography.toml"
+    text = geography.read_text(encoding="utf-8")
+    assert edit[0] in text
+    geography.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
+    with pytest.raises(MetadataError, match="^" + re.escape(message)):
+        load_tables(tmp_path)
+    assert load_tables(HERE)[0].keys() == TABLES.keys()
