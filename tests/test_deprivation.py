@@ -19,7 +19,7 @@ from lmi_pipeline.defs import checks
 from lmi_pipeline.defs.geography.iod_employment import IOD_FILE, IOD_VINTAGE, QUERY_ID, iod_employment
 from lmi_pipeline.defs.indicators import area_indicators
 from lmi_pipeline.defs.indicators import ward_indicators as ward_indicators_module
-from lmi_pipeline.defs.indicators.catalogue import catalogue_rows
+from lmi_pipeline.indicators.catalogue import catalogue_rows
 from lmi_pipeline.defs.warehouse import provenance as provenance_module
 from lmi_pipeline.sql import load_sql
 from lmi_pipeline.storage import WarehouseResource

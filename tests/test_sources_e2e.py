@@ -7,7 +7,7 @@ from collections import defaultdict
 import duckdb
 import pytest
 
-from lmi_pipeline.defs.indicators.catalogue import INDICATORS
+from lmi_pipeline.indicators.catalogue import INDICATORS
 from lmi_demo.dfe_sim import DATASET_2026
 from lmi_demo.server import UpstreamSim
 from lmi_demo.snapshot import build_demo_snapshot

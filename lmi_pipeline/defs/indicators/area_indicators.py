@@ -1,7 +1,7 @@
 import dagster as dg
 import pyarrow as pa
 
-from lmi_pipeline.defs.indicators.catalogue import catalogue_rows
+from lmi_pipeline.indicators.catalogue import catalogue_rows
 from lmi_pipeline.sources.isolation import CREATE_SOURCE_STATUS
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.sql import load_sql

@@ -1,0 +1,1 @@
+"""Plain logic of the indicators layer (no Dagster wiring): the indicator catalogue."""
