@@ -7,13 +7,12 @@ this server, so upstream generation cost is not counted in the pipeline's fetch 
 from __future__ import annotations
 
 import json
-import threading
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
+from lmi_demo.server import serve_requests
 from lmi_pipeline.clients.transport import Request, _slug
 
 PREFIXES = {"/nomis/api/v01/": "nomis", "/ons/arcgis/rest/services/": "ons_geo", "/dfe/statistics/v1/": "dfe"}
@@ -30,45 +29,27 @@ def serve_snapshot(snapshot_dir: Path, release_override: str | None = None) -> I
     """Yield (root URL, log). `release_override` rewrites Nomis LastUpdated stamps (a "new release")."""
     log = ReplayLog()
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def handle(path: str, query: str) -> tuple[int, str, bytes]:
+        log.requests.append(path + (f"?{query}" if query else ""))
+        prefix = next((p for p in PREFIXES if path.startswith(p)), None)
+        body, status, ctype = b"<html>not recorded</html>", 404, "text/html"
+        if prefix:
+            path = path[len(prefix):]
+            params = tuple((k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "uid")
+            key = Request(PREFIXES[prefix], "", path, params).key()[:24]
+            folder = snapshot_dir / PREFIXES[prefix] / _slug(path)
+            meta = folder / f"{key}.json"
+            if meta.exists():
+                body, status = (folder / f"{key}.body").read_bytes(), 200
+                ctype = json.loads(meta.read_text())["content_type"]
+                if release_override and path.endswith(".def.sdmx.json") and b"LastUpdated" in body:
+                    doc = json.loads(body)
+                    for note in doc["structure"]["keyfamilies"]["keyfamily"][0]["annotations"]["annotation"]:
+                        if note["annotationtitle"] == "LastUpdated":
+                            note["annotationtext"] = release_override
+                    body = json.dumps(doc).encode()
+        log.bytes_sent += len(body)
+        return status, ctype, body
 
-        def do_GET(self) -> None:  # noqa: N802
-            parts = urlsplit(self.path)
-            prefix = next((p for p in PREFIXES if parts.path.startswith(p)), None)
-            body, status, ctype = b"<html>not recorded</html>", 404, "text/html"
-            if prefix:
-                path = parts.path[len(prefix):]
-                params = tuple((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "uid")
-                key = Request(PREFIXES[prefix], "", path, params).key()[:24]
-                folder = snapshot_dir / PREFIXES[prefix] / _slug(path)
-                meta = folder / f"{key}.json"
-                if meta.exists():
-                    body, status = (folder / f"{key}.body").read_bytes(), 200
-                    ctype = json.loads(meta.read_text())["content_type"]
-                    if release_override and path.endswith(".def.sdmx.json") and b"LastUpdated" in body:
-                        doc = json.loads(body)
-                        for note in doc["structure"]["keyfamilies"]["keyfamily"][0]["annotations"]["annotation"]:
-                            if note["annotationtitle"] == "LastUpdated":
-                                note["annotationtext"] = release_override
-                        body = json.dumps(doc).encode()
-            log.requests.append(self.path)
-            log.bytes_sent += len(body)
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", log
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_requests(handle) as url:
+        yield url, log

@@ -11,7 +11,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
+from typing import Callable, Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 from lmi_demo.dfe_sim import DfeSim
@@ -63,16 +63,21 @@ class UpstreamSim:
         }
 
 
+# A request's path and raw query string -> (HTTP status, content type, body).
+Handle = Callable[[str, str], tuple[int, str, bytes]]
+
+
 @contextmanager
-def serve(sim: UpstreamSim) -> Iterator[str]:
-    """Serve `sim` on 127.0.0.1 (a free port) in a background thread; yields the root URL."""
+def serve_requests(handle: Handle) -> Iterator[str]:
+    """Answer GET requests with `handle` on 127.0.0.1 (a free port) in a background thread; yields the root
+    URL. HTTP/1.1 with Content-Length, so clients keep connections alive as they do with the real services."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             parts = urlsplit(self.path)
-            status, ctype, body = sim.handle(parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)))
+            status, ctype, body = handle(parts.path, parts.query)
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
@@ -91,3 +96,10 @@ def serve(sim: UpstreamSim) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def serve(sim: UpstreamSim) -> Iterator[str]:
+    """Serve `sim` on 127.0.0.1 (a free port) in a background thread; yields the root URL."""
+    with serve_requests(lambda path, query: sim.handle(path, dict(parse_qsl(query, keep_blank_values=True)))) as url:
+        yield url
