@@ -13,31 +13,13 @@ import pytest
 
 from lmi_pipeline.areas import DEFAULT_PRIORITY_WEIGHTS, PRIORITY_COMPONENTS, AreasError, parse_areas
 from lmi_pipeline.defs.analyses.lmi_gaps import build_lmi_gaps
+from tests.gap_tables import AREA_COLUMNS, CATALOGUE_COLUMNS, LOOKUP_COLUMNS, make_table
 
 AS_OF = date(2026, 11, 23)
 OCT = date(2026, 10, 1)
 
 
-def make_table(conn: duckdb.DuckDBPyConnection, name: str, columns: dict[str, str], rows: list[tuple]) -> None:
-    conn.execute(f"CREATE OR REPLACE TABLE {name} ({', '.join(f'{c} {t}' for c, t in columns.items())})")
-    if rows:
-        conn.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' for _ in columns)})", rows)
-
-
 # --- the gap matrix -------------------------------------------------------------------------------------------
-
-LOOKUP_COLUMNS = {"ward_code": "VARCHAR", "ward_name": "VARCHAR", "ward_vintage": "INTEGER", "lad_code": "VARCHAR",
-                  "lad_name": "VARCHAR", "county_code": "VARCHAR", "county_name": "VARCHAR", "region_code": "VARCHAR",
-                  "region_name": "VARCHAR", "country_code": "VARCHAR", "country_name": "VARCHAR", "is_focus": "BOOLEAN",
-                  "focus_name": "VARCHAR"}
-AREA_COLUMNS = {"area_code": "VARCHAR", "area_level": "VARCHAR", "ward_vintage": "INTEGER", "indicator": "VARCHAR",
-                "period": "DATE", "value": "DOUBLE", "lower": "DOUBLE", "upper": "DOUBLE", "unit": "VARCHAR",
-                "status": "VARCHAR", "small_number": "BOOLEAN", "rounding_base": "INTEGER",
-                "source_query_id": "VARCHAR", "release": "VARCHAR", "retrieved_at": "TIMESTAMP", "data_label": "VARCHAR"}
-CATALOGUE_COLUMNS = {"indicator": "VARCHAR", "label": "VARCHAR", "unit": "VARCHAR", "status": "VARCHAR",
-                     "source_dataset": "VARCHAR", "frequency": "VARCHAR", "reference_months": "INTEGER",
-                     "release_lag_days": "INTEGER", "lowest_level": "VARCHAR", "published_levels": "VARCHAR",
-                     "caveats": "VARCHAR", "source_outcome": "VARCHAR", "source_problem": "VARCHAR"}
 
 # Alpha (a district in Shire county) with focus ward Focus and another ward; Uni, a unitary (no county), with
 # focus ward Unifocus. Both in Region, England.

@@ -14,16 +14,12 @@ from lmi_pipeline.defs.indicators import area_indicators as area_indicators_modu
 from lmi_pipeline.defs.indicators import ward_indicators as ward_indicators_module
 from lmi_pipeline.sql import load_sql
 from lmi_pipeline.storage import WarehouseResource
+from tests.gap_tables import AREA_COLUMNS as GAP_AREA_COLUMNS
+from tests.gap_tables import CATALOGUE_COLUMNS, LOOKUP_COLUMNS, make_table
 
 OCT = date(2026, 10, 1)
 OCT_BEFORE = date(2025, 10, 1)
 AS_OF = date(2026, 11, 23)
-
-
-def make_table(conn: duckdb.DuckDBPyConnection, name: str, columns: dict[str, str], rows: list[tuple]) -> None:
-    conn.execute(f"CREATE OR REPLACE TABLE {name} ({', '.join(f'{c} {t}' for c, t in columns.items())})")
-    if rows:
-        conn.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' for _ in columns)})", rows)
 
 
 # --- claimant rate ranges -------------------------------------------------------------------------------------
@@ -189,19 +185,6 @@ def test_change_12m_range_and_within_rounding(changes, ward, indicator, expected
 
 # --- the gap matrix across a boundary switch ------------------------------------------------------------------
 
-LOOKUP_COLUMNS = {"ward_code": "VARCHAR", "ward_name": "VARCHAR", "ward_vintage": "INTEGER", "lad_code": "VARCHAR",
-                  "lad_name": "VARCHAR", "county_code": "VARCHAR", "county_name": "VARCHAR", "region_code": "VARCHAR",
-                  "region_name": "VARCHAR", "country_code": "VARCHAR", "country_name": "VARCHAR", "is_focus": "BOOLEAN",
-                  "focus_name": "VARCHAR"}
-GAP_AREA_COLUMNS = {"area_code": "VARCHAR", "area_level": "VARCHAR", "ward_vintage": "INTEGER", "indicator": "VARCHAR",
-                    "period": "DATE", "value": "DOUBLE", "lower": "DOUBLE", "upper": "DOUBLE", "unit": "VARCHAR",
-                    "status": "VARCHAR", "small_number": "BOOLEAN", "rounding_base": "INTEGER",
-                    "source_query_id": "VARCHAR", "release": "VARCHAR", "retrieved_at": "TIMESTAMP",
-                    "data_label": "VARCHAR"}
-CATALOGUE_COLUMNS = {"indicator": "VARCHAR", "label": "VARCHAR", "unit": "VARCHAR", "status": "VARCHAR",
-                     "source_dataset": "VARCHAR", "frequency": "VARCHAR", "reference_months": "INTEGER",
-                     "release_lag_days": "INTEGER", "lowest_level": "VARCHAR", "published_levels": "VARCHAR",
-                     "caveats": "VARCHAR", "source_outcome": "VARCHAR", "source_problem": "VARCHAR"}
 KENT = ("E10000016", "Kent", "E12000008", "South East", "E92000001", "England")
 # Maidstone-like: focus ward Wood on 2022 boundaries became Wood & Mangrove in 2024 (the best fit); Castle kept
 # its code. A second district, Other, has a focus ward also named Wood that was never redrawn.
