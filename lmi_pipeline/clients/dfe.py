@@ -146,14 +146,7 @@ class DfeResource(UpstreamResource):
 
     def get_json(self, path: str | Request, params: tuple[tuple[str, str], ...] = (), label: str = "") -> dict:
         req = path if isinstance(path, Request) else self.request(path, params, label)
-        resp = self.transport().get(req)
-        try:
-            doc = json.loads(resp.body)
-        except ValueError:
-            raise UpstreamFormatError(f"{resp.request.describe()}: expected JSON, got {resp.body[:120]!r}") from None
-        if not isinstance(doc, dict):
-            raise UpstreamFormatError(f"{resp.request.describe()}: expected a JSON object, got {type(doc).__name__}")
-        return doc
+        return self.transport().get(req).json_object()
 
     def paged(self, path: str, params: tuple[tuple[str, str], ...] = (), label: str = "",
               page_size: Optional[int] = None, content: bool = False) -> list[dict]:

@@ -411,12 +411,7 @@ def _lookup_hint(code) -> str:
 def _arcgis_doc(resp: Response, hint: str | None = None) -> dict:
     """The JSON object of an ArcGIS response; its `error` object (sent with HTTP 200) raised as such."""
     what = resp.request.describe()
-    try:
-        doc = json.loads(resp.body)
-    except ValueError:
-        raise UpstreamFormatError(f"{what}: expected JSON, got {resp.body[:120]!r}") from None
-    if not isinstance(doc, dict):
-        raise UpstreamFormatError(f"{what}: expected a JSON object, got {resp.body[:120]!r}")
+    doc = resp.json_object()
     if "error" in doc:
         err = doc["error"]
         err = err if isinstance(err, dict) else {"message": err}

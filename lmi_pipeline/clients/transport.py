@@ -118,6 +118,17 @@ class Response:
     def text(self) -> str:
         return self.body.decode("utf-8-sig", errors="replace")
 
+    def json_object(self) -> dict:
+        """The body as a JSON object; anything else (an HTML error page, a list) is an UpstreamFormatError."""
+        try:
+            doc = json.loads(self.body)
+        except ValueError:
+            raise UpstreamFormatError(f"{self.request.describe()}: expected JSON, got {self.body[:120]!r}") from None
+        if not isinstance(doc, dict):
+            raise UpstreamFormatError(f"{self.request.describe()}: expected a JSON object, got "
+                                      f"{type(doc).__name__} {self.body[:120]!r}")
+        return doc
+
 
 # Characters no URL, JSON or HTML encoder rewrites: they only ever appear as themselves (and keep the pattern
 # of a plain key a literal, which the regex engine finds fast in a 5 MB page).
