@@ -65,7 +65,7 @@ def isolated_source(empty_columns: Sequence[str] | Callable[[], Sequence[str]]):
                 return degrade(context, warehouse, asset, upstream, str(exc), columns)
             meta = {k: _text(v) for k, v in (result.metadata or {}).items()}
             with warehouse.get_connection() as conn:
-                record(conn, asset, upstream, "fresh", None, context.run_id, release=meta.get("release"),
+                record(conn, asset, upstream, "fresh", None, context.run.run_id, release=meta.get("release"),
                        latest_period=meta.get("latest_period"), route=meta.get("route"),
                        geography_level=meta.get("geography_level"))
             return result
@@ -86,7 +86,7 @@ def degrade(context: dg.AssetExecutionContext, warehouse: WarehouseResource, ass
                          + ", ".join(f"{quote_ident(c)} VARCHAR" for c in columns) + ")")
         outcome = "stale" if rows else "unavailable"
         release = _held_release(conn, asset) if rows else None
-        record(conn, asset, upstream, outcome, reason, context.run_id, release=release, keep_previous=True)
+        record(conn, asset, upstream, outcome, reason, context.run.run_id, release=release, keep_previous=True)
         conn.execute("COMMIT")
     kept = (f"its last good load is kept ({rows:,} rows, release {release or 'unknown'})" if rows
             else "there is no earlier load, so its indicators are absent from this publication")

@@ -11,10 +11,10 @@ Nothing holds the whole result in pandas.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 
-import dagster as dg
 import duckdb
 
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource, check_geographies
@@ -48,7 +48,7 @@ def raw_columns(select: tuple[str, ...]) -> list[str]:
 
 
 def load_nomis_query(conn: duckdb.DuckDBPyConnection, table: str, nomis: NomisResource, query: NomisQuery,
-                     log: dg.DagsterLogManager, expected_ids: set[str], labels: dict[str, str]) -> LoadedQuery:
+                     log: logging.Logger, expected_ids: set[str], labels: dict[str, str]) -> LoadedQuery:
     """Load the query's rows (all text, plus `query_id`) into a new staging table for `table`, page by page.
 
     Call outside a transaction. Returns what arrived; `loaded.staging` names the table to move into place.
