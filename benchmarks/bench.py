@@ -58,7 +58,7 @@ def prepare(scale: str, workdir: Path) -> dict:
         resources = build_resources(settings, record_origin="synthetic")
         definitions = defs()
         with dg.DagsterInstance.ephemeral() as instance:
-            assert observe_in_process(instance, resources).success  # what `lmi run` asks first
+            observe_in_process(instance, resources, raise_on_error=True)  # what `lmi run` asks first
             plan = plan_refresh(instance, resources["nomis"], load_areas(settings.areas_file).start_month,
                                 everything=True, dfe=resources["dfe"])
             sources = dg.AssetSelection.groups("sources")

@@ -130,7 +130,7 @@ def noop(workdir: Path) -> dict:
     resources = build_resources(settings)
     areas = load_areas(settings.areas_file)
     with dg.DagsterInstance.get() as instance:  # DAGSTER_HOME is the workdir's home/
-        assert observe_in_process(instance, resources).success  # what `lmi refresh` does first
+        observe_in_process(instance, resources, raise_on_error=True)  # what `lmi refresh` does first
         plan = plan_refresh(instance, resources["nomis"], areas.start_month, areas.revision_window_months,
                             dfe=resources["dfe"])
     return {"wall": time.perf_counter() - started, "requests": plan.requests, "nothing_to_do": plan.nothing_to_do,

@@ -91,6 +91,7 @@ def check_snapshot(settings: Settings) -> int:
 def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
     """(Re)write the synthetic snapshot for the areas in settings.areas_file. Returns the snapshot dir."""
     from lmi_pipeline.definitions import defs
+    from lmi_pipeline.cli import _console_logger
     from lmi_pipeline.defs.jobs import observe_in_process
     from lmi_pipeline.defs.resources import build_resources
     from lmi_pipeline.refresh import plan_refresh
@@ -124,7 +125,8 @@ def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
             # What `lmi run` asks first (the release stamps it observes, the latest month), then every source
             # asset and whatever they need upstream (e.g. ward_lookup resolves the areas), over the same months.
             with dg.DagsterInstance.ephemeral() as instance:
-                assert observe_in_process(instance, resources).success
+                # A Ctrl-C here stops the build with lmi's one line (its console logger shows no stack trace).
+                observe_in_process(instance, resources, raise_on_error=True, loggers={"console": _console_logger()})
                 plan = plan_refresh(instance, resources["nomis"], areas.start_month, everything=True,
                                     dfe=resources["dfe"])
                 sources = dg.AssetSelection.groups("sources")

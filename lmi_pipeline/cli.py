@@ -1,7 +1,7 @@
 """`lmi`: run the pipeline headlessly.
 
     lmi run               materialise every asset (full history); in demo mode, build the snapshot first
-    lmi refresh           what the nightly schedule does, once: ask upstream what is new, fetch only that
+    lmi refresh           what the nightly schedule and sensor do, once: observe upstream, fetch only what is new
     lmi demo-snapshot     rebuild the synthetic demo snapshot for the areas in lmi.toml
 
 Both runs end with a summary of every source and exit 0 (all fresh), 3 (published with stale or
@@ -165,9 +165,14 @@ def _preflight(settings: Settings, say: bool = True) -> AreasConfig:
 def _observe(definitions, instance):
     """Run observe_upstream_releases (what the nightly schedule launches) in this process: every upstream's
     release stamp is recorded as an observation in the instance, as the sensor reads them."""
+    from lmi_pipeline.runs import interrupted
+
     job = definitions.resolve_job_def("observe_upstream_releases").with_logger_defs({"console": _console_logger()})
-    return job.execute_in_process(instance=instance, raise_on_error=False,
-                                  run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+    result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                    run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+    if interrupted(result):  # a Ctrl-C before the run: one line, as while planning
+        raise KeyboardInterrupt
+    return result
 
 
 def _refresh(settings: Settings, everything: bool) -> int:
