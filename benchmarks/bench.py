@@ -37,6 +37,7 @@ def prepare(scale: str, workdir: Path) -> dict:
 
     from lmi_pipeline.areas import load_areas
     from lmi_pipeline.definitions import defs
+    from lmi_pipeline.defs.jobs import observe_in_process
     from lmi_pipeline.defs.resources import build_resources
     from lmi_demo.server import UpstreamSim, serve
     from lmi_demo.world import World
@@ -57,9 +58,9 @@ def prepare(scale: str, workdir: Path) -> dict:
         resources = build_resources(settings, record_origin="synthetic")
         definitions = defs()
         with dg.DagsterInstance.ephemeral() as instance:
+            observe_in_process(instance, resources, raise_on_error=True)  # what `lmi run` asks first
             plan = plan_refresh(instance, resources["nomis"], load_areas(settings.areas_file).start_month,
-                                source_specs=list(definitions.resolve_all_asset_specs()), everything=True,
-                                dfe=resources["dfe"])
+                                everything=True, dfe=resources["dfe"])
             sources = dg.AssetSelection.groups("sources")
             dg.materialize(list(definitions.assets), selection=sources | sources.upstream(), instance=instance,
                            resources=resources, tags=plan.partition_tags())

@@ -121,7 +121,7 @@ def noop(workdir: Path) -> dict:
     import dagster as dg
 
     from lmi_pipeline.areas import load_areas
-    from lmi_pipeline.definitions import defs
+    from lmi_pipeline.defs.jobs import observe_in_process
     from lmi_pipeline.defs.resources import build_resources
     from lmi_pipeline.refresh import plan_refresh
 
@@ -130,8 +130,9 @@ def noop(workdir: Path) -> dict:
     resources = build_resources(settings)
     areas = load_areas(settings.areas_file)
     with dg.DagsterInstance.get() as instance:  # DAGSTER_HOME is the workdir's home/
+        observe_in_process(instance, resources, raise_on_error=True)  # what `lmi refresh` does first
         plan = plan_refresh(instance, resources["nomis"], areas.start_month, areas.revision_window_months,
-                            list(defs().resolve_all_asset_specs()), dfe=resources["dfe"])
+                            dfe=resources["dfe"])
     return {"wall": time.perf_counter() - started, "requests": plan.requests, "nothing_to_do": plan.nothing_to_do,
             "summary": plan.summary(), "peak_rss_mb": _peak_rss_mb()}
 

@@ -91,6 +91,8 @@ def check_snapshot(settings: Settings) -> int:
 def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
     """(Re)write the synthetic snapshot for the areas in settings.areas_file. Returns the snapshot dir."""
     from lmi_pipeline.definitions import defs
+    from lmi_pipeline.cli import _console_logger
+    from lmi_pipeline.defs.jobs import observe_in_process
     from lmi_pipeline.defs.resources import build_resources
     from lmi_pipeline.refresh import plan_refresh
 
@@ -120,11 +122,12 @@ def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
                              snapshot_dir=staging / "snapshot", data_dir=staging / "data")
             resources = build_resources(record, record_origin="synthetic")
             definitions = defs()
-            # What `lmi run` asks first (release stamps, the latest month), then every source asset and
-            # whatever they need upstream (e.g. ward_lookup resolves the areas), over the same months.
+            # What `lmi run` asks first (the release stamps it observes, the latest month), then every source
+            # asset and whatever they need upstream (e.g. ward_lookup resolves the areas), over the same months.
             with dg.DagsterInstance.ephemeral() as instance:
-                plan = plan_refresh(instance, resources["nomis"], areas.start_month,
-                                    source_specs=list(definitions.resolve_all_asset_specs()), everything=True,
+                # A Ctrl-C here stops the build with lmi's one line (its console logger shows no stack trace).
+                observe_in_process(instance, resources, raise_on_error=True, loggers={"console": _console_logger()})
+                plan = plan_refresh(instance, resources["nomis"], areas.start_month, everything=True,
                                     dfe=resources["dfe"])
                 sources = dg.AssetSelection.groups("sources")
                 result = dg.materialize(

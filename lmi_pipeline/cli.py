@@ -1,7 +1,7 @@
 """`lmi`: run the pipeline headlessly.
 
     lmi run               materialise every asset (full history); in demo mode, build the snapshot first
-    lmi refresh           what the nightly schedule does, once: ask upstream what is new, fetch only that
+    lmi refresh           what the nightly schedule and sensor do, once: observe upstream, fetch only what is new
     lmi demo-snapshot     rebuild the synthetic demo snapshot for the areas in lmi.toml
 
 Both runs end with a summary of every source and exit 0 (all fresh), 3 (published with stale or
@@ -162,9 +162,21 @@ def _preflight(settings: Settings, say: bool = True) -> AreasConfig:
     return areas
 
 
-def _refresh(settings: Settings, everything: bool) -> int:
-    import dagster as dg
+def _observe(definitions, instance):
+    """Run observe_upstream_releases (what the nightly schedule launches) in this process: every upstream's
+    release stamp is recorded as an observation in the instance, as the sensor reads them."""
+    from lmi_pipeline.runs import interrupted
 
+    job = definitions.resolve_job_def("observe_upstream_releases").with_logger_defs({"console": _console_logger()})
+    result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                    run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+    if interrupted(result):  # a Ctrl-C before the run: one line, as while planning
+        raise KeyboardInterrupt
+    return result
+
+
+def _refresh(settings: Settings, everything: bool) -> int:
+    """Observe the upstreams, plan as the refresh_on_release sensor does (refresh.py), then run the plan."""
     from lmi_pipeline.definitions import defs
     from lmi_pipeline.defs.resources import build_resources
     from lmi_pipeline.refresh import plan_refresh, refresh_selection
@@ -176,16 +188,18 @@ def _refresh(settings: Settings, everything: bool) -> int:
     job = definitions.resolve_job_def("lmi_refresh").with_logger_defs({"console": _console_logger()})
     resources = build_resources(settings)
     with _open_instance() as instance:
-        plan = plan_refresh(instance, resources["nomis"], areas.start_month, areas.revision_window_months,
-                            list(definitions.resolve_all_asset_specs()), everything=everything, dfe=resources["dfe"],
-                            work_db=settings.work_db)
-        print(plan.summary())
-        if plan.nothing_to_do:
-            print(f"nothing new upstream ({plan.requests} small requests, {time.monotonic() - started:.1f}s); "
-                  "the published data is current.")
-            return EXIT_FRESH
-        selection = None if everything else refresh_selection(definitions, plan)
-        result = execute(job, instance, tags=plan.partition_tags(), asset_selection=selection)
+        settings.check_writable()  # a read-only folder is named before any request (observing is requests)
+        result = _observe(definitions, instance)
+        if result.success:
+            plan = plan_refresh(instance, resources["nomis"], areas.start_month, areas.revision_window_months,
+                                everything=everything, dfe=resources["dfe"], work_db=settings.work_db)
+            print(plan.summary())
+            if plan.nothing_to_do:
+                print(f"nothing new upstream ({plan.requests} small requests, {time.monotonic() - started:.1f}s); "
+                      "the published data is current.")
+                return EXIT_FRESH
+            selection = None if everything else refresh_selection(definitions, plan)
+            result = execute(job, instance, tags=plan.partition_tags(), asset_selection=selection)
     elapsed = time.monotonic() - started
     if interrupted(result):
         print(f"lmi: {_after_interrupt(settings, result)} (after {elapsed:.1f}s, run {result.run_id})", file=sys.stderr)

@@ -1,11 +1,15 @@
-"""What a refresh should fetch: asked upstream with a handful of small requests, never by re-downloading.
+"""What a refresh should fetch: decided from Dagster's observations of the upstream releases and from
+what the databases actually hold, never by re-downloading.
 
-- The claimant count (monthly partitions): compare NM_162_1's release stamp (`LastUpdated`) with the
-  one the working database holds. Unchanged means nothing new: no data request at all. Changed means
-  asking Nomis for its latest month (one 1-row request), then loading every month the working database
-  does not hold plus the last `revision_window` months, which Nomis revises at each release.
-- Other sources (annual, irregular) declare `lmi/upstream` metadata ("nomis:NM_xxx"); they are
-  refreshed when their release stamp differs from the one the working database holds for them.
+Each upstream data set is an observable source asset (defs/sources/upstream.py; the list is
+lmi_pipeline/upstream.py) whose data version is its release stamp (Nomis `LastUpdated`, the DfE NEET
+release). `plan_refresh` reads the latest observation of each from the Dagster instance, then:
+- the claimant count (monthly partitions): compare NM_162_1's observed release stamp with the one the
+  working database holds. Unchanged means nothing new: no data request at all. Changed means asking Nomis
+  for its latest month (one 1-row request), then loading every month the working database does not hold
+  plus the last `revision_window` months, which Nomis revises at each release.
+- other sources (annual, irregular) are refreshed when their upstream's observed release stamp differs
+  from the one the working database holds for them.
 What is held is read from the databases themselves, never from Dagster's run history or from a release
 stamp alone:
 - the working database of this source mode: a source whose table is missing, or that lacks a month from
@@ -17,27 +21,30 @@ stamp alone:
   areas or settings than lmi.toml now gives, it is rebuilt from the working database and published again,
   with no data request.
 Before any request, the folders a run writes must be writable (settings.check_writable).
-Used by `lmi run` (everything), `lmi refresh` (cron) and the nightly schedule.
+Used by `lmi run` (everything), `lmi refresh` (cron) and the refresh_on_release sensor, each after the
+observe_upstream_releases job has observed the upstreams.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
+from lmi_pipeline.claimant_months import extend_claimant_months
 from lmi_pipeline.clients.dfe import DfeResource
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
 from lmi_pipeline.clients.transport import UpstreamError
-from lmi_pipeline.defs.partitions import extend_claimant_months
 from lmi_pipeline.periods import months as month_range
 from lmi_pipeline.settings import PUBLISHED_DB_NAME, Settings, SettingsError, check_writable, data_dir_of
 from lmi_pipeline.storage import quote_literal
+from lmi_pipeline.upstream import CLAIMANT, UPSTREAMS, Observed, observed_releases
 
-CLAIMANT_DATASET = "NM_162_1"
+CLAIMANT_DATASET = CLAIMANT.dataset
 CLAIMANT_ASSET = dg.AssetKey("raw_claimant_count")
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
@@ -50,7 +57,7 @@ class RefreshPlan:
     skipped: dict[str, str] = field(default_factory=dict)  # source asset -> why it is not fetched
     refreshed: dict[str, str] = field(default_factory=dict)  # source asset -> why it is fetched
     republish: str | None = None  # why the publication must be rebuilt even if nothing is fetched
-    requests: int = 0  # upstream requests the planning itself made
+    requests: int = 0  # upstream requests observing (the release stamps) and planning (the latest month) made
 
     @property
     def nothing_to_do(self) -> bool:
@@ -331,15 +338,17 @@ def _last_config(work_db: Path) -> tuple[Path | None, str | None]:
 
 
 def plan_refresh(instance: dg.DagsterInstance, nomis: NomisResource, start_month: str,
-                 revision_window: int = 2, source_specs: list[dg.AssetSpec] | None = None,
+                 revision_window: int = 2, releases: Mapping[str, Observed] | None = None,
                  everything: bool = False, dfe: DfeResource | None = None, work_db: Path | None = None,
                  settings: Settings | None = None) -> RefreshPlan:
-    """Decide what to fetch, from what the working database `work_db` and the publication hold. `everything`
-    loads the whole claimant history and every source. Without `dfe`, DfE sources are fetched whenever a
-    run happens. `settings` (else found as _context says) gives the publication, lmi.toml's districts and
-    the folders that must be writable; that is checked first, before any request."""
+    """Decide what to fetch, from the upstream releases observed (`releases`, by upstream ref; else the
+    latest observations in `instance`) and what the working database `work_db` and the publication hold.
+    `everything` loads the whole claimant history and every source. `settings` (else found as _context
+    says) gives the publication, lmi.toml's districts and the folders that must be writable; that is
+    checked first, before any request. `dfe` only counts its requests."""
     ctx = _context(work_db, settings)
     check_writable(ctx.dirs)  # a read-only folder is named now, not after a dozen requests
+    releases = observed_releases(instance) if releases is None else releases
     lads = ctx.lad_codes or ()
     plan = RefreshPlan()
     before = nomis.transport().responses + (dfe.transport().responses if dfe else 0)
@@ -347,8 +356,11 @@ def plan_refresh(instance: dg.DagsterInstance, nomis: NomisResource, start_month
     gaps = None if everything else claimant_gaps(held, start_month, lads)
     loaded = set() if gaps else {m for m in held.months if m >= start_month}
     last = {"release": held.releases.get(CLAIMANT_ASSET.to_user_string()), "latest_period": max(loaded, default="?")}
+    claimant = releases.get(CLAIMANT.ref) or Observed(error=f"{CLAIMANT.ref} was never observed")
     try:
-        release = nomis.dataset_release(CLAIMANT_DATASET).get("LastUpdated", "")
+        if claimant.error:
+            raise UpstreamError(claimant.error)
+        release = claimant.release
         latest = None if (not everything and loaded and release and last["release"] == release) \
             else latest_released_month(nomis)
     except UpstreamError as exc:
@@ -375,33 +387,30 @@ def plan_refresh(instance: dg.DagsterInstance, nomis: NomisResource, start_month
                f"release {release or '?'} (was {last['release'] or 'never loaded'}); "
                f"{len(todo - set(wanted[-revision_window:]))} new month(s) + last {revision_window} for revisions")
         plan.refreshed["raw_claimant_count"] = f"{plan.months[0]} to {plan.months[-1]}: {why}"
-    for spec in source_specs or []:
-        upstream = str(spec.metadata.get("lmi/upstream", ""))
-        name = spec.key.to_user_string()
-        service, _, dataset = upstream.partition(":")
-        if spec.key == CLAIMANT_ASSET or service not in ("nomis", "dfe") or (service == "dfe" and dfe is None):
+    for upstream in UPSTREAMS:
+        if upstream == CLAIMANT:
             continue
-        try:
-            stamp = (nomis.dataset_release(dataset).get("LastUpdated", "") if service == "nomis"
-                     else dfe_release(dfe))
-        except UpstreamError as exc:  # fetch it anyway: the source then degrades on its own and says why
-            plan.refreshed[name] = f"{dataset} release unknown ({exc}); fetching, to keep or replace what is held"
-            continue
-        previous = held.releases.get(name)
-        lacking = source_gaps(held, name, lads)
-        if everything:
-            plan.refreshed[name] = f"full refresh ({dataset} release {stamp or '?'})"
-        elif lacking:
-            plan.refreshed[name] = f"full refresh ({dataset} release {stamp or '?'}): {lacking}"
-        elif not stamp or previous != stamp:
-            plan.refreshed[name] = f"{dataset} release {stamp or '?'} (was {previous or 'never loaded'})"
-        else:
-            plan.skipped[name] = f"{dataset} release {stamp} unchanged"
+        dataset, seen = upstream.dataset, releases.get(upstream.ref)
+        for name in upstream.sources:
+            if seen is None or seen.error:  # fetch it anyway: the source then degrades on its own and says why
+                plan.refreshed[name] = (f"{dataset} release unknown ({seen.error if seen else 'never observed'}); "
+                                        "fetching, to keep or replace what is held")
+                continue
+            stamp, previous, lacking = seen.release, held.releases.get(name), source_gaps(held, name, lads)
+            if everything:
+                plan.refreshed[name] = f"full refresh ({dataset} release {stamp or '?'})"
+            elif lacking:
+                plan.refreshed[name] = f"full refresh ({dataset} release {stamp or '?'}): {lacking}"
+            elif not stamp or previous != stamp:
+                plan.refreshed[name] = f"{dataset} release {stamp or '?'} (was {previous or 'never loaded'})"
+            else:
+                plan.skipped[name] = f"{dataset} release {stamp} unchanged"
     if not everything and ctx.published_db is not None and not plan.months and not plan.refreshed:
         published = Held.read(ctx.published_db, lads)
         plan.republish = (publication_gap(held, published, ctx.published_db, ctx.source_mode)
                           or (config_gap(published, ctx.areas, ctx.published_db) if held.tables else None))
-    plan.requests = nomis.transport().responses + (dfe.transport().responses if dfe else 0) - before
+    plan.requests = (sum(o.requests for o in releases.values())
+                     + nomis.transport().responses + (dfe.transport().responses if dfe else 0) - before)
     return plan
 
 
@@ -421,12 +430,10 @@ def source_gaps(held: Held, table: str, lad_codes) -> str | None:
     return None
 
 
-def dfe_release(dfe: DfeResource) -> str:
-    """The NEET data set's release stamp, as raw_neet records it."""
-    return dfe.neet_release()
-
-
-def refresh_selection(definitions: dg.Definitions, plan: RefreshPlan) -> list[dg.AssetKey]:
-    """Every asset except the upstream-stamped sources the plan skips."""
-    skipped = {dg.AssetKey(name) for name in plan.skipped}
-    return [spec.key for spec in definitions.resolve_all_asset_specs() if spec.key not in skipped]
+def refresh_selection(assets: dg.Definitions | Iterable[dg.AssetKey], plan: RefreshPlan) -> list[dg.AssetKey]:
+    """Every asset (of the definitions, or of these keys) except the sources the plan skips and the upstream
+    observations, which are observed, not materialised."""
+    keys = ([spec.key for spec in assets.resolve_all_asset_specs()] if isinstance(assets, dg.Definitions)
+            else list(assets))
+    skipped = {dg.AssetKey(name) for name in plan.skipped} | {u.key for u in UPSTREAMS}
+    return [k for k in keys if k not in skipped]

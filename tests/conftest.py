@@ -100,6 +100,16 @@ def all_assets() -> list:
     return list(defs().assets)
 
 
+def observe(instance, resources: dict):
+    """Run observe_upstream_releases in this process (what `lmi` does first): the upstreams' release stamps
+    recorded as observations in `instance`, for plan_refresh to read."""
+    from lmi_pipeline.defs.jobs import observe_in_process
+
+    result = observe_in_process(instance, resources)
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    return result
+
+
 def run_pipeline(settings: Settings, resources: dict | None = None, instance=None, **kwargs):
     """Materialise every asset over the whole claimant history, as `lmi run` does, in a real Dagster run."""
     import dagster as dg
@@ -111,8 +121,8 @@ def run_pipeline(settings: Settings, resources: dict | None = None, instance=Non
     resources = resources or fast_resources(settings)
     definitions = defs()
     instance = instance or dg.DagsterInstance.ephemeral()
-    plan = plan_refresh(instance, resources["nomis"], load_areas(settings.areas_file).start_month,
-                        source_specs=list(definitions.resolve_all_asset_specs()), everything=True,
+    observe(instance, resources)
+    plan = plan_refresh(instance, resources["nomis"], load_areas(settings.areas_file).start_month, everything=True,
                         dfe=resources["dfe"], work_db=settings.work_db)
     return dg.materialize(list(definitions.assets) + list(definitions.asset_checks), instance=instance,
                           resources=resources, tags=plan.partition_tags(), **kwargs)

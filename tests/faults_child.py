@@ -64,7 +64,7 @@ if os.environ.get("LMI_TEST_SELECT"):
     import dagster as dg
 
     from lmi_pipeline.definitions import defs
-    from lmi_pipeline.defs.partitions import extend_claimant_months
+    from lmi_pipeline.claimant_months import extend_claimant_months
     from lmi_pipeline.defs.resources import build_resources
     from lmi_pipeline.refresh import RANGE_END
     from lmi_pipeline.settings import load_settings

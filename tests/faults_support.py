@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from lmi_demo.server import UpstreamSim
 from lmi_pipeline.settings import Settings
-from tests.conftest import fast_resources, live_settings, make_project, run_pipeline
+from tests.conftest import fast_resources, live_settings, make_project, observe, run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "uid-5ecret-0xFEEDFACE"  # a NOMIS_UID that must never appear in any output
@@ -193,8 +193,9 @@ def published_baseline(tmp_path_factory) -> Path:
             import dagster as dg
             from lmi_pipeline.refresh import plan_refresh
 
-            plan = plan_refresh(dg.DagsterInstance.ephemeral(), fast_resources(settings)["nomis"], "2013-01",
-                                everything=True)
+            instance, resources = dg.DagsterInstance.ephemeral(), fast_resources(settings)
+            observe(instance, resources)
+            plan = plan_refresh(instance, resources["nomis"], "2013-01", everything=True)
         _BASELINE["project"] = settings.project_dir
         _BASELINE["tags"] = plan.partition_tags()  # the synthetic upstream's months, the same in every test
     return _BASELINE["project"]
@@ -233,7 +234,7 @@ def run_through(settings: Settings, asset: str, upstream: bool = False, instance
     selection = dg.AssetSelection.assets(asset).downstream()
     if upstream:
         selection = selection | dg.AssetSelection.assets(asset).upstream()
-    from lmi_pipeline.defs.partitions import extend_claimant_months
+    from lmi_pipeline.claimant_months import extend_claimant_months
     from lmi_pipeline.refresh import RANGE_END
 
     d = definitions()

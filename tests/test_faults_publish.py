@@ -18,11 +18,11 @@ import dagster as dg
 import duckdb
 import pytest
 
-from lmi_pipeline.defs.partitions import extend_claimant_months
+from lmi_pipeline.claimant_months import extend_claimant_months
 from lmi_pipeline.refresh import RANGE_END, RANGE_START, plan_refresh, refresh_selection
 from lmi_pipeline.runs import failure_messages
 from lmi_pipeline.storage import JOURNAL_NAME, PUBLISHED_MODE, copy_database, recover_publication, wal_of
-from tests.conftest import fast_resources
+from tests.conftest import fast_resources, observe
 from tests.faults_support import (
     FaultServer, ReadWriteSession, copy_project, definitions, digest, leftovers, opens_read_only_elsewhere,
     other_filesystem, published_baseline, published_months, run_through, simulate_other_filesystem,
@@ -190,8 +190,9 @@ def test_a_publication_never_shrinks_the_history(baseline, tmp_path):
         # The next refresh plans from what the working database holds: the whole history, and publishes it.
         d = definitions()
         resources = fast_resources(settings)
-        plan = plan_refresh(instance, resources["nomis"], "2013-01", 2, list(d.resolve_all_asset_specs()),
-                            dfe=resources["dfe"], work_db=settings.work_db)
+        observe(instance, resources)
+        plan = plan_refresh(instance, resources["nomis"], "2013-01", 2, dfe=resources["dfe"],
+                            work_db=settings.work_db)
         assert plan.refreshed["raw_claimant_count"].startswith(
             "2013-01 to 2026-10: full history: the working database lacks 164 of the months from 2013-01 to "
             "2026-10"), plan.summary()

@@ -13,7 +13,8 @@ from lmi_demo.server import UpstreamSim
 from lmi_demo.world import World
 from lmi_pipeline.refresh import RANGE_END, RANGE_START, plan_refresh, refresh_selection
 from lmi_pipeline.runs import failure_messages
-from tests.conftest import TEST_DISTRICTS, fast_resources, live_settings, make_project, run_pipeline, sim_handler
+from lmi_pipeline.upstream import UPSTREAMS
+from tests.conftest import TEST_DISTRICTS, fast_resources, live_settings, make_project, observe, run_pipeline, sim_handler
 
 
 class SwitchableUpstream:
@@ -35,11 +36,13 @@ class SwitchableUpstream:
 
 
 def _refresh(settings, instance, revision_window=2):
-    """What `lmi refresh` and the nightly schedule do: plan, then run the planned selection."""
+    """What `lmi refresh` does (and the nightly schedule and the refresh_on_release sensor between them):
+    observe the upstreams, plan from the observations, then run the planned selection."""
     definitions = defs()
     resources = fast_resources(settings)
-    plan = plan_refresh(instance, resources["nomis"], "2013-01", revision_window,
-                        list(definitions.resolve_all_asset_specs()), dfe=resources["dfe"], work_db=settings.work_db)
+    observe(instance, resources)
+    plan = plan_refresh(instance, resources["nomis"], "2013-01", revision_window, dfe=resources["dfe"],
+                        work_db=settings.work_db)
     if plan.nothing_to_do:
         return plan, None
     result = dg.materialize(list(definitions.assets) + list(definitions.asset_checks), instance=instance,
@@ -56,6 +59,17 @@ def test_partitions_schedule_and_freshness_are_defined():
     schedule = d.resolve_schedule_def("nightly_refresh")
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     assert schedule.cron_schedule == "30 6 * * *" and schedule.execution_timezone == "Europe/London"
+    assert schedule.job_name == "observe_upstream_releases"  # it observes; the sensor decides what to run
+    sensor = d.resolve_sensor_def("refresh_on_release")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING and sensor.job_name == "lmi_refresh"
+    # Each upstream is an observable source asset, and the raw tables loaded from it depend on it.
+    graph = d.resolve_asset_graph()
+    for upstream in UPSTREAMS:
+        assert graph.get(upstream.key).is_observable and not graph.get(upstream.key).is_materializable
+        for source in upstream.sources:
+            assert upstream.key in graph.get(dg.AssetKey(source)).parent_keys, source
+    raw = {k.to_user_string() for k in graph.materializable_asset_keys if k.to_user_string().startswith("raw_")}
+    assert raw == {s for u in UPSTREAMS for s in u.sources}  # every raw source is watched, none twice
     specs = {s.key.to_user_string(): s for s in d.resolve_all_asset_specs()}
     assert specs["raw_claimant_count"].freshness_policy is not None
     checks = {spec.name for c in d.asset_checks for spec in c.check_specs}
@@ -80,8 +94,7 @@ def test_incremental_refresh_fetches_only_the_new_month_and_detects_a_revision(h
         seen = len(up.sim.log)
         plan, result = _refresh(settings, instance)
         asked = up.sim.log[seen:]
-        stamped = [s for s in defs().resolve_all_asset_specs()
-                   if str(s.metadata.get("lmi/upstream", "")).startswith("nomis:")]
+        stamped = [u for u in UPSTREAMS if u.service == "nomis"]
         nomis_asked = [p for p in asked if p.startswith("/nomis/")]
         assert result is None and plan.requests == len(asked) <= len(stamped) + 3
         assert len(nomis_asked) == len(stamped)  # one release stamp per Nomis source

@@ -23,6 +23,7 @@ import duckdb
 
 from lmi_pipeline.clients.transport import UpstreamError
 from lmi_pipeline.storage import WarehouseResource, quote_ident
+from lmi_pipeline.upstream import upstream_of
 
 CREATE_SOURCE_STATUS = """
 CREATE TABLE IF NOT EXISTS source_status (
@@ -57,7 +58,8 @@ def isolated_source(empty_columns: Sequence[str] | Callable[[], Sequence[str]]):
         def asset_fn(context: dg.AssetExecutionContext, *args, **kwargs):
             warehouse: WarehouseResource = kwargs["warehouse"]
             asset = context.asset_key.to_user_string()
-            upstream = str(context.assets_def.metadata_by_key[context.asset_key].get("lmi/upstream", ""))
+            found = upstream_of(asset)
+            upstream = found.ref if found else ""
             try:
                 result = fn(context, *args, **kwargs)
             except UpstreamError as exc:

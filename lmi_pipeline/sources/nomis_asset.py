@@ -9,11 +9,13 @@ from lmi_pipeline.sources.nomis_loading import raw_columns
 from lmi_pipeline.sources.nomis_source import NomisSource, SourceLoad, load_source
 from lmi_pipeline.sources.query_areas import GEOGRAPHY_DEPS
 from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.upstream import by_dataset
 
 
 def nomis_source_asset(src: NomisSource, description: str, freshness_policy: dg.FreshnessPolicy,
                        partitions_def: dg.PartitionsDefinition | None = None) -> dg.AssetsDefinition:
-    """The raw asset of `src`: named after its table, reading the geography tables, one at a time on the
+    """The raw asset of `src`: named after its table, reading the geography tables and depending on the
+    observation of its dataset's releases, one at a time on the
     Nomis pool, degrading (never failing the run) when Nomis cannot serve it. A monthly source is one
     partition per month, loaded for the run's months from lmi.toml's start_month on."""
     if src.monthly:
@@ -31,8 +33,9 @@ def nomis_source_asset(src: NomisSource, description: str, freshness_policy: dg.
             return dg.MaterializeResult(metadata=snapshot_metadata(load_source(nomis, warehouse, src, context.log),
                                                                    src))
     return dg.asset(
-        name=src.asset, description=description, group_name="sources", kinds={"duckdb"}, deps=GEOGRAPHY_DEPS,
-        pool="nomis_api", metadata={"lmi/upstream": f"nomis:{src.dataset}"}, freshness_policy=freshness_policy,
+        name=src.asset, description=description, group_name="sources", kinds={"duckdb"},
+        # The geography tables it reads, and the observation of its dataset's releases (defs/sources/upstream.py).
+        deps=[*GEOGRAPHY_DEPS, by_dataset("nomis", src.dataset).key], pool="nomis_api", freshness_policy=freshness_policy,
         partitions_def=partitions_def,
         # A run's months are one Nomis query, so a backfill is one run whatever its length.
         backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,

@@ -8,10 +8,11 @@ from lmi_pipeline.defs import freshness
 from lmi_pipeline.sources.isolation import isolated_source
 from lmi_pipeline.sources.request_log import log_requests, query_id
 from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.upstream import by_dataset
 
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, pool="dfe_api", metadata={"lmi/upstream": "dfe:neet-16-17"},
-          freshness_policy=freshness.ANNUAL)
+@dg.asset(group_name="sources", kinds={"duckdb"}, pool="dfe_api",
+          deps=[by_dataset("dfe", "neet-16-17").key], freshness_policy=freshness.ANNUAL)
 # With no earlier load to keep, an empty table in the 2026 layout (so the warehouse builds empty tables).
 @isolated_source([*dict.fromkeys([*NEET_GEO_COLUMNS, *NEET_SCHEMAS["2026"].values()]), "query_id"])
 def raw_neet(context: dg.AssetExecutionContext, dfe: DfeResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
