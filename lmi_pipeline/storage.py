@@ -47,7 +47,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from lmi_pipeline.dead_runs import fail_dead_runs
+from lmi_pipeline.dead_runs import fail_killed_runs
 from lmi_pipeline.run_lock import RunLock, lock_path
 from lmi_pipeline.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, check_writable
 
@@ -115,7 +115,7 @@ class WarehouseResource(DuckDBResource):
             if note and context.log:
                 context.log.warning(note)
             if context.instance is not None:  # holding the lock: other unfinished runs of ours are dead
-                dead = fail_dead_runs(context.instance, run)
+                dead = fail_killed_runs(context.instance, run)
                 if dead and context.log:
                     context.log.warning(f"marked {len(dead)} run(s) killed earlier as failed, freeing their pool "
                                         f"slots: {', '.join(dead)}")
