@@ -20,6 +20,7 @@ write, with a message naming the holder. Steps of one run that an executor puts 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
@@ -75,6 +76,8 @@ class RunLock:
         raise RefreshRunningError naming the holder."""
         if self.held:
             raise RuntimeError(f"{self.path} is already held by this RunLock")
+        if self.path.parent.exists() and not self.path.parent.is_dir():  # "data: File exists" would not say why
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(self.path))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._holder = {"pid": os.getpid(), "host": socket.gethostname(), "purpose": purpose, "run_id": run_id}
         deadline = time.monotonic() + max(MIN_WAIT_SECONDS, wait_seconds)
@@ -194,10 +197,3 @@ def _describe(holder: dict) -> str:
         return "a process that has just started"
     return (f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}, a {holder.get('purpose', 'refresh')} "
             f"started {holder.get('since', '?')}")
-
-
-def refuse_if_running(work_dir: Path) -> None:
-    """Raise RefreshRunningError if a refresh holds the lock (the run itself still takes the lock)."""
-    holder = running_refresh(work_dir)
-    if holder is not None:
-        raise RefreshRunningError(_refusal(holder, lock_path(work_dir)))
