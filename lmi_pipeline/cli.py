@@ -13,6 +13,7 @@ see lmi_pipeline/run_summary.py. Every failure is a message that says what to do
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import sys
@@ -31,6 +32,7 @@ from lmi_pipeline.settings import Settings, SettingsError, load_settings
 
 INTERRUPTED = "interrupted; the last publication is unchanged"
 _published: list[str] = []  # set once this run has published: a Ctrl-C after that must not say "unchanged"
+_held: list[RunLock] = []  # the run lock, from the checks until the run takes it (or the command ends)
 
 
 class Refused(RuntimeError):
@@ -151,15 +153,41 @@ def _preflight(settings: Settings, say: bool = True) -> AreasConfig:
     """Everything refused before any network call: lmi.toml (its shape, and its codes and ward names
     against the last publication where it can; docs/reliability.md), and a refresh already running."""
     from lmi_pipeline.area_reference import check_areas_offline, load_reference, offline_check_enabled
-    from lmi_pipeline.run_lock import refuse_if_running
 
     areas = _load_areas(settings.areas_file)
-    refuse_if_running(settings.work_dir)
     if offline_check_enabled():
         notes = check_areas_offline(areas, load_reference(settings.published_db))
         for note in notes if say else []:
             print(f"note: {note}")
+    _take_run_lock(settings)  # after the checks that write nothing: a refused lmi.toml leaves no data/
     return areas
+
+
+def _take_run_lock(settings: Settings) -> None:
+    """Hold the run lock from here until the run starts: a second refresh is refused before it plans or
+    makes any request, and a publication a killed run left is finished (or undone) before planning reads
+    the published database. Released by `_hand_over_run_lock` just before the run, whose RunLockResource
+    takes it again at its start (a run started meanwhile makes that refuse, with the same message)."""
+    from lmi_pipeline.publication import recover_publication
+
+    if _held:
+        return
+    try:
+        _held.append(RunLock(lock_path(settings.work_dir)).acquire(purpose="refresh by lmi, checking and planning"))
+    except OSError as exc:
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):  # named as planning names it (exit 2)
+            settings.check_writable()
+        raise
+    note = recover_publication(settings.data_dir)
+    if note:
+        print(f"note: {note}")
+
+
+def _hand_over_run_lock() -> None:
+    """Release the lock lmi holds, if any. Not lent to the run: a second RunLock in this process refuses
+    like another process would, which is what keeps a stray in-process run out."""
+    while _held:
+        _held.pop().release()
 
 
 def _observe(definitions, instance):
@@ -199,6 +227,7 @@ def _refresh(settings: Settings, everything: bool) -> int:
                       "the published data is current.")
                 return EXIT_FRESH
             selection = None if everything else refresh_selection(definitions, plan)
+            _hand_over_run_lock()
             result = execute(job, instance, tags=plan.partition_tags(), asset_selection=selection)
     elapsed = time.monotonic() - started
     if interrupted(result):
@@ -225,8 +254,8 @@ def _after_interrupt(settings: Settings, result) -> str:
     """What a Ctrl-C left published. Dagster stopped the step and tore the resources down (the run lock is
     released); a publication interrupted between its first and last move is completed here, as the next
     run would, so data/lmi.duckdb and assets/ always match."""
+    from lmi_pipeline.publication import JOURNAL_NAME, recover_publication
     from lmi_pipeline.runs import step_succeeded
-    from lmi_pipeline.storage import JOURNAL_NAME, recover_publication
 
     if step_succeeded(result, "published_database"):
         return (f"interrupted after publishing; {settings.published_db} and {settings.assets_dir}/ hold this run's "
@@ -251,9 +280,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if settings.source_mode == "demo":
         if not snapshot_is_current(settings):  # a damaged manifest is refused, by name
             print("building the synthetic demo snapshot for lmi.toml ...")
-            # Under the run lock: two runs rebuilding data/snapshot/ at once would leave a mixture.
-            with RunLock(lock_path(settings.work_dir)).acquire(purpose="demo snapshot build"):
-                build_demo_snapshot(settings)
+            # Under the run lock (_preflight took it): two runs rebuilding data/snapshot/ at once would
+            # leave a mixture.
+            build_demo_snapshot(settings)
         else:
             check_snapshot(settings)
     return _refresh(settings, everything=True)
@@ -286,13 +315,15 @@ def main(argv: list[str] | None = None) -> int:
     from dagster._core.errors import DagsterExecutionInterruptedError
 
     from lmi_demo.snapshot import SnapshotError
+    from lmi_pipeline.publication import PublishError
     from lmi_pipeline.runs import OUT_OF_MEMORY
 
     _published.clear()
     try:
         _prepare_environment()
         return args.func(args)
-    except (AreasError, SettingsError, UpstreamError, RefreshRunningError, SnapshotError, Refused) as exc:
+    except (AreasError, SettingsError, UpstreamError, RefreshRunningError, SnapshotError, Refused,
+            PublishError) as exc:
         print(f"lmi: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     except (KeyboardInterrupt, DagsterExecutionInterruptedError):  # before the run (checks, planning, the demo
@@ -311,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
                   "LMI_ASSETS_DIR) are folders this user can write, with free space; nothing was published.",
                   file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        _hand_over_run_lock()  # a command that stopped before its run: the lock goes with it
 
 
 if __name__ == "__main__":

@@ -1,17 +1,17 @@
-"""One refresh at a time: an exclusive lock on `data/refresh.lock` for the whole run.
+"""One refresh at a time: an exclusive `filelock` lock on `data/refresh.lock` for the whole run.
 
 DuckDB allows a single writing process per database file, and two runs interleaving their writes to the
-working database or their moves into `assets/` would publish a mixture. So every run holds an `fcntl`
-lock from the moment its warehouse resource is set up until teardown. The kernel drops the lock when the
-process ends, however it ends (a SIGKILLed run never leaves a stale lock), so the pid written into the
-file is only there to tell a person which process holds it.
+working database or their moves into `assets/` would publish a mixture. So every run holds this lock from
+its start (RunLockResource, run_start.py) to its end, and `lmi` holds it while it checks and plans. It is a
+`flock` (filelock's UnixFileLock): the kernel drops it when the process ends, however it ends (a SIGKILLed
+run never leaves a stale lock), so the holder's details written into the file are only there to tell a
+person who holds it.
 
 The lock file lives in the data directory, beside the working folder `data/work/`, never inside it:
 `data/work/` is documented as deletable, and a lock file deleted while held locks nothing (a second run
-would create a new file and lock that). A lock is only taken on the file the path names once it is locked
-(the inode is checked after `flock`, so a file unlinked meanwhile is never trusted), and a holder checks
-again before each use of the working database (`RunLock.ensure`): if its file was deleted or replaced, it
-takes the lock on the new file, or stops if another process already holds that.
+would create a new file and lock that). filelock never trusts a file unlinked between its open and its
+`flock`; a holder checks again before each use of the working database (`RunLock.ensure`): if its file was
+deleted or replaced, it takes the lock on the new file, or stops if another process already holds that.
 
 A second run either waits a bounded time (`wait_seconds`) or stops at once, before any network call or
 write, with a message naming the holder. Steps of one run that an executor puts in separate processes
@@ -20,7 +20,7 @@ write, with a message naming the holder. Steps of one run that an executor puts 
 
 from __future__ import annotations
 
-import fcntl
+import errno
 import json
 import os
 import socket
@@ -28,10 +28,12 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 LOCK_NAME = "refresh.lock"  # in the data directory, beside data/work/
 POLL_SECONDS = 0.2
-# Even a run told not to wait retries this long: `running_refresh` (a look before any network call) holds
-# a shared lock for an instant, and that must not make a run that is just starting refuse.
+# Even a run told not to wait retries this long: `running_holder` (a look, by `lmi` and the tests) holds
+# the lock for an instant, and that must not make a run that is just starting refuse.
 MIN_WAIT_SECONDS = 1.0
 SAME_RUN_WAIT_SECONDS = 6 * 3600  # another step of the same run: wait for it, as an in-process run would
 
@@ -44,63 +46,71 @@ class LockLostError(RefreshRunningError):
     """This run's lock file was deleted or replaced while it ran, and another process locked the new one."""
 
 
+def _file_lock(path: Path, on_acquired=None) -> FileLock:
+    # preserve_lock_file: the path must keep naming the file waiters lock (and it refuses filelock's soft
+    # fallback, a marker file a SIGKILL would leave behind). Not thread-local: Dagster may tear a resource
+    # down in another thread than the one that set it up.
+    return FileLock(path, thread_local=False, preserve_lock_file=True, poll_interval=POLL_SECONDS,
+                    on_acquired=on_acquired)
+
+
 class RunLock:
-    """An exclusive, non-reentrant lock file. Use `with RunLock(path).acquire(): ...` or acquire/release."""
+    """The run lock, with who holds it. Use `with RunLock(path).acquire(): ...` or acquire/release.
+
+    Not reentrant across instances, even in one process: a second RunLock on the same path waits or refuses
+    like another process would (a run started by a test or notebook that already holds it must not run)."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._fd: int | None = None
+        self._lock = _file_lock(self.path, on_acquired=self._record)
+        self._fd: int | None = None  # filelock's descriptor, borrowed while held: the holder's details go there
+        self._identity: tuple[int, int] | None = None
         self._holder: dict = {}
 
     @property
     def held(self) -> bool:
-        return self._fd is not None
+        return self._lock.is_locked
 
     def acquire(self, wait_seconds: float = 0.0, purpose: str = "refresh", run_id: str | None = None) -> "RunLock":
         """Take the lock, polling up to `wait_seconds` (much longer if a step of the same `run_id` holds it);
         raise RefreshRunningError naming the holder."""
-        if self._fd is not None:
+        if self.held:
             raise RuntimeError(f"{self.path} is already held by this RunLock")
+        if self.path.parent.exists() and not self.path.parent.is_dir():  # "data: File exists" would not say why
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(self.path))
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        self._holder = {"pid": os.getpid(), "host": socket.gethostname(), "purpose": purpose, "run_id": run_id}
         deadline = time.monotonic() + max(MIN_WAIT_SECONDS, wait_seconds)
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                if _names(self.path, fd):
-                    break
-                # The file was unlinked or replaced between open and flock: a lock on it locks nothing.
-                os.close(fd)
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-                continue
-            except BlockingIOError:
-                if not _names(self.path, fd):  # held, but no longer the file at the path: look at that one
-                    os.close(fd)
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
-                    fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-                    continue
-                if run_id and _read_holder(fd).get("run_id") == run_id:
-                    deadline = max(deadline, time.monotonic() + SAME_RUN_WAIT_SECONDS)
-                if time.monotonic() >= deadline:
-                    holder = _describe(_read_holder(fd))
-                    os.close(fd)
-                    waited = f" (waited {wait_seconds:.0f}s)" if wait_seconds > MIN_WAIT_SECONDS else ""
-                    raise RefreshRunningError(_refusal(holder, self.path, waited)) from None
-                time.sleep(POLL_SECONDS)
-        self._holder = {"pid": os.getpid(), "host": socket.gethostname(), "purpose": purpose, "run_id": run_id,
-                        "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-        _write_holder(fd, self._holder)
-        self._fd = fd
+
+        def give_up() -> bool:
+            nonlocal deadline
+            if run_id and _read_holder(self.path).get("run_id") == run_id:
+                deadline = max(deadline, time.monotonic() + SAME_RUN_WAIT_SECONDS)
+            return time.monotonic() >= deadline
+
+        try:  # filelock's own timeout only bounds the longest wait; give_up decides
+            self._lock.acquire(timeout=max(MIN_WAIT_SECONDS, wait_seconds) + SAME_RUN_WAIT_SECONDS,
+                               cancel_check=give_up)
+        except Timeout:
+            waited = f" (waited {wait_seconds:.0f}s)" if wait_seconds > MIN_WAIT_SECONDS else ""
+            raise RefreshRunningError(_refusal(_describe(_read_holder(self.path)), self.path, waited)) from None
         return self
+
+    def _record(self, fd: int) -> None:
+        """filelock's on_acquired: write who holds the lock into the file, and remember which file it is."""
+        self._holder["since"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(self._holder).encode(), 0)
+        st = os.fstat(fd)
+        self._fd, self._identity = fd, (st.st_dev, st.st_ino)
 
     def ensure(self) -> str | None:
         """Check that the lock file this run holds is still the one at its path. If it was deleted or replaced
         (by hand, or with the folder it is in), lock the file now there, so no second run can start on it;
         returns a note saying so. Raises LockLostError if another process got there first."""
-        if self._fd is None:
+        if not self.held:
             raise RuntimeError(f"{self.path} is not held by this RunLock")
-        if _names(self.path, self._fd):
+        if _identity(self.path) == self._identity:
             return None
         replacement = RunLock(self.path)
         try:
@@ -111,22 +121,23 @@ class RunLock:
                 f"the run lock {self.path} was deleted or replaced while this run held it, and {holder} has locked "
                 "the new file: two refreshes may be running at once, so this one stops here, before writing more. "
                 "Never delete the lock file; let the other run finish, then run again.") from None
-        old, self._fd, replacement._fd = self._fd, replacement._fd, None
-        os.close(old)
+        self._lock.release(force=True)
+        self._lock, self._fd, self._identity = replacement._lock, replacement._fd, replacement._identity
         return (f"the run lock {self.path} was deleted or replaced while this run held it; this run locked the "
                 "new file at once, before any other run could. Never delete the lock file while a refresh runs.")
 
     def release(self) -> None:
-        if self._fd is None:
+        if not self.held:
             return
-        fd, self._fd = self._fd, None
         try:
-            os.ftruncate(fd, 0)  # the holder's details go with the lock
+            if self._fd is not None:
+                os.ftruncate(self._fd, 0)  # the holder's details go with the lock
         finally:
-            os.close(fd)  # closing the descriptor drops the flock
+            self._fd = self._identity = None
+            self._lock.release(force=True)
 
     def __enter__(self) -> "RunLock":
-        if self._fd is None:
+        if not self.held:
             self.acquire()
         return self
 
@@ -137,40 +148,27 @@ class RunLock:
 def lock_path(work_dir: Path) -> Path:
     """The run lock of the working folder `work_dir` (data/work): beside it, in the data directory, so that
     deleting the working folder (it is rebuildable) can never delete the lock a running refresh holds."""
-    return data_lock_path(Path(work_dir).parent)
-
-
-def data_lock_path(data_dir: Path) -> Path:
-    return Path(data_dir) / LOCK_NAME
+    return Path(work_dir).parent / LOCK_NAME
 
 
 def running_refresh(work_dir: Path) -> str | None:
-    """Who holds the lock right now (for a check before any network call), or None if nobody does."""
+    """Who holds the lock right now, or None if nobody does."""
     return running_holder(lock_path(work_dir))
 
 
 def running_holder(path: Path) -> str | None:
     """Who holds the lock file `path` right now, or None if nobody does (or there is no such file)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
+    if not Path(path).exists():
         return None
+    probe = _file_lock(Path(path))
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return _describe(_read_holder(fd))
-        fcntl.flock(fd, fcntl.LOCK_UN)
+        probe.acquire(blocking=False)
+    except Timeout:
+        return _describe(_read_holder(Path(path)))
+    except OSError:  # vanished or unreadable meanwhile: nobody can be named
         return None
-    finally:
-        os.close(fd)
-
-
-def refuse_if_running(work_dir: Path) -> None:
-    """Raise RefreshRunningError if a refresh holds the lock (the run itself still takes the lock)."""
-    holder = running_refresh(work_dir)
-    if holder is not None:
-        raise RefreshRunningError(_refusal(holder, lock_path(work_dir)))
+    probe.release(force=True)
+    return None
 
 
 def _refusal(holder: str, path: Path, waited: str = "") -> str:
@@ -179,25 +177,18 @@ def _refusal(holder: str, path: Path, waited: str = "") -> str:
             "untouched.")
 
 
-def _names(path: Path, fd: int) -> bool:
-    """Whether `path` still names the file open as `fd` (not unlinked, not replaced by another file)."""
+def _identity(path: Path) -> tuple[int, int] | None:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        return False
-    mine = os.fstat(fd)
-    return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)
+        return None
+    return st.st_dev, st.st_ino
 
 
-def _write_holder(fd: int, holder: dict) -> None:
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, json.dumps(holder).encode(), 0)
-
-
-def _read_holder(fd: int) -> dict:
+def _read_holder(path: Path) -> dict:
     try:
-        return json.loads(os.pread(fd, 4096, 0) or b"{}")
-    except ValueError:  # the holder is between truncate and write
+        return json.loads(Path(path).read_bytes()[:4096] or b"{}")
+    except (OSError, ValueError):  # gone, or the holder is between truncate and write
         return {}
 
 

@@ -54,9 +54,9 @@ if POINT == "load":
 
     after(nomis_source, "load_nomis_query", POINT, only=lambda conn, table, *rest: table == "raw_claimant_count")
 elif POINT in ("publish-copy", "publish-moves"):
-    import lmi_pipeline.storage as storage
+    import lmi_pipeline.publication as publication
 
-    after(storage, "copy_database", POINT) if POINT == "publish-copy" else after(storage, "replace_file", POINT)
+    after(publication, "copy_database", POINT) if POINT == "publish-copy" else after(publication, "replace_file", POINT)
 elif POINT:
     raise SystemExit(f"unknown LMI_TEST_PAUSE_AT {POINT!r}")
 

@@ -27,7 +27,9 @@ from lmi_pipeline.cli import main
 from lmi_pipeline.run_lock import RefreshRunningError, RunLock, lock_path
 from lmi_pipeline.runs import failure_messages
 from lmi_pipeline.settings import load_settings
-from lmi_pipeline.storage import JOURNAL_NAME, WarehouseResource, recover_publication
+from lmi_pipeline.publication import JOURNAL_NAME, recover_publication
+from lmi_pipeline.run_start import RunLockResource
+from lmi_pipeline.storage import WarehouseResource
 from tests.conftest import make_project
 from tests.faults_support import (
     PYTHON, ROOT, SECRET, Fault, FaultServer, baseline_tags, child_env, copy_project, digest, is_data, leftovers,
@@ -133,7 +135,7 @@ def test_killed_at_fetch_load_and_publish_then_the_next_run_succeeds(baseline, t
         child.kill()
         assert digest(settings)["data/lmi.duckdb"] == before["data/lmi.duckdb"]
         assert json.loads((settings.data_dir / JOURNAL_NAME).read_text())["state"] == "commit"
-        note = recover_publication(settings.data_dir)  # what the next run's setup does first
+        note = recover_publication(settings.data_dir)  # what the next run's lock holder does first
         assert note and note.startswith("completed a publication interrupted")
         published = digest(settings)
         assert published["data/lmi.duckdb"] != before["data/lmi.duckdb"] and leftovers(settings) == []
@@ -171,17 +173,22 @@ def touches_the_warehouse(warehouse: WarehouseResource) -> None:
         conn.execute("CREATE OR REPLACE TABLE touched AS SELECT 1 AS x")
 
 
+def _locked_warehouse(db, **lock) -> WarehouseResource:
+    """The working database `db` with its run lock, as build_resources configures them."""
+    return WarehouseResource(database=str(db), run_lock=RunLockResource(lock_dir=str(db.parent), work_db=str(db),
+                                                                        **lock))
+
+
 def test_a_second_refresh_waits_when_told_to_then_runs(tmp_path):
-    """With lock_wait_seconds, the second run waits for the first to finish instead of refusing."""
+    """With wait_seconds, the second run waits for the first to finish instead of refusing."""
     db = tmp_path / "work" / "lmi_build.duckdb"
     first = RunLock(lock_path(db.parent)).acquire(purpose="the first refresh")
-    refused = dg.materialize([touches_the_warehouse], resources={"warehouse": WarehouseResource(database=str(db))},
+    refused = dg.materialize([touches_the_warehouse], resources={"warehouse": _locked_warehouse(db)},
                              raise_on_error=False)
     assert "another refresh is running: pid" in failure_messages(refused)[0] and not db.exists()
     timer = threading.Timer(1.5, first.release)
     timer.start()
-    waited = dg.materialize([touches_the_warehouse],
-                            resources={"warehouse": WarehouseResource(database=str(db), lock_wait_seconds=60)})
+    waited = dg.materialize([touches_the_warehouse], resources={"warehouse": _locked_warehouse(db, wait_seconds=60)})
     timer.join()
     assert waited.success and not first.held
     with pytest.raises(RefreshRunningError, match=r"another refresh is running \(waited 2s\)"):
@@ -201,7 +208,7 @@ def test_a_busy_or_broken_working_database_is_a_clear_error(tmp_path):
     db = tmp_path / "work" / "lmi_build.duckdb"
     db.parent.mkdir(parents=True)
     db.write_bytes(b"this is not a DuckDB database" * 100)
-    broken = dg.materialize([touches_the_warehouse], resources={"warehouse": WarehouseResource(database=str(db))},
+    broken = dg.materialize([touches_the_warehouse], resources={"warehouse": _locked_warehouse(db)},
                             raise_on_error=False)
     (message,) = failure_messages(broken)
     assert f"the working database {db} cannot be opened" in message and "mv " in message and "lmi run" in message
@@ -210,7 +217,7 @@ def test_a_busy_or_broken_working_database_is_a_clear_error(tmp_path):
                                "print('open', flush=True); time.sleep(60)", str(db)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "open"
-        busy = dg.materialize([touches_the_warehouse], resources={"warehouse": WarehouseResource(database=str(db))},
+        busy = dg.materialize([touches_the_warehouse], resources={"warehouse": _locked_warehouse(db)},
                               raise_on_error=False)
     finally:
         holder.kill()
@@ -225,7 +232,7 @@ def test_a_staging_table_a_killed_load_left_is_dropped_before_the_next_run(tmp_p
     with duckdb.connect(str(db)) as conn:
         conn.execute("CREATE TABLE raw_population AS SELECT 'last good load' AS v")
         conn.execute("CREATE TABLE raw_population__incoming AS SELECT 'half a load' AS v")
-    result = dg.materialize([touches_the_warehouse], resources={"warehouse": WarehouseResource(database=str(db))})
+    result = dg.materialize([touches_the_warehouse], resources={"warehouse": _locked_warehouse(db)})
     assert result.success
     with duckdb.connect(str(db), read_only=True) as conn:
         assert sorted(r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()) == [

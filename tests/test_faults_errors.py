@@ -29,7 +29,7 @@ from lmi_pipeline.cli import main
 from lmi_pipeline.run_lock import RunLock, lock_path, running_refresh
 from lmi_pipeline.runs import failure_messages
 from lmi_pipeline.settings import load_settings
-from lmi_pipeline.storage import JOURNAL_NAME
+from lmi_pipeline.publication import JOURNAL_NAME
 from tests.conftest import make_project
 from tests.faults_support import (
     SECRET, Fault, FaultServer, copy_project, digest, is_data, leftovers, lmi_child, published_baseline, run_through,

@@ -21,7 +21,8 @@ import pytest
 from lmi_pipeline.claimant_months import extend_claimant_months
 from lmi_pipeline.refresh import RANGE_END, RANGE_START, plan_refresh, refresh_selection
 from lmi_pipeline.runs import failure_messages
-from lmi_pipeline.storage import JOURNAL_NAME, PUBLISHED_MODE, copy_database, recover_publication, wal_of
+from lmi_pipeline.publication import JOURNAL_NAME, PUBLISHED_MODE, recover_publication
+from lmi_pipeline.storage import copy_database, wal_of
 from tests.conftest import fast_resources, observe
 from tests.faults_support import (
     FaultServer, ReadWriteSession, copy_project, definitions, digest, leftovers, opens_read_only_elsewhere,
@@ -128,7 +129,7 @@ def test_a_journal_that_moves_across_filesystems_is_finished_and_publishing_neve
         (settings.data_dir / JOURNAL_NAME).write_text(json.dumps({
             "state": "commit", "started": "2026-12-01T06:31:00+00:00",
             "moves": [[str(staged), str(dest)], [str(nxt), str(settings.published_db)]], "deletes": []}))
-        note = recover_publication(settings.data_dir)  # what every run's setup does first
+        note = recover_publication(settings.data_dir)  # what every run's lock holder (and lmi) does first
         assert note and note.startswith("completed a publication interrupted at 2026-12-01T06:31:00+00:00")
         assert refused and refused[0][0] == str(staged)  # the rename was refused (EXDEV) and a copy made instead
         assert dest.read_text() == "<p>staged by the interrupted run</p>" and not staged.exists()

@@ -18,6 +18,7 @@ import pytest
 from lmi_demo.server import UpstreamSim
 from lmi_demo.world import World
 from lmi_pipeline.run_lock import LockLostError, RefreshRunningError, RunLock, lock_path
+from lmi_pipeline.run_start import RunLockResource
 from lmi_pipeline.runs import failure_messages
 from lmi_pipeline.settings import UnwritableDirectoryError, check_writable
 from lmi_pipeline.storage import WarehouseResource
@@ -205,8 +206,8 @@ def loses_its_database(warehouse: WarehouseResource) -> None:
 
 def test_within_a_run_a_working_database_is_never_silently_recreated(tmp_path):
     db = tmp_path / "data" / "work" / "live" / "lmi_build.duckdb"
-    result = dg.materialize([loses_its_database], resources={"warehouse": WarehouseResource(database=str(db))},
-                            raise_on_error=False)
+    warehouse = WarehouseResource(database=str(db), run_lock=RunLockResource(lock_dir=str(db.parent)))
+    result = dg.materialize([loses_its_database], resources={"warehouse": warehouse}, raise_on_error=False)
     (message,) = failure_messages(result)
     assert f"WarehouseError: the working database {db} was deleted during this run" in message
     assert not db.exists()

@@ -6,6 +6,7 @@ from lmi_pipeline.clients.dfe import DfeResource
 from lmi_pipeline.clients.nomis import NomisResource
 from lmi_pipeline.clients.ons_geo import OnsGeoResource
 from lmi_pipeline.project import ProjectResource
+from lmi_pipeline.run_start import RunLockResource
 from lmi_pipeline.settings import Settings, load_settings
 from lmi_pipeline.storage import WarehouseResource
 
@@ -24,8 +25,10 @@ def build_resources(settings: Settings, record_origin: str = "recorded") -> dict
                                **common),
         "ons_geo": OnsGeoResource(base_url=settings.ons_geo_url, **common),
         "dfe": DfeResource(base_url=settings.dfe_url, content_url=settings.dfe_content_url, **common),
-        "warehouse": WarehouseResource(database=str(settings.work_db), memory_limit=settings.duckdb_memory_limit,
-                                       lock_dir=str(settings.work_dir), publish_dir=str(settings.data_dir)),
+        "warehouse": WarehouseResource(
+            database=str(settings.work_db), memory_limit=settings.duckdb_memory_limit,
+            run_lock=RunLockResource(lock_dir=str(settings.work_dir), publish_dir=str(settings.data_dir),
+                                     work_db=str(settings.work_db))),
         "project": ProjectResource(
             areas_file=str(settings.areas_file),
             source_mode=settings.source_mode,

@@ -5,7 +5,7 @@ moves it into place in one short transaction (`move_into_place`, or `PeriodRepla
 table). Why not append every page inside that one transaction: DuckDB holds a transaction's appended rows
 in memory outside its memory_limit, about 7 MB per 25,000-row page, so a national load peaked at 2.5 GB
 (docs/performance.md); committed pages stay within the limit. Until the move, the raw table is exactly
-as it was: a failed load drops its staging table, and the warehouse resource drops any a killed run left.
+as it was: a failed load drops its staging table, and the next run drops any a killed run left (run_start.py).
 Nothing holds the whole result in pandas.
 """
 

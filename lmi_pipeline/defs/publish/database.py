@@ -5,7 +5,8 @@ import dagster as dg
 from lmi_pipeline.publication_history import history_message, history_problems
 from lmi_pipeline.metadata import apply_comments
 from lmi_pipeline.project import ProjectResource
-from lmi_pipeline.storage import PublishError, WarehouseResource, publish
+from lmi_pipeline.publication import PublishError, publish
+from lmi_pipeline.storage import WarehouseResource
 
 # The assets nothing else depends on: through them it depends on every asset, so it runs last and a failure
 # anywhere in the run stops the publication (tests/test_analyses.py checks this against the asset graph).
@@ -20,9 +21,9 @@ def published_database(context: dg.AssetExecutionContext, project: ProjectResour
 
     The working database is copied into a new file (readable by DuckDB 1.4 and later, read-only on disk),
     then the staged files and the database are moved into place with atomic renames, under a journal
-    (storage.publish) so a run killed halfway is completed by the next one. Any earlier failure leaves the
-    previous publication exactly as it was; open read-only connections keep their old view. Every table
-    and described column carries its description from lmi_pipeline.metadata as a DuckDB comment.
+    (publication.publish) so a run killed halfway is completed by the next one. Any earlier failure leaves
+    the previous publication exactly as it was; open read-only connections keep their old view. Every
+    table and described column carries its description from lmi_pipeline.metadata as a DuckDB comment.
 
     Refused here too, whatever the run selected (the blocking check publication_keeps_history runs only
     when claimant_count is in the run): an empty mart, and a build that lacks claimant months or areas the
