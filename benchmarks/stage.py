@@ -38,7 +38,7 @@ def pipeline(workdir: Path, assets: list[str]) -> dict:
 
     from lmi_pipeline.definitions import defs
     from lmi_pipeline.defs.resources import build_resources
-    from lmi_pipeline.refresh import RANGE_END, RANGE_START
+    from lmi_pipeline.operations.refresh import RANGE_END, RANGE_START
 
     settings = _settings(workdir)
     definitions = defs()
@@ -70,8 +70,8 @@ def floor(workdir: Path) -> dict:
 
     from lmi_pipeline.defs.indicators import area_indicators as ai
     from lmi_pipeline.defs.warehouse.claimant_count import build_claimant_count
-    from lmi_pipeline.sql import load_sql
-    from lmi_pipeline.storage import CONNECTION_CONFIG, limit_memory, quote_literal
+    from lmi_pipeline.database.sql import load_sql
+    from lmi_pipeline.database.storage import CONNECTION_CONFIG, limit_memory, quote_literal
 
     settings = _settings(workdir)
     pages = json.loads((workdir / "pages.json").read_text())
@@ -118,8 +118,8 @@ def floor(workdir: Path) -> dict:
 
 def _publish_floor(work_db: Path, published: Path, memory_limit: str) -> None:
     """The floor of publishing: the copy and one atomic rename (no journal, no staged files, no checks)."""
-    from lmi_pipeline.publication import PUBLISHED_MODE, replace_file
-    from lmi_pipeline.storage import copy_database
+    from lmi_pipeline.database.publication import PUBLISHED_MODE, replace_file
+    from lmi_pipeline.database.storage import copy_database
 
     tmp = published.with_name(f".{published.name}.next")
     copy_database(work_db, tmp, memory_limit)
@@ -130,10 +130,10 @@ def _publish_floor(work_db: Path, published: Path, memory_limit: str) -> None:
 def noop(workdir: Path) -> dict:
     import dagster as dg
 
-    from lmi_pipeline.areas import load_areas
+    from lmi_pipeline.geography.areas import load_areas
     from lmi_pipeline.defs.jobs import observe_in_process
     from lmi_pipeline.defs.resources import build_resources
-    from lmi_pipeline.refresh import plan_refresh
+    from lmi_pipeline.operations.refresh import plan_refresh
 
     settings = _settings(workdir)
     started = time.perf_counter()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from lmi_pipeline.areas import AreasError, load_areas
+from lmi_pipeline.geography.areas import AreasError, load_areas
 from lmi_pipeline.geography.reference import reference
 from lmi_demo.server import UpstreamSim, serve
 from lmi_demo.world import DEMO_LATEST_MONTH, World
@@ -91,10 +91,10 @@ def check_snapshot(settings: Settings) -> int:
 def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
     """(Re)write the synthetic snapshot for the areas in settings.areas_file. Returns the snapshot dir."""
     from lmi_pipeline.definitions import defs
-    from lmi_pipeline.cli import _console_logger
+    from lmi_pipeline.operations.console import console_logger
     from lmi_pipeline.defs.jobs import observe_in_process
     from lmi_pipeline.defs.resources import build_resources
-    from lmi_pipeline.refresh import plan_refresh
+    from lmi_pipeline.operations.refresh import plan_refresh
 
     areas = load_areas(settings.areas_file)
     if world is None:
@@ -126,7 +126,7 @@ def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
             # asset and whatever they need upstream (e.g. ward_lookup resolves the areas), over the same months.
             with dg.DagsterInstance.ephemeral() as instance:
                 # A Ctrl-C here stops the build with lmi's one line (its console logger shows no stack trace).
-                observe_in_process(instance, resources, raise_on_error=True, loggers={"console": _console_logger()})
+                observe_in_process(instance, resources, raise_on_error=True, loggers={"console": console_logger()})
                 plan = plan_refresh(instance, resources["nomis"], areas.start_month, everything=True,
                                     dfe=resources["dfe"])
                 sources = dg.AssetSelection.groups("sources")

@@ -6,7 +6,7 @@
 
 Both runs end with a summary of every source and exit 0 (all fresh), 3 (published with stale or
 unavailable sources), 1 (nothing published) or 2 (refused before running), or 130 (stopped by Ctrl-C):
-see lmi_pipeline/run_summary.py. Every failure is a message that says what to do, never a traceback
+see lmi_pipeline/operations/run_summary.py. Every failure is a message that says what to do, never a traceback
 (docs/reliability.md).
 """
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import logging
 import os
 import sys
 import time
@@ -22,10 +21,11 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-from lmi_pipeline.areas import AreasConfig, AreasError, load_areas
+from lmi_pipeline.geography.areas import AreasConfig, AreasError, load_areas
 from lmi_pipeline.clients.transport import UpstreamError
-from lmi_pipeline.run_lock import RefreshRunningError, RunLock, lock_path
-from lmi_pipeline.run_summary import (
+from lmi_pipeline.operations.console import console_logger
+from lmi_pipeline.runtime.run_lock import RefreshRunningError, RunLock, lock_path
+from lmi_pipeline.operations.run_summary import (
     EXIT_FAILED, EXIT_FRESH, EXIT_INTERRUPTED, EXIT_REFUSED, exit_code, read_outcomes, summary,
 )
 from lmi_pipeline.settings import Settings, SettingsError, load_settings
@@ -92,52 +92,6 @@ def _open_instance():
             ".dagster.broken): it holds only run history and logs, and data/ and assets/ are untouched.") from None
 
 
-# Errors lmi explains in its own words at the end (Ctrl-C, out of memory): Dagster's console log shows them
-# without their stack trace, which says nothing to a person (the Dagster UI keeps it, `make dev`).
-MEMORY_ERRORS = {"MemoryError", "OutOfMemoryException"}
-
-
-class _WithoutExplainedStacks(logging.Formatter):
-    def __init__(self, inner: logging.Formatter | None):
-        from lmi_pipeline.runs import INTERRUPTED_ERRORS
-
-        super().__init__()
-        self.inner = inner or logging.Formatter()
-        self.interrupted, self.explained = INTERRUPTED_ERRORS, INTERRUPTED_ERRORS | MEMORY_ERRORS
-
-    def format(self, record: logging.LogRecord) -> str:
-        event = (getattr(record, "dagster_meta", None) or {}).get("dagster_event")
-        error = getattr(getattr(event, "event_specific_data", None), "error", None)
-        chain = []
-        while error is not None:
-            chain.append(error)
-            error = error.cause
-        if chain and any(e.cls_name in self.explained for e in chain):
-            record = logging.makeLogRecord(record.__dict__)
-            last = chain[-1]
-            message = (last.message.strip().splitlines() or [""])[0]
-            if message.endswith(last.cls_name):  # no message of its own, only the class's path
-                message = ""
-            what = "interrupted" if last.cls_name in self.interrupted else last.cls_name
-            record.msg = f"{str(record.msg).split(chr(10) * 2, 1)[0]} ({what}{': ' if message else ''}{message})"
-        return self.inner.format(record)
-
-
-def _console_logger():
-    """Dagster's console logger (same config), showing explained errors without a stack trace."""
-    import dagster as dg
-    from dagster._loggers import colored_console_logger
-
-    def make(init_context) -> logging.Logger:
-        logger = colored_console_logger.logger_fn(init_context)
-        for handler in logger.handlers:
-            handler.setFormatter(_WithoutExplainedStacks(handler.formatter))
-        return logger
-
-    return dg.LoggerDefinition(make, config_schema=colored_console_logger.config_schema,
-                               description=colored_console_logger.description)
-
-
 def cmd_demo_snapshot(args: argparse.Namespace) -> int:
     from lmi_demo.snapshot import build_demo_snapshot
 
@@ -152,7 +106,7 @@ def cmd_demo_snapshot(args: argparse.Namespace) -> int:
 def _preflight(settings: Settings, say: bool = True) -> AreasConfig:
     """Everything refused before any network call: lmi.toml (its shape, and its codes and ward names
     against the last publication where it can; docs/reliability.md), and a refresh already running."""
-    from lmi_pipeline.area_reference import check_areas_offline, load_reference, offline_check_enabled
+    from lmi_pipeline.geography.area_reference import check_areas_offline, load_reference, offline_check_enabled
 
     areas = _load_areas(settings.areas_file)
     if offline_check_enabled():
@@ -168,7 +122,7 @@ def _take_run_lock(settings: Settings) -> None:
     makes any request, and a publication a killed run left is finished (or undone) before planning reads
     the published database. Released by `_hand_over_run_lock` just before the run, whose RunLockResource
     takes it again at its start (a run started meanwhile makes that refuse, with the same message)."""
-    from lmi_pipeline.publication import recover_publication
+    from lmi_pipeline.database.publication import recover_publication
 
     if _held:
         return
@@ -193,9 +147,9 @@ def _hand_over_run_lock() -> None:
 def _observe(definitions, instance):
     """Run observe_upstream_releases (what the nightly schedule launches) in this process: every upstream's
     release stamp is recorded as an observation in the instance, as the sensor reads them."""
-    from lmi_pipeline.runs import interrupted
+    from lmi_pipeline.operations.runs import interrupted
 
-    job = definitions.resolve_job_def("observe_upstream_releases").with_logger_defs({"console": _console_logger()})
+    job = definitions.resolve_job_def("observe_upstream_releases").with_logger_defs({"console": console_logger()})
     result = job.execute_in_process(instance=instance, raise_on_error=False,
                                     run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
     if interrupted(result):  # a Ctrl-C before the run: one line, as while planning
@@ -207,13 +161,13 @@ def _refresh(settings: Settings, everything: bool) -> int:
     """Observe the upstreams, plan as the refresh_on_release sensor does (refresh.py), then run the plan."""
     from lmi_pipeline.definitions import defs
     from lmi_pipeline.defs.resources import build_resources
-    from lmi_pipeline.refresh import plan_refresh, refresh_selection
-    from lmi_pipeline.runs import execute, failure_messages, interrupted
+    from lmi_pipeline.operations.refresh import plan_refresh, refresh_selection
+    from lmi_pipeline.operations.runs import execute, failure_messages, interrupted
 
     areas = _preflight(settings)  # a bad lmi.toml or a running refresh stops here, before any network call
     started = time.monotonic()
     definitions = defs()
-    job = definitions.resolve_job_def("lmi_refresh").with_logger_defs({"console": _console_logger()})
+    job = definitions.resolve_job_def("lmi_refresh").with_logger_defs({"console": console_logger()})
     resources = build_resources(settings)
     with _open_instance() as instance:
         settings.check_writable()  # a read-only folder is named before any request (observing is requests)
@@ -254,8 +208,8 @@ def _after_interrupt(settings: Settings, result) -> str:
     """What a Ctrl-C left published. Dagster stopped the step and tore the resources down (the run lock is
     released); a publication interrupted between its first and last move is completed here, as the next
     run would, so data/lmi.duckdb and assets/ always match."""
-    from lmi_pipeline.publication import JOURNAL_NAME, recover_publication
-    from lmi_pipeline.runs import step_succeeded
+    from lmi_pipeline.database.publication import JOURNAL_NAME, recover_publication
+    from lmi_pipeline.operations.runs import step_succeeded
 
     if step_succeeded(result, "published_database"):
         return (f"interrupted after publishing; {settings.published_db} and {settings.assets_dir}/ hold this run's "
@@ -312,11 +266,11 @@ def main(argv: list[str] | None = None) -> int:
         func=cmd_refresh)
     sub.add_parser("demo-snapshot", help="rebuild the synthetic demo snapshot").set_defaults(func=cmd_demo_snapshot)
     args = parser.parse_args(argv)
-    from dagster._core.errors import DagsterExecutionInterruptedError
+    from dagster import DagsterExecutionInterruptedError
 
     from lmi_demo.snapshot import SnapshotError
-    from lmi_pipeline.publication import PublishError
-    from lmi_pipeline.runs import OUT_OF_MEMORY
+    from lmi_pipeline.database.publication import PublishError
+    from lmi_pipeline.operations.runs import OUT_OF_MEMORY
 
     _published.clear()
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from lmi_pipeline.areas import AreasConfig, load_areas
+from lmi_pipeline.geography.areas import AreasConfig, load_areas
 from lmi_pipeline.settings import check_writable
 
 # The data_label provenance.sql gives figures from the demo generator (origin "synthetic").

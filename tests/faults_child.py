@@ -54,7 +54,7 @@ if POINT == "load":
 
     after(nomis_source, "load_nomis_query", POINT, only=lambda conn, table, *rest: table == "raw_claimant_count")
 elif POINT in ("publish-copy", "publish-moves"):
-    import lmi_pipeline.publication as publication
+    import lmi_pipeline.database.publication as publication
 
     after(publication, "copy_database", POINT) if POINT == "publish-copy" else after(publication, "replace_file", POINT)
 elif POINT:
@@ -64,9 +64,9 @@ if os.environ.get("LMI_TEST_SELECT"):
     import dagster as dg
 
     from lmi_pipeline.definitions import defs
-    from lmi_pipeline.claimant_months import extend_claimant_months
+    from lmi_pipeline.sources.claimant_months import extend_claimant_months
     from lmi_pipeline.defs.resources import build_resources
-    from lmi_pipeline.refresh import RANGE_END
+    from lmi_pipeline.operations.refresh import RANGE_END
     from lmi_pipeline.settings import load_settings
 
     definitions = defs()

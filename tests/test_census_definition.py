@@ -21,8 +21,8 @@ from lmi_pipeline.defs.sources.census import RM024_SELECT, RM024_STATUS, TS066_S
 from lmi_pipeline.sources.codes import resolve_codes
 from lmi_pipeline.sources.nomis_loading import raw_columns
 from lmi_pipeline.defs.warehouse.census import census_economic_activity
-from lmi_pipeline.sql import load_sql
-from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.database.sql import load_sql
+from lmi_pipeline.database.storage import WarehouseResource
 
 FIXTURES = Path(__file__).parent / "fixtures" / "nomis"
 KIRKLEES_TS066 = FIXTURES / "nomis_kirklees__NM_2083_1_TS066_economic_activity_E08000034_2021.csv"

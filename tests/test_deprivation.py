@@ -21,8 +21,8 @@ from lmi_pipeline.defs.indicators import area_indicators
 from lmi_pipeline.defs.indicators import ward_indicators as ward_indicators_module
 from lmi_pipeline.indicators.catalogue import catalogue_rows
 from lmi_pipeline.defs.warehouse import provenance as provenance_module
-from lmi_pipeline.sql import load_sql
-from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.database.sql import load_sql
+from lmi_pipeline.database.storage import WarehouseResource
 
 REFERENCE_YEAR = date(2022, 1, 1)
 SOURCE = "English Indices of Deprivation 2025, Employment domain (MHCLG), LSOA 2021, aggregated"

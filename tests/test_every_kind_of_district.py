@@ -11,7 +11,7 @@ from lmi_demo.server import UpstreamSim, serve
 from lmi_demo.snapshot import build_demo_snapshot
 from lmi_demo.world import World
 from lmi_pipeline.geography.reference import reference
-from lmi_pipeline.runs import failure_messages
+from lmi_pipeline.operations.runs import failure_messages
 from lmi_pipeline.settings import load_settings
 from tests.conftest import live_settings, make_project, run_pipeline
 

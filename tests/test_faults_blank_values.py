@@ -29,8 +29,8 @@ from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
 from lmi_pipeline.clients.nomis_csv import OBS_STATUS
 from lmi_pipeline.clients.ons_geo import OnsGeoResource
 from lmi_pipeline.clients.transport import UpstreamFormatError
-from lmi_pipeline.runs import failure_messages
-from lmi_pipeline.tidy import STATUS_TABLE
+from lmi_pipeline.operations.runs import failure_messages
+from lmi_pipeline.database.tidy import STATUS_TABLE
 from tests.faults_support import (
     SECRET, Fault, FaultServer, copy_project, edit_cells, is_data, leftovers, published_baseline, run_through,
     source_status, table_digest,

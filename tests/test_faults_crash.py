@@ -24,12 +24,12 @@ import duckdb
 import pytest
 
 from lmi_pipeline.cli import main
-from lmi_pipeline.run_lock import RefreshRunningError, RunLock, lock_path
-from lmi_pipeline.runs import failure_messages
+from lmi_pipeline.runtime.run_lock import RefreshRunningError, RunLock, lock_path
+from lmi_pipeline.operations.runs import failure_messages
 from lmi_pipeline.settings import load_settings
-from lmi_pipeline.publication import JOURNAL_NAME, recover_publication
-from lmi_pipeline.run_start import RunLockResource
-from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.database.publication import JOURNAL_NAME, recover_publication
+from lmi_pipeline.runtime.run_start import RunLockResource
+from lmi_pipeline.database.storage import WarehouseResource
 from tests.conftest import make_project
 from tests.faults_support import (
     PYTHON, ROOT, SECRET, Fault, FaultServer, baseline_tags, child_env, copy_project, digest, is_data, leftovers,

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import re
-import shutil
 import signal
 from pathlib import Path
 
@@ -26,10 +24,10 @@ import pytest
 from lmi_demo.server import UpstreamSim
 from lmi_demo.snapshot import build_demo_snapshot, snapshot_is_current
 from lmi_pipeline.cli import main
-from lmi_pipeline.run_lock import RunLock, lock_path, running_refresh
-from lmi_pipeline.runs import failure_messages
+from lmi_pipeline.runtime.run_lock import lock_path, running_refresh
+from lmi_pipeline.operations.runs import failure_messages
 from lmi_pipeline.settings import load_settings
-from lmi_pipeline.publication import JOURNAL_NAME
+from lmi_pipeline.database.publication import JOURNAL_NAME
 from tests.conftest import make_project
 from tests.faults_support import (
     SECRET, Fault, FaultServer, copy_project, digest, is_data, leftovers, lmi_child, published_baseline, run_through,
@@ -244,7 +242,7 @@ def test_out_of_memory_in_a_step_is_one_line_and_nothing_is_published(baseline, 
 
 def test_out_of_memory_before_the_run_is_one_line(baseline, tmp_path, monkeypatch, capsys):
     """A MemoryError outside any step (here, while planning): a traceback before; now one line, exit 1."""
-    import lmi_pipeline.refresh as refresh
+    import lmi_pipeline.operations.refresh as refresh
 
     project = copy_project(tmp_path, baseline)
     monkeypatch.setattr(refresh, "plan_refresh", _raise(MemoryError()))
@@ -253,7 +251,7 @@ def test_out_of_memory_before_the_run_is_one_line(baseline, tmp_path, monkeypatc
         before = digest(settings)
         code, output = lmi(monkeypatch, capsys, project, server=server)
     assert code == 1 and no_traceback(output), output
-    assert output.strip().splitlines() == [f"lmi: out of memory: Python could not allocate memory. Nothing was "
+    assert output.strip().splitlines() == ["lmi: out of memory: Python could not allocate memory. Nothing was "
                                            "published. Configure fewer areas in lmi.toml, close other programs, or "
                                            "run on a machine with more memory (a national run peaks at about 1.3 GB; "
                                            "docs/performance.md)."], output
@@ -388,7 +386,7 @@ def test_ctrl_c_while_the_demo_snapshot_is_built_leaves_no_half_snapshot(tmp_pat
 
 def test_ctrl_c_before_the_run_is_one_line(baseline, tmp_path, monkeypatch, capsys):
     """A Ctrl-C while planning (before any step): one line, exit 130, nothing written."""
-    import lmi_pipeline.refresh as refresh
+    import lmi_pipeline.operations.refresh as refresh
 
     project = copy_project(tmp_path, baseline)
     monkeypatch.setattr(refresh, "plan_refresh", _raise(KeyboardInterrupt()))

@@ -28,7 +28,7 @@ from lmi_pipeline.clients.dfe import DfeResource
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
 from lmi_pipeline.clients.ons_geo import OnsGeoResource
 from lmi_pipeline.clients.transport import UpstreamError, UpstreamFormatError
-from lmi_pipeline.runs import failure_messages
+from lmi_pipeline.operations.runs import failure_messages
 from tests.faults_support import (
     SECRET, Fault, FaultServer, _send, copy_project, csv_cells, digest, is_data, is_ons, leftovers,
     published_baseline, run_through, source_status, table_digest,

@@ -18,11 +18,11 @@ import dagster as dg
 import duckdb
 import pytest
 
-from lmi_pipeline.claimant_months import extend_claimant_months
-from lmi_pipeline.refresh import RANGE_END, RANGE_START, plan_refresh, refresh_selection
-from lmi_pipeline.runs import failure_messages
-from lmi_pipeline.publication import JOURNAL_NAME, PUBLISHED_MODE, recover_publication
-from lmi_pipeline.storage import copy_database, wal_of
+from lmi_pipeline.sources.claimant_months import extend_claimant_months
+from lmi_pipeline.operations.refresh import RANGE_END, RANGE_START, plan_refresh, refresh_selection
+from lmi_pipeline.operations.runs import failure_messages
+from lmi_pipeline.database.publication import JOURNAL_NAME, PUBLISHED_MODE, recover_publication
+from lmi_pipeline.database.storage import copy_database, wal_of
 from tests.conftest import fast_resources, observe
 from tests.faults_support import (
     FaultServer, ReadWriteSession, copy_project, definitions, digest, leftovers, opens_read_only_elsewhere,

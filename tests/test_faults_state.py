@@ -17,11 +17,11 @@ import pytest
 
 from lmi_demo.server import UpstreamSim
 from lmi_demo.world import World
-from lmi_pipeline.run_lock import LockLostError, RefreshRunningError, RunLock, lock_path
-from lmi_pipeline.run_start import RunLockResource
-from lmi_pipeline.runs import failure_messages
+from lmi_pipeline.runtime.run_lock import LockLostError, RefreshRunningError, RunLock, lock_path
+from lmi_pipeline.runtime.run_start import RunLockResource
+from lmi_pipeline.operations.runs import failure_messages
 from lmi_pipeline.settings import UnwritableDirectoryError, check_writable
-from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.database.storage import WarehouseResource
 from tests.faults_support import (
     ChildRun, FaultServer, ReadOnlyDir, ReadWriteSession, copy_project, digest, leftovers, opens_read_only_elsewhere,
     published_baseline, published_months, run_lmi, run_through,

@@ -19,8 +19,7 @@ import duckdb
 import pytest
 
 from lmi_demo.server import UpstreamSim
-from lmi_demo.world import World
-from lmi_pipeline.runs import failure_messages
+from lmi_pipeline.operations.runs import failure_messages
 from tests.faults_support import (
     SECRET, Fault, FaultServer, copy_project, digest, is_data, is_ons, leftovers, published_baseline, run_through,
 )

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lmi_pipeline.areas import parse_areas
+from lmi_pipeline.geography.areas import parse_areas
 from lmi_pipeline.defs.analyses.focus_ward_progress import baseline_date, build_focus_ward_progress
 
 BASE = date(2015, 4, 1)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lmi_pipeline.area_reference import check_areas_offline, load_reference
-from lmi_pipeline.areas import AreasError, parse_areas
+from lmi_pipeline.geography.area_reference import check_areas_offline, load_reference
+from lmi_pipeline.geography.areas import AreasError, parse_areas
 from lmi_pipeline.geography.reference import GeographyReference, reference
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ons"

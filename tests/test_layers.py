@@ -1,9 +1,12 @@
 """The code flows one way: geography -> sources -> warehouse -> indicators -> analyses -> publish.
 
 Read from the source text (ast), so a late import inside a function counts as much as one at the top.
-A module of the Dagster wiring (`lmi_pipeline/defs/<layer>/`) may import its own layer or an earlier one;
-plain modules (everything outside `defs/`) hold no Dagster wiring, so they never import `defs/` at all,
-and only the entry points (`definitions.py`, `cli.py`) may see the whole graph.
+A module of the Dagster wiring (`lmi_pipeline/defs/<layer>/`) may import its own layer or an earlier one.
+Plain modules (everything outside `defs/`) hold no Dagster wiring, so they never import `defs/` at all, and
+follow the same flow: a layer's plain logic (`lmi_pipeline/<layer>/`) imports only its own layer, earlier
+ones and the foundation (configuration, clients, DuckDB helpers, metadata and the geography that every
+layer needs); the foundation imports no later layer; `operations/` (the run lock, refresh planning, run
+records) comes last. Only the entry points (`definitions.py`, `cli.py`) may see the whole graph.
 """
 
 import ast
@@ -18,6 +21,8 @@ SHARED_WIRING = {"resources", "partitions", "freshness", "column_schema"}
 # Wiring that spans the graph (checks read several layers; jobs and schedules select all of them).
 WHOLE_GRAPH = {"checks", "jobs", "schedules", "sensors", "automation"}
 ENTRY_POINTS = {"definitions", "cli"}
+# Plain packages after the foundation, in flow order (geography's plain logic is part of the foundation).
+PLAIN_FLOW = ["sources", "warehouse", "indicators", "analyses", "publish", "operations"]
 
 
 def _modules() -> list[Path]:
@@ -37,13 +42,18 @@ def _imported(path: Path) -> set[str]:
 
 
 def _place(module: str) -> tuple[str, str | None]:
-    """('defs', layer or shared/whole-graph name), ('entry', name) or ('plain', None)."""
+    """('defs', layer or shared/whole-graph name), ('entry', name) or ('plain', its plain layer or None for
+    the foundation)."""
     parts = module.split(".")[1:]
     if parts and parts[0] == "defs":
         return ("defs", parts[1] if len(parts) > 1 else None)
     if parts and parts[0] in ENTRY_POINTS:
         return ("entry", parts[0])
-    return ("plain", None)
+    return ("plain", parts[0] if parts and parts[0] in PLAIN_FLOW else None)
+
+
+def _plain_rank(where: str | None) -> int:
+    return -1 if where is None else PLAIN_FLOW.index(where)
 
 
 def _problems(path: Path, package: Path = PACKAGE) -> list[str]:
@@ -57,6 +67,8 @@ def _problems(path: Path, package: Path = PACKAGE) -> list[str]:
             continue
         if kind == "plain" and target_kind != "plain":
             problems.append(f"{module} is a plain module but imports {target}")
+        elif kind == "plain" and _plain_rank(target_where) > _plain_rank(where):
+            problems.append(f"{module} ({where or 'foundation'}) imports {target} from the later layer {target_where}")
         elif kind == "defs" and target_kind == "entry":
             problems.append(f"{module} imports the entry point {target}")
         elif kind == "defs" and target_kind == "defs" and target_where is not None:
@@ -89,15 +101,26 @@ def test_no_module_imports_from_a_later_layer(path):
 
 
 def test_the_check_sees_a_backward_import(tmp_path):
-    """The rule itself can fail: a geography asset importing a sources module, and a plain module importing
-    the wiring, are both reported."""
+    """The rule itself can fail: a geography asset importing a sources module, a plain module importing the
+    wiring, a layer's plain logic importing a later layer's, and the foundation importing a layer are all
+    reported."""
     fake = tmp_path / "lmi_pipeline"
-    (fake / "defs" / "geography").mkdir(parents=True)
+    for folder in ("defs/geography", "database", "sources"):
+        (fake / folder).mkdir(parents=True)
     backward = fake / "defs" / "geography" / "x.py"
     backward.write_text("def f():\n    from lmi_pipeline.defs.sources.request_log import log_requests\n")
-    plain = fake / "storage.py"
+    plain = fake / "database" / "storage.py"
     plain.write_text("from lmi_pipeline.defs import resources\n")
+    sources = fake / "sources" / "y.py"
+    sources.write_text("from lmi_pipeline.publish.publication_history import history_problems\n"
+                       "from lmi_pipeline.geography.areas import AreasConfig\n")
+    foundation = fake / "project.py"
+    foundation.write_text("from lmi_pipeline.sources.upstream import UPSTREAMS\n")
     assert _problems(backward, fake) == ["lmi_pipeline.defs.geography.x (geography) imports "
                                          "lmi_pipeline.defs.sources.request_log from the later layer sources"]
-    assert _problems(plain, fake) == ["lmi_pipeline.storage is a plain module but imports lmi_pipeline.defs",
-                                      "lmi_pipeline.storage is a plain module but imports lmi_pipeline.defs.resources"]
+    assert _problems(plain, fake) == ["lmi_pipeline.database.storage is a plain module but imports lmi_pipeline.defs",
+                                      "lmi_pipeline.database.storage is a plain module but imports lmi_pipeline.defs.resources"]
+    assert _problems(sources, fake) == ["lmi_pipeline.sources.y (sources) imports "
+                                        "lmi_pipeline.publish.publication_history from the later layer publish"]
+    assert _problems(foundation, fake) == ["lmi_pipeline.project (foundation) imports lmi_pipeline.sources.upstream "
+                                           "from the later layer sources"]

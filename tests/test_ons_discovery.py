@@ -21,7 +21,7 @@ from lmi_pipeline.clients.ons_geo import (
     discover_ward_lookup, lsoa_ward_lookup_spec, ward_lookup_spec,
 )
 from lmi_pipeline.clients.transport import UpstreamFormatError
-from lmi_pipeline.runs import failure_messages
+from lmi_pipeline.operations.runs import failure_messages
 from tests.conftest import TEST_DISTRICTS, fast_resources, live_settings, make_project
 
 ONS_ASSETS = ("ons_ward_lookup", "ons_lsoa_ward_lookup", "ons_combined_authorities")

@@ -11,9 +11,9 @@ from werkzeug import Response
 from lmi_pipeline.definitions import defs
 from lmi_demo.server import UpstreamSim
 from lmi_demo.world import World
-from lmi_pipeline.refresh import RANGE_END, RANGE_START, plan_refresh, refresh_selection
-from lmi_pipeline.runs import failure_messages
-from lmi_pipeline.upstream import UPSTREAMS
+from lmi_pipeline.operations.refresh import RANGE_END, RANGE_START, plan_refresh, refresh_selection
+from lmi_pipeline.operations.runs import failure_messages
+from lmi_pipeline.sources.upstream import UPSTREAMS
 from tests.conftest import TEST_DISTRICTS, fast_resources, live_settings, make_project, observe, run_pipeline, sim_handler
 
 
@@ -180,7 +180,7 @@ def test_failing_check_blocks_publishing(httpserver, sim, tmp_path):
 @pytest.fixture
 def crafted(tmp_path):
     """A small working database with consistent tables; each test breaks one thing."""
-    from lmi_pipeline.storage import WarehouseResource
+    from lmi_pipeline.database.storage import WarehouseResource
 
     db = tmp_path / "work.duckdb"
     with duckdb.connect(str(db)) as c:

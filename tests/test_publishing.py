@@ -4,7 +4,6 @@ import hashlib
 import re
 
 import duckdb
-import pytest
 from werkzeug import Response
 
 from lmi_demo.snapshot import build_demo_snapshot

@@ -14,9 +14,9 @@ from dagster._core.utils import make_new_run_id
 from lmi_demo.server import UpstreamSim
 from lmi_demo.world import World
 from lmi_pipeline.definitions import defs
-from lmi_pipeline.refresh import RANGE_END, RANGE_START
-from lmi_pipeline.runs import failure_messages
-from lmi_pipeline.upstream import UPSTREAMS
+from lmi_pipeline.operations.refresh import RANGE_END, RANGE_START
+from lmi_pipeline.operations.runs import failure_messages
+from lmi_pipeline.sources.upstream import UPSTREAMS
 from tests.conftest import TEST_DISTRICTS, fast_resources, live_settings, make_project, observe, run_pipeline, sim_handler
 
 OLD, NEW = "2026-10-15 09:30:00", "2026-11-17 09:30:00"

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from lmi_demo.snapshot import build_demo_snapshot
-from lmi_pipeline.areas import DEFAULT_PRIORITY_WEIGHTS
+from lmi_pipeline.geography.areas import DEFAULT_PRIORITY_WEIGHTS
 from lmi_pipeline.defs.publish.charts import embedded
 from lmi_pipeline.defs.publish.gap_chart import gap_matrix_chart
 from lmi_pipeline.defs.publish.ranking_charts import youth_ranking_charts

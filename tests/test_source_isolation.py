@@ -15,7 +15,7 @@ import pytest
 
 from lmi_demo.server import UpstreamSim
 from lmi_pipeline.cli import main
-from lmi_pipeline.run_summary import EXIT_FRESH, EXIT_STALE
+from lmi_pipeline.operations.run_summary import EXIT_FRESH, EXIT_STALE
 from tests.conftest import make_project
 from tests.faults_support import SECRET, FaultServer
 

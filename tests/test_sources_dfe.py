@@ -16,8 +16,8 @@ from lmi_pipeline.defs.indicators import area_indicators
 from lmi_demo.dfe_sim import (CATALOGUE_FILE, CATALOGUE_FILE_ID, COLUMNS_2025, COLUMNS_2026, DATASET_2025, DATASET_2026,
                               PUBLICATION_ID, DfeSim)
 from lmi_demo.server import UpstreamSim
-from lmi_pipeline.runs import failure_messages
-from lmi_pipeline.sql import load_sql
+from lmi_pipeline.operations.runs import failure_messages
+from lmi_pipeline.database.sql import load_sql
 from tests.conftest import live_settings, make_project, sim_handler
 from tests.sources_helpers import materialize_upstream_of, served_neet
 

@@ -11,7 +11,7 @@ from lmi_pipeline.indicators.catalogue import INDICATORS
 from lmi_demo.dfe_sim import DATASET_2026
 from lmi_demo.server import UpstreamSim
 from lmi_demo.snapshot import build_demo_snapshot
-from lmi_pipeline.runs import failure_messages
+from lmi_pipeline.operations.runs import failure_messages
 from lmi_pipeline.settings import load_settings
 from tests.conftest import make_project, run_pipeline
 from tests.sources_helpers import nomis_id, served_neet, served_rows

@@ -8,7 +8,7 @@ import pytest
 
 from lmi_demo.server import UpstreamSim, serve
 from lmi_demo.world import World
-from lmi_pipeline.runs import failure_messages
+from lmi_pipeline.operations.runs import failure_messages
 from tests.conftest import TEST_DISTRICTS, live_settings, make_project, run_pipeline
 from tests.sources_helpers import nomis_id, served_rows
 

@@ -1,6 +1,6 @@
 import dagster as dg
 
-from lmi_pipeline.upstream import UPSTREAMS
+from lmi_pipeline.sources.upstream import UPSTREAMS
 
 # Every step writes the one DuckDB working file, so steps run in one process, one after another;
 # the duckdb_writer pool serialises writers across concurrent runs too.

@@ -7,8 +7,8 @@ from lmi_pipeline.clients.dfe import DfeResource
 from lmi_pipeline.clients.nomis import NomisResource
 from lmi_pipeline.defs.jobs import lmi_refresh, observe_upstream_releases
 from lmi_pipeline.project import ProjectResource
-from lmi_pipeline.refresh import plan_refresh, refresh_selection
-from lmi_pipeline.upstream import UPSTREAMS, latest_observation
+from lmi_pipeline.operations.refresh import plan_refresh, refresh_selection
+from lmi_pipeline.sources.upstream import UPSTREAMS, latest_observation
 
 BUSY = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
         dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
@@ -26,7 +26,7 @@ def _busy(instance: dg.DagsterInstance) -> str | None:
 @dg.sensor(
     job=lmi_refresh, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
     description="After new upstream observations (observe_upstream_releases, launched by the nightly_refresh "
-    "schedule): plan as `lmi refresh` does (lmi_pipeline/refresh.py) and run only the new or revisable "
+    "schedule): plan as `lmi refresh` does (lmi_pipeline/operations/refresh.py) and run only the new or revisable "
     "claimant-count months and the sources whose release changed. Skipped ticks say why.",
 )
 def refresh_on_release(context: dg.SensorEvaluationContext, nomis: NomisResource, dfe: DfeResource,

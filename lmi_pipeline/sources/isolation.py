@@ -22,8 +22,8 @@ import dagster as dg
 import duckdb
 
 from lmi_pipeline.clients.transport import UpstreamError
-from lmi_pipeline.storage import WarehouseResource, quote_ident
-from lmi_pipeline.upstream import upstream_of
+from lmi_pipeline.database.storage import WarehouseResource, quote_ident
+from lmi_pipeline.sources.upstream import upstream_of
 
 CREATE_SOURCE_STATUS = """
 CREATE TABLE IF NOT EXISTS source_status (

@@ -8,8 +8,8 @@ from lmi_pipeline.sources.isolation import isolated_source
 from lmi_pipeline.sources.nomis_loading import raw_columns
 from lmi_pipeline.sources.nomis_source import NomisSource, SourceLoad, load_source
 from lmi_pipeline.sources.query_areas import GEOGRAPHY_DEPS
-from lmi_pipeline.storage import WarehouseResource
-from lmi_pipeline.upstream import by_dataset
+from lmi_pipeline.database.storage import WarehouseResource
+from lmi_pipeline.sources.upstream import by_dataset
 
 
 def nomis_source_asset(src: NomisSource, description: str, freshness_policy: dg.FreshnessPolicy,

@@ -22,7 +22,7 @@ from lmi_pipeline.sources.nomis_loading import LoadedQuery, load_nomis_query, mo
 from lmi_pipeline.sources.query_areas import query_areas, small_area_level
 from lmi_pipeline.sources.request_log import log_requests
 from lmi_pipeline.sources.revisions import PeriodReplace
-from lmi_pipeline.storage import WarehouseResource, quote_ident
+from lmi_pipeline.database.storage import WarehouseResource, quote_ident
 
 LSOA_LEVEL_SQL = "SELECT count(*) > 0 FROM nomis_geographies WHERE role = ? AND level = 'lsoa'"
 LOADED_MONTHS_SQL = "SELECT DISTINCT DATE FROM {staging}"

@@ -9,7 +9,7 @@ import duckdb
 import pyarrow as pa
 
 from lmi_pipeline.clients.transport import Fetched, Request
-from lmi_pipeline.storage import quote_ident
+from lmi_pipeline.database.storage import quote_ident
 
 PAGING_PARAMS = {"RecordOffset", "resultOffset"}
 

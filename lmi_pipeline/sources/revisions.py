@@ -15,7 +15,7 @@ from typing import Iterable
 
 import duckdb
 
-from lmi_pipeline.storage import quote_ident
+from lmi_pipeline.database.storage import quote_ident
 
 # The fingerprint: for each period and area, the row count plus the sum of DuckDB's 64-bit row hashes,
 # order-independent and one fast pass over the data. Kept per area so that only areas held before are

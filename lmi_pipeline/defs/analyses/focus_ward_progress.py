@@ -7,8 +7,8 @@ import dagster as dg
 import duckdb
 
 from lmi_pipeline.project import ProjectResource
-from lmi_pipeline.sql import load_sql
-from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.database.sql import load_sql
+from lmi_pipeline.database.storage import WarehouseResource
 
 PREVIEW_SQL = """
 SELECT ward_name, ward_vintage, indicator, strftime(baseline_period, '%Y-%m') AS baseline,

@@ -4,7 +4,7 @@ import dagster as dg
 import pyarrow as pa
 
 from lmi_pipeline.project import ProjectResource
-from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.database.storage import WarehouseResource
 
 
 @dg.asset(group_name="geography", kinds={"duckdb"}, pool="duckdb_writer")

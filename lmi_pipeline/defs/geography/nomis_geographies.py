@@ -24,7 +24,7 @@ from lmi_pipeline.clients.transport import UpstreamError
 from lmi_pipeline.defs import freshness
 from lmi_pipeline.sources.request_log import log_requests
 from lmi_pipeline.project import ProjectResource
-from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.database.storage import WarehouseResource
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from lmi_pipeline.sources.ons_lookups import (
     VintageLookup, in_districts, load_vintage_lookup, lookup_metadata, write,
 )
 from lmi_pipeline.sources.request_log import query_id
-from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.database.storage import WarehouseResource
 
 WARD_SCHEMA = pa.schema([(c, pa.int64() if c == "ward_vintage" else pa.string()) for c in (
     "ward_code", "ward_name", "ward_vintage", "lad_code", "lad_name", "county_code", "county_name", "region_code",

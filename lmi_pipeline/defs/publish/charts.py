@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import plotly.offline
 
 from lmi_pipeline.project import ProjectResource, is_synthetic
-from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.database.storage import WarehouseResource
 
 CHARTS_DIR = "charts"
 

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from lmi_pipeline.defs.publish.charts import (
     Chart, EmbeddedChart, add_note, chart_note, esc, labels_of, month_name, publish_charts)
 from lmi_pipeline.project import ProjectResource
-from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.database.storage import WarehouseResource
 
 GAPS_SQL = """
 SELECT g.* EXCLUDE (retrieved_at), c.source_dataset AS catalogue_source  -- no tz column: pandas warns on it

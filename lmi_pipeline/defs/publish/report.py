@@ -23,8 +23,8 @@ from lmi_pipeline.defs.analyses.priority_wards import __file__ as priority_modul
 from lmi_pipeline.defs.publish.charts import EmbeddedChart
 from lmi_pipeline.defs.publish.report_data import QUERIES, report_data
 from lmi_pipeline.project import ProjectResource, is_synthetic
-from lmi_pipeline.sql import load_sql
-from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.database.sql import load_sql
+from lmi_pipeline.database.storage import WarehouseResource
 
 REPORT = "report/index.html"
 TEMPLATES = Path(__file__).parent / "templates"

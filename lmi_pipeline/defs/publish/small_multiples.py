@@ -11,7 +11,7 @@ from lmi_pipeline.defs.publish.charts import (
     PALETTE, ROUNDING_NOTE, BoundarySets, Chart, EmbeddedChart, add_note, chart_note, esc, labels_of, month_name,
     publish_charts, safe_name)
 from lmi_pipeline.project import ProjectResource
-from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.database.storage import WarehouseResource
 
 WARD_SERIES_SQL = """
 SELECT lad_code, lad_name, ward_code, ward_name, ward_vintage, is_focus, period, value, lad_value, small_number,

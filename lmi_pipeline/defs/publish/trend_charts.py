@@ -10,7 +10,7 @@ from lmi_pipeline.defs.publish.charts import (
     CLAIMANT_SOURCES, PALETTE, ROUNDING_NOTE, BoundarySets, Chart, EmbeddedChart, add_note, chart_note, esc,
     labels_of, month_name, publish_charts, safe_name)
 from lmi_pipeline.project import ProjectResource
-from lmi_pipeline.storage import WarehouseResource
+from lmi_pipeline.database.storage import WarehouseResource
 
 FOCUS_TRENDS_SQL = """
 SELECT w.ward_code, w.ward_name, w.ward_vintage, w.lad_code, w.lad_name, l.focus_name, l.county_name,

@@ -7,8 +7,8 @@ from lmi_pipeline.clients.dfe import NEET_GEO_COLUMNS, NEET_SCHEMAS, DfeResource
 from lmi_pipeline.defs import freshness
 from lmi_pipeline.sources.isolation import isolated_source
 from lmi_pipeline.sources.request_log import log_requests, query_id
-from lmi_pipeline.storage import WarehouseResource
-from lmi_pipeline.upstream import by_dataset
+from lmi_pipeline.database.storage import WarehouseResource
+from lmi_pipeline.sources.upstream import by_dataset
 
 
 @dg.asset(group_name="sources", kinds={"duckdb"}, pool="dfe_api",

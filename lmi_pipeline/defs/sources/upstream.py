@@ -6,7 +6,7 @@ import dagster as dg
 
 from lmi_pipeline.clients.dfe import DfeResource
 from lmi_pipeline.clients.nomis import NomisResource
-from lmi_pipeline.upstream import UPSTREAMS, Upstream, observe
+from lmi_pipeline.sources.upstream import UPSTREAMS, Upstream, observe
 
 
 def upstream_release(upstream: Upstream) -> dg.SourceAsset:

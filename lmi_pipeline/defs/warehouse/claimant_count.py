@@ -4,8 +4,8 @@ import dagster as dg
 import duckdb
 
 from lmi_pipeline.defs.sources.claimant_count import AGE_BANDS, DATASET
-from lmi_pipeline.storage import WarehouseResource
-from lmi_pipeline.tidy import build, label_table
+from lmi_pipeline.database.storage import WarehouseResource
+from lmi_pipeline.database.tidy import build, label_table
 
 KEY = ["area_code", "area_level", "period", "age_band", "measure"]
 

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from lmi_pipeline.storage import WarehouseResource
-from lmi_pipeline.tidy import STATUS_TABLE
+from lmi_pipeline.database.storage import WarehouseResource
+from lmi_pipeline.database.tidy import STATUS_TABLE
 
 
 @dg.asset(group_name="warehouse", kinds={"duckdb"}, pool="duckdb_writer")

@@ -16,8 +16,8 @@ from typing import Optional
 import dagster as dg
 from pydantic import PrivateAttr
 
-from lmi_pipeline.dead_runs import fail_killed_runs
-from lmi_pipeline.run_lock import RunLock, lock_path
+from lmi_pipeline.runtime.dead_runs import fail_killed_runs
+from lmi_pipeline.runtime.run_lock import RunLock, lock_path
 from lmi_pipeline.settings import check_writable
 
 
@@ -69,8 +69,8 @@ class RunLockResource(dg.ConfigurableResource):
     def _clear_up_after_killed_runs(self, context: dg.InitResourceContext, publish_dir: Path,
                                     run: str | None) -> None:
         # Here, not at the top: storage (and so publication) nests this resource in WarehouseResource.
-        from lmi_pipeline.publication import recover_publication
-        from lmi_pipeline.storage import drop_staging_tables
+        from lmi_pipeline.database.publication import recover_publication
+        from lmi_pipeline.database.storage import drop_staging_tables
 
         warn = context.log.warning if context.log else (lambda message: None)
         note = recover_publication(publish_dir)

@@ -2,7 +2,7 @@
 what the databases actually hold, never by re-downloading.
 
 Each upstream data set is an observable source asset (defs/sources/upstream.py; the list is
-lmi_pipeline/upstream.py) whose data version is its release stamp (Nomis `LastUpdated`, the DfE NEET
+lmi_pipeline/sources/upstream.py) whose data version is its release stamp (Nomis `LastUpdated`, the DfE NEET
 release). `plan_refresh` reads the latest observation of each from the Dagster instance, then:
 - the claimant count (monthly partitions): compare NM_162_1's observed release stamp with the one the
   working database holds. Unchanged means nothing new: no data request at all. Changed means asking Nomis
@@ -35,14 +35,14 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from lmi_pipeline.claimant_months import extend_claimant_months
+from lmi_pipeline.sources.claimant_months import extend_claimant_months
 from lmi_pipeline.clients.dfe import DfeResource
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
 from lmi_pipeline.clients.transport import UpstreamError
 from lmi_pipeline.periods import months as month_range
 from lmi_pipeline.settings import PUBLISHED_DB_NAME, Settings, SettingsError, check_writable, data_dir_of
-from lmi_pipeline.storage import quote_literal
-from lmi_pipeline.upstream import CLAIMANT, UPSTREAMS, Observed, observed_releases
+from lmi_pipeline.database.storage import quote_literal
+from lmi_pipeline.sources.upstream import CLAIMANT, UPSTREAMS, Observed, observed_releases
 
 CLAIMANT_DATASET = CLAIMANT.dataset
 CLAIMANT_ASSET = dg.AssetKey("raw_claimant_count")
@@ -313,7 +313,7 @@ def _context(work_db: Path | None, settings: Settings | None) -> _Context:
 
 
 def _areas(areas_file: Path | None):
-    from lmi_pipeline.areas import load_areas
+    from lmi_pipeline.geography.areas import load_areas
 
     try:
         return load_areas(Path(areas_file))

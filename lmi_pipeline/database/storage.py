@@ -25,7 +25,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from lmi_pipeline.run_start import RunLockResource
+from lmi_pipeline.runtime.run_start import RunLockResource
 from lmi_pipeline.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
 
 # Identical on every connection in a process (DuckDB refuses mixed configurations). No replacement

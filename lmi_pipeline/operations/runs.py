@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import uuid
 
 import dagster as dg
-from dagster._core.events import DagsterEventType
-from dagster._core.utils import make_new_run_id
 
 
 def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
@@ -57,7 +56,7 @@ def interrupted(result: dg.ExecuteInProcessResult) -> bool:
             if error.cls_name in INTERRUPTED_ERRORS:
                 return True
             error = error.cause
-        if event.event_type == DagsterEventType.RUN_CANCELED:
+        if event.event_type == dg.DagsterEventType.RUN_CANCELED:
             return True
     return False
 
@@ -76,7 +75,7 @@ def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, tags: dict[str,
     failed (`interrupted(result)` says so). In a thread of its own, a Ctrl-C only stopped the waiting, and
     the run went on to publish."""
     progress = sys.stderr.isatty() if progress is None else progress
-    run_id = make_new_run_id()
+    run_id = str(uuid.uuid4())  # chosen here so the progress bar can follow the run; Dagster's ids are uuid4
     level = "WARNING" if progress else "INFO"
     run_config = {"loggers": {"console": {"config": {"log_level": level}}}}
     done = threading.Event()
@@ -104,10 +103,10 @@ def _show_progress(instance: dg.DagsterInstance, run_id: str, stop: threading.Ev
     done: set[str] = set()
     while not stop.wait(0.5):
         try:
-            plan = instance.get_records_for_run(run_id, of_type=DagsterEventType.STEP_START).records
+            plan = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_START).records
             finished = instance.get_records_for_run(
-                run_id, of_type={DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE,
-                                 DagsterEventType.STEP_SKIPPED}).records
+                run_id, of_type={dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE,
+                                 dg.DagsterEventType.STEP_SKIPPED}).records
         except Exception:  # the run may not be registered yet
             continue
         started = [r.event_log_entry.step_key for r in plan]

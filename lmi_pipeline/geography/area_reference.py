@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from lmi_pipeline.areas import AreasConfig, AreasError, Ward, nearest_codes, resolve_focus_wards
+from lmi_pipeline.geography.areas import AreasConfig, AreasError, Ward, nearest_codes, resolve_focus_wards
 from lmi_pipeline.geography.reference import GeographyReference, reference
 
 SKIP_VARIABLE = "LMI_OFFLINE_AREA_CHECK"

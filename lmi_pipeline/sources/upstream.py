@@ -55,7 +55,7 @@ def upstream_of(source_asset: str) -> Upstream | None:
 def by_dataset(service: str, dataset: str) -> Upstream:
     found = next((u for u in UPSTREAMS if (u.service, u.dataset) == (service, dataset)), None)
     if found is None:
-        raise KeyError(f"{service}:{dataset} is not in lmi_pipeline.upstream.UPSTREAMS; add it there")
+        raise KeyError(f"{service}:{dataset} is not in lmi_pipeline.sources.upstream.UPSTREAMS; add it there")
     return found
 
 

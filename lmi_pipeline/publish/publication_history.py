@@ -35,7 +35,7 @@ def history_problems(conn, published_db: Path | None, lad_codes: list[str], star
     publication of the same source family holds, or the configuration asks for (claimant months from
     `start_month` to the latest held, every configured district in each). Returns (problems, metadata)."""
     from lmi_pipeline.periods import months as month_range
-    from lmi_pipeline.storage import open_read_only_problem, quote_literal
+    from lmi_pipeline.database.storage import open_read_only_problem, quote_literal
 
     tables = {r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = "
                                          "current_database()").fetchall()}
@@ -95,7 +95,7 @@ def history_problems(conn, published_db: Path | None, lad_codes: list[str], star
         absent = {(lad, m) for lad in lads for m in wanted if m in new_months and (lad, m) not in new_district_months}
         absent_lads = sorted({lad for lad, _ in absent})
         if absent_lads:
-            problems.append(f"configured district(s) without claimant figures for some months: "
+            problems.append("configured district(s) without claimant figures for some months: "
                             + "; ".join(f"{lad} in {sum(1 for x, _ in absent if x == lad)} month(s)" for lad in absent_lads))
     elif lads:
         problems.append("no claimant month at all for the configured districts")
