@@ -10,6 +10,15 @@ def make_table(conn: duckdb.DuckDBPyConnection, name: str, columns: dict[str, st
         conn.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' for _ in columns)})", rows)
 
 
+def gap_row(conn: duckdb.DuckDBPyConnection, place: str, indicator: str) -> dict:
+    """The one lmi_gaps row of a place and indicator, by column name."""
+    cur = conn.execute("SELECT * FROM lmi_gaps WHERE place_code = ? AND indicator = ?", [place, indicator])
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    assert len(rows) == 1, (place, indicator, rows)
+    return dict(zip(names, rows[0]))
+
+
 LOOKUP_COLUMNS = {"ward_code": "VARCHAR", "ward_name": "VARCHAR", "ward_vintage": "INTEGER", "lad_code": "VARCHAR",
                   "lad_name": "VARCHAR", "county_code": "VARCHAR", "county_name": "VARCHAR", "region_code": "VARCHAR",
                   "region_name": "VARCHAR", "country_code": "VARCHAR", "country_name": "VARCHAR", "is_focus": "BOOLEAN",

@@ -13,7 +13,8 @@ import pytest
 
 from lmi_pipeline.geography.areas import DEFAULT_PRIORITY_WEIGHTS, PRIORITY_COMPONENTS, AreasError, parse_areas
 from lmi_pipeline.defs.analyses.lmi_gaps import build_lmi_gaps
-from tests.gap_tables import AREA_COLUMNS, CATALOGUE_COLUMNS, LOOKUP_COLUMNS, make_table
+from lmi_pipeline.sources.upstream import UPSTREAMS
+from tests.gap_tables import AREA_COLUMNS, CATALOGUE_COLUMNS, LOOKUP_COLUMNS, gap_row, make_table
 
 AS_OF = date(2026, 11, 23)
 OCT = date(2026, 10, 1)
@@ -86,14 +87,6 @@ def gaps(tmp_path):
     conn.close()
 
 
-def _gap(conn, place, indicator) -> dict:
-    cur = conn.execute("SELECT * FROM lmi_gaps WHERE place_code = ? AND indicator = ?", [place, indicator])
-    names = [d[0] for d in cur.description]
-    rows = cur.fetchall()
-    assert len(rows) == 1, (place, indicator, rows)
-    return dict(zip(names, rows[0]))
-
-
 def test_one_row_per_focus_ward_and_district_per_catalogue_indicator(gaps):
     places = gaps.execute("SELECT DISTINCT place_level, place_code FROM lmi_gaps ORDER BY ALL").fetchall()
     assert places == [("lad", "E06000001"), ("lad", "E07000001"), ("ward", "E05000001"), ("ward", "E05000009")]
@@ -117,35 +110,35 @@ def test_one_row_per_focus_ward_and_district_per_catalogue_indicator(gaps):
     ("E07000001", "decennial_proxy", "proxy", "lad"),
 ])
 def test_coverage_statuses(gaps, place, indicator, coverage, level):
-    row = _gap(gaps, place, indicator)
+    row = gap_row(gaps, place, indicator)
     assert (row["coverage"], row["available_level"]) == (coverage, level)
 
 
 def test_ages_staleness_and_dated_snapshots(gaps):
-    fresh = _gap(gaps, "E05000001", "monthly_ward")
+    fresh = gap_row(gaps, "E05000001", "monthly_ward")
     # October 2026 + one month's period + one month, less a day, plus 16 days' lag: 16 December 2026.
     assert fresh["latest_period"] == OCT and fresh["age_months"] == 1
     assert fresh["next_release_due"] == date(2026, 12, 16) and not fresh["is_stale"] and not fresh["is_dated"]
-    stale = _gap(gaps, "E05000001", "monthly_stale")
+    stale = gap_row(gaps, "E05000001", "monthly_stale")
     assert stale["next_release_due"] == date(2026, 8, 16) and stale["is_stale"] and stale["age_months"] == 5
-    quarterly = _gap(gaps, "E07000001", "quarterly_lad")  # June 2026 + 3 + 1 months - 1 day + 105 days
+    quarterly = gap_row(gaps, "E07000001", "quarterly_lad")  # June 2026 + 3 + 1 months - 1 day + 105 days
     assert quarterly["next_release_due"] == date(2027, 1, 13) and not quarterly["is_stale"]
-    census = _gap(gaps, "E05000001", "decennial_proxy")
+    census = gap_row(gaps, "E05000001", "decennial_proxy")
     assert census["age_months"] == 68 and census["is_dated"] and not census["is_stale"]
     assert census["ward_vintage"] == 2022
-    missing = _gap(gaps, "E05000001", "missing_one")
+    missing = gap_row(gaps, "E05000001", "missing_one")
     assert missing["latest_period"] is None and not missing["is_stale"] and not missing["is_dated"]
 
 
 def test_limits_say_rounding_small_numbers_intervals_and_suppression(gaps):
-    counts = _gap(gaps, "E05000001", "monthly_ward")
+    counts = gap_row(gaps, "E05000001", "monthly_ward")
     assert counts["rounding_base"] == 5 and counts["small_number"] and counts["latest_value"] == 15
     assert "nearest 5" in counts["limits"] and "small number" in counts["limits"]
-    interval = _gap(gaps, "E05000001", "quarterly_lad")
+    interval = gap_row(gaps, "E05000001", "quarterly_lad")
     assert "95% confidence interval" in interval["limits"] and interval["available_area_name"] == "Alpha"
-    suppressed = _gap(gaps, "E05000001", "suppressed_ward")
+    suppressed = gap_row(gaps, "E05000001", "suppressed_ward")
     assert suppressed["suppressed_at_place"] and "suppressed for this ward" in suppressed["limits"]
-    assert "a proxy" in _gap(gaps, "E05000001", "decennial_proxy")["limits"]
+    assert "a proxy" in gap_row(gaps, "E05000001", "decennial_proxy")["limits"]
 
 
 def test_gaps_to_fill_names_the_places(gaps):
@@ -168,8 +161,8 @@ def test_a_new_source_flows_in_without_code_changes(gaps):
     gaps.execute("INSERT INTO area_indicators VALUES ('E05000001', 'ward', 2023, 'new_thing', DATE '2026-01-01', 1.0, "
                  "NULL, NULL, '%', 'official', false, NULL, 'q-new', 'r', NULL, 'synthetic demo data')")
     build_lmi_gaps(gaps, AS_OF)
-    assert _gap(gaps, "E05000001", "new_thing")["coverage"] == "available"
-    assert _gap(gaps, "E05000009", "new_thing")["coverage"] == "missing"
+    assert gap_row(gaps, "E05000001", "new_thing")["coverage"] == "available"
+    assert gap_row(gaps, "E05000009", "new_thing")["coverage"] == "missing"
 
 
 # --- priority wards -------------------------------------------------------------------------------------------
@@ -218,9 +211,14 @@ def test_assets_are_grouped_and_published_together():
     for name in outputs:
         assert specs[name].group_name == "publish"
     # A failed analysis, chart, report or export (any asset at all) must stop the publication of everything.
+    # (The upstream observations are not materialised; every raw source depends on one.)
     graph = definitions.resolve_asset_graph()
     upstream = dg.AssetSelection.assets("published_database").upstream(include_self=False).resolve(graph)
-    assert {k.to_user_string() for k in upstream} == set(specs) - {"published_database"}
+    materialised = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
+    observed = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).is_observable}
+    assert observed == {u.key.to_user_string() for u in UPSTREAMS}
+    assert {k.to_user_string() for k in upstream} == materialised - {"published_database"}
+    assert materialised | observed == set(specs)
     assert set(outputs + ["lmi_gaps", "priority_wards", "focus_ward_progress"]) <= set(specs)
     # The report embeds the chart assets' own outputs: it takes them as inputs and draws no chart itself.
     report = definitions.resolve_assets_def("lmi_report")
@@ -236,8 +234,8 @@ def test_a_source_that_failed_this_run_is_named_not_called_missing(gaps):
     gaps.execute("UPDATE indicator_catalogue SET source_outcome = 'stale', source_problem = 'raw_y stale: HTTP 503' "
                  "WHERE indicator = 'quarterly_lad'")
     build_lmi_gaps(gaps, AS_OF)
-    assert _gap(gaps, "E05000001", "missing_one")["coverage"] == "not_available_this_run"
-    stale = _gap(gaps, "E07000001", "quarterly_lad")
+    assert gap_row(gaps, "E05000001", "missing_one")["coverage"] == "not_available_this_run"
+    stale = gap_row(gaps, "E07000001", "quarterly_lad")
     assert stale["coverage"] == "available" and "not refreshed this run" in stale["limits"]
     rows = gaps.execute("SELECT gap, detail FROM lmi_gaps_to_fill WHERE indicator IN ('missing_one', 'quarterly_lad') "
                         "ORDER BY severity, gap").fetchall()

@@ -15,7 +15,7 @@ from lmi_pipeline.defs.indicators import ward_indicators as ward_indicators_modu
 from lmi_pipeline.database.sql import load_sql
 from lmi_pipeline.database.storage import WarehouseResource
 from tests.gap_tables import AREA_COLUMNS as GAP_AREA_COLUMNS
-from tests.gap_tables import CATALOGUE_COLUMNS, LOOKUP_COLUMNS, make_table
+from tests.gap_tables import CATALOGUE_COLUMNS, LOOKUP_COLUMNS, gap_row, make_table
 
 OCT = date(2026, 10, 1)
 OCT_BEFORE = date(2025, 10, 1)
@@ -229,16 +229,8 @@ def switched(tmp_path: Path):
     conn.close()
 
 
-def _gap(conn, place, indicator) -> dict:
-    cur = conn.execute("SELECT * FROM lmi_gaps WHERE place_code = ? AND indicator = ?", [place, indicator])
-    names = [d[0] for d in cur.description]
-    rows = cur.fetchall()
-    assert len(rows) == 1, (place, indicator, rows)
-    return dict(zip(names, rows[0]))
-
-
 def test_census_for_a_redrawn_focus_ward_is_held_on_its_other_boundaries(switched):
-    row = _gap(switched, "E05000201", "census")
+    row = gap_row(switched, "E05000201", "census")
     assert (row["coverage"], row["available_level"]) == ("ward_other_boundaries", "ward, 2022 boundaries")
     assert (row["available_area_code"], row["available_area_name"], row["ward_vintage"]) == ("E05000101", "Wood", 2022)
     assert row["latest_value"] == 6.0  # Wood's own Census figure, not Maid's 5.0
@@ -254,11 +246,11 @@ def test_census_for_a_redrawn_focus_ward_is_held_on_its_other_boundaries(switche
     ("E07000110", "census", "available", "lad", "E07000110"),
 ])
 def test_other_statuses_around_the_switch(switched, place, indicator, coverage, level, area):
-    row = _gap(switched, place, indicator)
+    row = gap_row(switched, place, indicator)
     assert (row["coverage"], row["available_level"], row["available_area_code"]) == (coverage, level, area)
 
 
-def test_gaps_to_fill_lists_other_boundaries_as_a_minor_gap(switched):
+def test_gaps_to_fill_lists_other_boundaries_as_a_minorgap_row(switched):
     rows = switched.execute("SELECT indicator, gap, place_level, places, severity, detail FROM lmi_gaps_to_fill "
                             "WHERE indicator = 'census'").fetchall()
     got = {(i, g, lvl): (p, s, d) for i, g, lvl, p, s, d in rows}

@@ -25,6 +25,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
+from lmi_pipeline.runtime.run_lock import file_identity
 from lmi_pipeline.runtime.run_start import RunLockResource
 from lmi_pipeline.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
 
@@ -70,7 +71,7 @@ class WarehouseResource(DuckDBResource):
                                     "rebuilds whatever the run does not, and a publication missing months or "
                                     "areas the last one had is refused (publication_keeps_history).")
         self._check_opens()
-        self._identity = _identity(database)
+        self._identity = file_identity(database)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         self._identity = None
@@ -95,7 +96,7 @@ class WarehouseResource(DuckDBResource):
         if self.run_lock is not None:
             self.run_lock.ensure()
         path = Path(self.database)
-        now = _identity(path)
+        now = file_identity(path)
         if now is None:
             raise WarehouseError(
                 f"the working database {path} was deleted during this run (was data/work removed?). This run "
@@ -148,14 +149,6 @@ def _cannot_open(path: Path, exc: duckdb.Error) -> WarehouseError:
             "allows one writer: close that session (a duckdb shell or notebook on it). Researchers should "
             "open the published copy, data/lmi.duckdb, read-only.")
     return _unusable(path, exc)
-
-
-def _identity(path: Path) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return st.st_dev, st.st_ino
 
 
 def _unusable(path: Path, exc: Exception) -> WarehouseError:

@@ -110,7 +110,7 @@ class RunLock:
         returns a note saying so. Raises LockLostError if another process got there first."""
         if not self.held:
             raise RuntimeError(f"{self.path} is not held by this RunLock")
-        if _identity(self.path) == self._identity:
+        if file_identity(self.path) == self._identity:
             return None
         replacement = RunLock(self.path)
         try:
@@ -177,7 +177,8 @@ def _refusal(holder: str, path: Path, waited: str = "") -> str:
             "untouched.")
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path`, or None: tells a replaced or removed file from the one opened."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
