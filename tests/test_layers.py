@@ -100,6 +100,20 @@ def test_no_module_imports_from_a_later_layer(path):
     assert _problems(path) == []
 
 
+def _imports_demo(path: Path) -> bool:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = [node.module or ""] if isinstance(node, ast.ImportFrom) else (
+            [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+        if any(n.split(".")[0] == "lmi_demo" for n in names):
+            return True
+    return False
+
+
+def test_the_demo_emulator_stays_apart():
+    """lmi_demo (the synthetic upstream) is reached only from the CLI, which builds the demo snapshot."""
+    assert [str(p.relative_to(PACKAGE.parent)) for p in _modules() if _imports_demo(p)] == ["lmi_pipeline/cli.py"]
+
+
 def test_the_check_sees_a_backward_import(tmp_path):
     """The rule itself can fail: a geography asset importing a sources module, a plain module importing the
     wiring, a layer's plain logic importing a later layer's, and the foundation importing a layer are all
