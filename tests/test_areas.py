@@ -42,6 +42,15 @@ def test_default_file_is_valid():
     ('[[local_authority]]\ncode = "E07000062"\nfocus_wards = ["<script>alert(1)</script>"]\n',
      "characters a ward name never has"),
     ('[[local_authority]]\ncode = "E07000062"\n[analysis]\nbaseline_month = "2015-13"\n', "is not a month"),
+    # Each kind of key is checked in every table that has one, naming the table and key.
+    ('[[local_authority]]\ncode = "E07000062"\n[claimant_count]\nstart_month = "2099-01"\n',
+     "claimant_count.start_month = 2099-01 is in the future"),
+    ('[[local_authority]]\ncode = "E07000062"\n[claimant_count]\nrevision_window_months = 0\n',
+     "claimant_count.revision_window_months = 0 must be a whole number of at least 1"),
+    ('[[local_authority]]\ncode = "E07000062"\n[analysis]\nsmall_number_threshold = true\n',
+     "analysis.small_number_threshold = True must be a whole number of at least 1"),
+    ('[[local_authority]]\ncode = "E07000062"\n[analysis]\nmax_monthly_jump_pct = -5\n',
+     "analysis.max_monthly_jump_pct = -5 must be a positive number"),
     ('[[local_authority]]\ncode = "E07000062"\n[benchmarks]\nareas = ["Kent"]\n', "not a county, region or country"),
     # Every table refuses a key it does not know, with the nearest one it does.
     ('[[local_authority]]\ncode = "E07000062"\n[analysis]\nbaseline_mnth = "2019-11"\n',

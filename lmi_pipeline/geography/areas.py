@@ -109,12 +109,27 @@ class _Section(_Model):
     """A [table] of lmi.toml: `name` is how messages refer to it."""
 
     name: ClassVar[str] = ""
+    # Keys checked as a YYYY-MM month, a whole number of at least 1, or a positive number.
+    months: ClassVar[tuple[str, ...]] = ()
+    counts: ClassVar[tuple[str, ...]] = ()
+    amounts: ClassVar[tuple[str, ...]] = ()
 
     @model_validator(mode="before")
     @classmethod
     def _is_a_table(cls, value: Any) -> Any:
         if not isinstance(value, dict):
             raise _refuse(f"`{cls.name}` must be a table ([{cls.name}] with keys under it), not {value!r}.")
+        return value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _of_its_kind(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name in cls.months:
+            return cls._month(value, info)
+        if info.field_name in cls.counts:
+            return cls._positive_int(value, info)
+        if info.field_name in cls.amounts:
+            return cls._positive_number(value, info)
         return value
 
     @classmethod
@@ -196,18 +211,10 @@ class _Benchmarks(_Section):
 
 class _ClaimantCount(_Section):
     name: ClassVar[str] = "claimant_count"
+    months: ClassVar[tuple[str, ...]] = ("start_month",)
+    counts: ClassVar[tuple[str, ...]] = ("revision_window_months",)
     start_month: str = FIRST_WARD_MONTH
     revision_window_months: int = 2
-
-    @field_validator("start_month", mode="before")
-    @classmethod
-    def _start(cls, value: Any, info: ValidationInfo) -> str:
-        return cls._month(value, info)
-
-    @field_validator("revision_window_months", mode="before")
-    @classmethod
-    def _window(cls, value: Any, info: ValidationInfo) -> int:
-        return cls._positive_int(value, info)
 
     @field_validator("start_month")
     @classmethod
@@ -220,25 +227,13 @@ class _ClaimantCount(_Section):
 
 class _Analysis(_Section):
     name: ClassVar[str] = "analysis"
+    months: ClassVar[tuple[str, ...]] = ("baseline_month",)
+    counts: ClassVar[tuple[str, ...]] = ("small_number_threshold",)
+    amounts: ClassVar[tuple[str, ...]] = ("max_monthly_jump_pct",)
     baseline_month: str = "2015-04"
     small_number_threshold: int = 20
     youth_age_band: str = "16-24"
     max_monthly_jump_pct: float = 60.0
-
-    @field_validator("baseline_month", mode="before")
-    @classmethod
-    def _baseline(cls, value: Any, info: ValidationInfo) -> str:
-        return cls._month(value, info)
-
-    @field_validator("small_number_threshold", mode="before")
-    @classmethod
-    def _threshold(cls, value: Any, info: ValidationInfo) -> int:
-        return cls._positive_int(value, info)
-
-    @field_validator("max_monthly_jump_pct", mode="before")
-    @classmethod
-    def _jump(cls, value: Any, info: ValidationInfo) -> float:
-        return cls._positive_number(value, info)
 
     @field_validator("youth_age_band", mode="before")
     @classmethod
