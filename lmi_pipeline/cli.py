@@ -157,15 +157,16 @@ def _observe(definitions, instance):
     return result
 
 
-def _refresh(settings: Settings, everything: bool) -> int:
-    """Observe the upstreams, plan as the refresh_on_release sensor does (refresh.py), then run the plan."""
+def _refresh(settings: Settings, everything: bool, started: float | None = None) -> int:
+    """Observe the upstreams, plan as the refresh_on_release sensor does (refresh.py), then run the plan.
+    `started`: when the command began (the times it prints cover a demo snapshot build before this)."""
     from lmi_pipeline.definitions import defs
     from lmi_pipeline.defs.resources import build_resources
     from lmi_pipeline.operations.refresh import plan_refresh, refresh_selection
     from lmi_pipeline.operations.runs import execute, failure_messages, interrupted
 
     areas = _preflight(settings)  # a bad lmi.toml or a running refresh stops here, before any network call
-    started = time.monotonic()
+    started = time.monotonic() if started is None else started
     definitions = defs()
     job = definitions.resolve_job_def("lmi_refresh").with_logger_defs({"console": console_logger()})
     resources = build_resources(settings)
@@ -229,6 +230,7 @@ def _after_interrupt(settings: Settings, result) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     from lmi_demo.snapshot import build_demo_snapshot, check_snapshot, snapshot_is_current
 
+    started = time.monotonic()
     settings = load_settings()
     _preflight(settings, say=False)  # before the demo snapshot is (re)built, too
     if settings.source_mode == "demo":
@@ -239,7 +241,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             build_demo_snapshot(settings)
         else:
             check_snapshot(settings)
-    return _refresh(settings, everything=True)
+    return _refresh(settings, everything=True, started=started)
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
@@ -251,6 +253,31 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     return _refresh(settings, everything=False)
 
 
+COMMANDS = [
+    ("run", cmd_run, "materialise every asset and publish data/lmi.duckdb and assets/",
+     "Fetch every source for the areas in lmi.toml (LMI_SOURCE=demo replays the bundled synthetic demo data, "
+     "building it first if lmi.toml changed; live calls Nomis, ONS and DfE), rebuild every table, chart and the "
+     "report, and publish data/lmi.duckdb and assets/ atomically. A failed run leaves the last publication as it "
+     "was. Exit 0 all fresh, 3 published with stale sources, 1 nothing published, 2 refused, 130 interrupted."),
+    ("refresh", cmd_refresh, "fetch only what is new upstream, then rebuild and publish",
+     "What the nightly refresh does, for the areas in lmi.toml: observe every upstream's release stamp, then "
+     "fetch only the new or revisable claimant-count months and the sources whose release changed, rebuild and "
+     "publish. Nothing new upstream: a few small requests, nothing written, exit 0. Exit codes as for `lmi run`."),
+    ("demo-snapshot", cmd_demo_snapshot, "rebuild the synthetic demo snapshot",
+     "Rebuild data/snapshot/, the synthetic demo data `lmi run` replays when LMI_SOURCE=demo, for the areas in "
+     "lmi.toml (lmi run does this by itself when lmi.toml changed)."),
+]
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lmi-pipeline")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def _rel(path: Path) -> str:
     try:
         return str(path.relative_to(Path.cwd()))
@@ -259,12 +286,12 @@ def _rel(path: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="lmi", description="lmi-pipeline: ward-level labour market intelligence")
+    parser = argparse.ArgumentParser(prog="lmi", description="lmi-pipeline: ward-level labour market intelligence. "
+                                     "Areas come from lmi.toml; sources and folders from the environment (.env).")
+    parser.add_argument("--version", action="version", version=f"lmi-pipeline {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="materialise every asset and publish data/lmi.duckdb and assets/").set_defaults(func=cmd_run)
-    sub.add_parser("refresh", help="fetch only what is new upstream, then rebuild and publish").set_defaults(
-        func=cmd_refresh)
-    sub.add_parser("demo-snapshot", help="rebuild the synthetic demo snapshot").set_defaults(func=cmd_demo_snapshot)
+    for name, func, one_line, description in COMMANDS:
+        sub.add_parser(name, help=one_line, description=description).set_defaults(func=func)
     args = parser.parse_args(argv)
     from dagster import DagsterExecutionInterruptedError
 
@@ -276,8 +303,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _prepare_environment()
         return args.func(args)
-    except (AreasError, SettingsError, UpstreamError, RefreshRunningError, SnapshotError, Refused,
-            PublishError) as exc:
+    except UpstreamError as exc:  # asking what is new upstream failed (offline, or the service is down)
+        print(f"lmi: {exc}\nlmi: nothing was fetched or published; the last publication is unchanged.",
+              file=sys.stderr)
+        return EXIT_REFUSED
+    except (AreasError, SettingsError, RefreshRunningError, SnapshotError, Refused, PublishError) as exc:
         print(f"lmi: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     except (KeyboardInterrupt, DagsterExecutionInterruptedError):  # before the run (checks, planning, the demo

@@ -487,3 +487,34 @@ def test_a_data_folder_that_is_a_file_is_one_line(tmp_path, monkeypatch, capsys)
     assert re.fullmatch(re.escape(f"lmi: {project / 'data'}/") + r"[\w./]+: Not a directory\. " + re.escape(
         "Check that the data and assets folders (LMI_DATA_DIR, LMI_ASSETS_DIR) are folders this user can write, "
         "with free space; nothing was published."), line), output
+
+
+def test_an_upstream_that_is_down_while_planning_says_nothing_was_published(baseline, tmp_path, monkeypatch, capsys):
+    """Offline, or every service down, when planning must learn Nomis's latest month: before, only "gave up
+    after N attempts"; now also that nothing was fetched or published, and the publication is indeed untouched.
+    (With a working database to fall back on, the run goes ahead and keeps every source's last good load.)"""
+    project = copy_project(tmp_path, baseline)
+    down = Fault(lambda p, a: True, ("respond", 503, {}, b"<html>busy</html>"))  # every service, every request
+    with FaultServer(faults=[down]) as server:
+        settings = server.settings(project)
+        # A lost working database: planning must ask Nomis for the latest month to rebuild it, and cannot.
+        settings.work_db.unlink()
+        before = digest(settings)
+        code, output = lmi(monkeypatch, capsys, project, "refresh", server=server, UPSTREAM_BACKOFF_SECONDS="0")
+    assert code == 2 and no_traceback(output), output
+    lines = [line for line in output.splitlines() if line.startswith("lmi: ")]
+    assert "gave up after" in lines[-2] and f"{CC}" in lines[-2], output
+    assert lines[-1] == "lmi: nothing was fetched or published; the last publication is unchanged.", output
+    assert digest(settings) == before
+
+
+def test_every_command_says_what_it_does_and_lmi_has_a_version(capsys):
+    for command in ("run", "refresh", "demo-snapshot"):
+        with pytest.raises(SystemExit) as done:
+            main([command, "--help"])
+        assert done.value.code == 0
+        text = capsys.readouterr().out
+        assert text.startswith(f"usage: lmi {command}") and "lmi.toml" in text and len(text.split()) > 25, text
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert re.fullmatch(r"lmi-pipeline \d+\.\d+\.\d+\n", capsys.readouterr().out)
