@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)
 
-.PHONY: run test dev refresh setup demo-snapshot clean chromium bench
+.PHONY: run test dev refresh setup demo-snapshot clean chromium bench sql
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: $(STAMP) chromium
 
 dev: $(STAMP)
 	$(BIN)/dg dev
+
+# The published database, read-only, in a small SQL shell (no duckdb command needed): `make sql`.
+sql: $(STAMP)
+	$(BIN)/lmi sql
 
 # The nightly refresh, once, for cron: live data unless LMI_SOURCE says otherwise.
 refresh: $(STAMP)

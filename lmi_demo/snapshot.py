@@ -130,9 +130,12 @@ def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
                 plan = plan_refresh(instance, resources["nomis"], areas.start_month, everything=True,
                                     dfe=resources["dfe"])
                 sources = dg.AssetSelection.groups("sources")
+                # Quiet: the build is lmi's preparation, not the run the user asked for. A failure (a misspelt
+                # focus ward in a new district, say) is raised and said by lmi in one message.
                 result = dg.materialize(
                     list(definitions.assets), selection=sources | sources.upstream(), instance=instance,
                     resources=resources, tags=plan.partition_tags(), raise_on_error=True,
+                    run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
                 )
             assert result.success
         manifest = {"origin": "synthetic", "fingerprint": _fingerprint(settings), "latest_month": DEMO_LATEST_MONTH,

@@ -199,7 +199,7 @@ def _refresh(settings: Settings, everything: bool, started: float | None = None)
     mode = "synthetic demo data" if settings.source_mode == "demo" else f"{settings.source_mode} mode"
     verdict = "succeeded" if code == EXIT_FRESH else "published, with stale sources,"
     print(f"\n{summary(outcomes)}\n\nlmi {verdict} in {elapsed:.1f}s ({mode}, run {result.run_id}; exit {code}).\n"
-          f"  database : {settings.published_db}   (duckdb -readonly {_rel(settings.published_db)})\n"
+          f"  database : {settings.published_db}   (query it: .venv/bin/lmi sql, or make sql)\n"
           f"  files    : {settings.assets_dir}/\n"
           f"  UI       : make dev   (then open http://127.0.0.1:3000; this run is in its history)")
     return code
@@ -253,6 +253,27 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     return _refresh(settings, everything=False)
 
 
+def cmd_sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from lmi_pipeline.operations.sql_shell import open_read_only, run_statement, shell
+
+    settings = load_settings()
+    try:
+        conn = open_read_only(settings.published_db)
+    except FileNotFoundError as exc:
+        raise Refused(str(exc)) from None
+    with conn:
+        if args.query:
+            try:
+                run_statement(conn, args.query)
+            except duckdb.Error as exc:
+                print(f"lmi sql: {exc}", file=sys.stderr)
+                return EXIT_REFUSED
+            return 0
+        return shell(conn, sys.stdin, interactive=sys.stdin.isatty())
+
+
 COMMANDS = [
     ("run", cmd_run, "materialise every asset and publish data/lmi.duckdb and assets/",
      "Fetch every source for the areas in lmi.toml (LMI_SOURCE=demo replays the bundled synthetic demo data, "
@@ -263,6 +284,10 @@ COMMANDS = [
      "What the nightly refresh does, for the areas in lmi.toml: observe every upstream's release stamp, then "
      "fetch only the new or revisable claimant-count months and the sources whose release changed, rebuild and "
      "publish. Nothing new upstream: a few small requests, nothing written, exit 0. Exit codes as for `lmi run`."),
+    ("sql", cmd_sql, "query the published database, read-only",
+     "Open the published database (data/lmi.duckdb) read-only and run QUERY, or read statements ended by ';' "
+     "from the terminal or a pipe. Nothing else to install; reading never holds up the next publication. "
+     "Areas are in lmi.toml; the tables and columns are described in docs/data-dictionary.md."),
     ("demo-snapshot", cmd_demo_snapshot, "rebuild the synthetic demo snapshot",
      "Rebuild data/snapshot/, the synthetic demo data `lmi run` replays when LMI_SOURCE=demo, for the areas in "
      "lmi.toml (lmi run does this by itself when lmi.toml changed)."),
@@ -291,7 +316,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"lmi-pipeline {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, func, one_line, description in COMMANDS:
-        sub.add_parser(name, help=one_line, description=description).set_defaults(func=func)
+        command = sub.add_parser(name, help=one_line, description=description)
+        command.set_defaults(func=func)
+        if name == "sql":
+            command.add_argument("query", nargs="?", help="one SQL statement (quote it); none: read statements")
     args = parser.parse_args(argv)
     from dagster import DagsterExecutionInterruptedError
 

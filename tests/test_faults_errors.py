@@ -509,7 +509,7 @@ def test_an_upstream_that_is_down_while_planning_says_nothing_was_published(base
 
 
 def test_every_command_says_what_it_does_and_lmi_has_a_version(capsys):
-    for command in ("run", "refresh", "demo-snapshot"):
+    for command in ("run", "refresh", "sql", "demo-snapshot"):
         with pytest.raises(SystemExit) as done:
             main([command, "--help"])
         assert done.value.code == 0

@@ -2,7 +2,8 @@
 the conventions, and the notes of each section and table. Rendered by lmi_pipeline.metadata.dictionary."""
 
 INTRO = """\
-Open it read-only: `duckdb -readonly data/lmi.duckdb`, or `duckdb.connect("data/lmi.duckdb", read_only=True)`.
+Open it read-only: `make sql` (or `.venv/bin/lmi sql "SELECT ..."`), `duckdb -readonly data/lmi.duckdb` with
+the DuckDB CLI, or `duckdb.connect("data/lmi.duckdb", read_only=True)` from Python.
 The file is replaced atomically after each successful run and is readable by DuckDB 1.4 and later.
 
 Conventions used in every table:
