@@ -2,6 +2,7 @@
 
     lmi run               materialise every asset (full history); in demo mode, build the snapshot first
     lmi refresh           what the nightly schedule and sensor do, once: observe upstream, fetch only what is new
+    lmi sql [QUERY]       query the published database read-only (one query, or statements from stdin)
     lmi demo-snapshot     rebuild the synthetic demo snapshot for the areas in lmi.toml
 
 Both runs end with a summary of every source and exit 0 (all fresh), 3 (published with stale or
@@ -21,13 +22,13 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-from lmi_pipeline.geography.areas import AreasConfig, AreasError, load_areas
 from lmi_pipeline.clients.transport import UpstreamError
+from lmi_pipeline.geography.areas import AreasConfig, AreasError, load_areas
 from lmi_pipeline.operations.console import console_logger
-from lmi_pipeline.runtime.run_lock import RefreshRunningError, RunLock, lock_path
 from lmi_pipeline.operations.run_summary import (
     EXIT_FAILED, EXIT_FRESH, EXIT_INTERRUPTED, EXIT_REFUSED, exit_code, read_outcomes, summary,
 )
+from lmi_pipeline.runtime.run_lock import RefreshRunningError, RunLock, lock_path
 from lmi_pipeline.settings import Settings, SettingsError, load_settings
 
 INTERRUPTED = "interrupted; the last publication is unchanged"
