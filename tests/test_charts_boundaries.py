@@ -7,6 +7,7 @@ code on both (E05000003) with different figures, so keying by code alone would s
 so each expected trace is one of these lists, whole.
 """
 
+import re
 from datetime import date
 
 import duckdb
@@ -266,3 +267,5 @@ def test_written_chart_html_keeps_the_sets_apart(db, tmp_path):
     html = path.read_text()
     assert '"name":"Park Wood (2024 wards)"' in html and '"name":"Park Wood (2022 wards)"' in html
     assert '"dash":"longdash"' in html and "SYNTHETIC DEMO DATA" in html
+    title = re.search(r"<head><title>([^<]+)</title>", html)
+    assert title and "Park Wood" in title.group(1) and "<" not in title.group(1), html[:500]

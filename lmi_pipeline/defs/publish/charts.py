@@ -222,9 +222,19 @@ def publish_charts(context: dg.AssetExecutionContext, project, charts: list[Char
     return dg.Output([embedded(chart) for chart in charts], metadata=metadata)
 
 
+def page_title(fig: go.Figure) -> str:
+    """The figure's headline (its title up to the first <br>, which starts the subtitle), without markup, for
+    a page <title>."""
+    headline = re.split(r"<br\s*/?>", fig.layout.title.text or "chart")[0]
+    return html.unescape(re.sub(r"<[^>]+>", "", headline)).strip()
+
+
 def write_chart(fig: go.Figure, path: Path) -> None:
-    """Standalone HTML referencing plotly.min.js in the same folder (written once, works offline)."""
-    fig.write_html(path, include_plotlyjs="directory", full_html=True, config=PLOTLY_CONFIG)
+    """Standalone HTML referencing plotly.min.js in the same folder (written once, works offline), titled
+    (browser tab, bookmarks, screen readers) with the chart's own title as plain text."""
+    page = fig.to_html(include_plotlyjs="directory", full_html=True, config=PLOTLY_CONFIG)
+    page = page.replace("<head>", f"<head><title>{html.escape(page_title(fig))}</title>", 1)
+    path.write_text(page, encoding="utf-8")
     js = path.parent / "plotly.min.js"
     if not js.exists():
         js.write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
