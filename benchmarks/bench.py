@@ -35,12 +35,12 @@ def prepare(scale: str, workdir: Path) -> dict:
     """Generate and record the upstream for a scale (untimed). Returns facts about the response set."""
     import dagster as dg
 
-    from lmi_pipeline.geography.areas import load_areas
+    from lmi_demo.server import UpstreamSim, serve
+    from lmi_demo.world import World
     from lmi_pipeline.definitions import defs
     from lmi_pipeline.defs.jobs import observe_in_process
     from lmi_pipeline.defs.resources import build_resources
-    from lmi_demo.server import UpstreamSim, serve
-    from lmi_demo.world import World
+    from lmi_pipeline.geography.areas import load_areas
     from lmi_pipeline.operations.refresh import plan_refresh
     from lmi_pipeline.settings import load_settings
 

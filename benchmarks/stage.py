@@ -68,10 +68,10 @@ def floor(workdir: Path) -> dict:
     """The same pages and the same SQL, with nothing but DuckDB."""
     import duckdb
 
-    from lmi_pipeline.defs.indicators import area_indicators as ai
-    from lmi_pipeline.defs.warehouse.claimant_count import build_claimant_count
     from lmi_pipeline.database.sql import load_sql
     from lmi_pipeline.database.storage import CONNECTION_CONFIG, limit_memory, quote_literal
+    from lmi_pipeline.defs.indicators import area_indicators as ai
+    from lmi_pipeline.defs.warehouse.claimant_count import build_claimant_count
 
     settings = _settings(workdir)
     pages = json.loads((workdir / "pages.json").read_text())
@@ -130,9 +130,9 @@ def _publish_floor(work_db: Path, published: Path, memory_limit: str) -> None:
 def noop(workdir: Path) -> dict:
     import dagster as dg
 
-    from lmi_pipeline.geography.areas import load_areas
     from lmi_pipeline.defs.jobs import observe_in_process
     from lmi_pipeline.defs.resources import build_resources
+    from lmi_pipeline.geography.areas import load_areas
     from lmi_pipeline.operations.refresh import plan_refresh
 
     settings = _settings(workdir)

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from lmi_pipeline.geography.areas import AreasError, load_areas
-from lmi_pipeline.geography.reference import reference
 from lmi_demo.server import UpstreamSim, serve
 from lmi_demo.world import DEMO_LATEST_MONTH, World
+from lmi_pipeline.geography.areas import AreasError, load_areas
+from lmi_pipeline.geography.reference import reference
 from lmi_pipeline.settings import Settings
 
 MANIFEST = "manifest.json"
@@ -91,9 +91,9 @@ def check_snapshot(settings: Settings) -> int:
 def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
     """(Re)write the synthetic snapshot for the areas in settings.areas_file. Returns the snapshot dir."""
     from lmi_pipeline.definitions import defs
-    from lmi_pipeline.operations.console import console_logger
     from lmi_pipeline.defs.jobs import observe_in_process
     from lmi_pipeline.defs.resources import build_resources
+    from lmi_pipeline.operations.console import console_logger
     from lmi_pipeline.operations.refresh import plan_refresh
 
     areas = load_areas(settings.areas_file)

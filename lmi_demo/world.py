@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 
 import numpy as np
+
 from lmi_pipeline.geography.reference import VINTAGES, GeographyReference, reference
 from lmi_pipeline.periods import months
 

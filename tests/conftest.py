@@ -114,8 +114,8 @@ def run_pipeline(settings: Settings, resources: dict | None = None, instance=Non
     """Materialise every asset over the whole claimant history, as `lmi run` does, in a real Dagster run."""
     import dagster as dg
 
-    from lmi_pipeline.geography.areas import load_areas
     from lmi_pipeline.definitions import defs
+    from lmi_pipeline.geography.areas import load_areas
     from lmi_pipeline.operations.refresh import plan_refresh
 
     resources = resources or fast_resources(settings)

@@ -64,10 +64,10 @@ if os.environ.get("LMI_TEST_SELECT"):
     import dagster as dg
 
     from lmi_pipeline.definitions import defs
-    from lmi_pipeline.sources.claimant_months import extend_claimant_months
     from lmi_pipeline.defs.resources import build_resources
     from lmi_pipeline.operations.refresh import RANGE_END
     from lmi_pipeline.settings import load_settings
+    from lmi_pipeline.sources.claimant_months import extend_claimant_months
 
     definitions = defs()
     selection = dg.AssetSelection.assets()

@@ -191,6 +191,7 @@ def published_baseline(tmp_path_factory) -> Path:
             result = run_pipeline(settings)
             assert result.success
             import dagster as dg
+
             from lmi_pipeline.operations.refresh import plan_refresh
 
             instance, resources = dg.DagsterInstance.ephemeral(), fast_resources(settings)
@@ -234,8 +235,8 @@ def run_through(settings: Settings, asset: str, upstream: bool = False, instance
     selection = dg.AssetSelection.assets(asset).downstream()
     if upstream:
         selection = selection | dg.AssetSelection.assets(asset).upstream()
-    from lmi_pipeline.sources.claimant_months import extend_claimant_months
     from lmi_pipeline.operations.refresh import RANGE_END
+    from lmi_pipeline.sources.claimant_months import extend_claimant_months
 
     d = definitions()
     instance = instance or dg.DagsterInstance.ephemeral()

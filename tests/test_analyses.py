@@ -11,8 +11,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from lmi_pipeline.geography.areas import DEFAULT_PRIORITY_WEIGHTS, PRIORITY_COMPONENTS, AreasError, parse_areas
 from lmi_pipeline.defs.analyses.lmi_gaps import build_lmi_gaps
+from lmi_pipeline.geography.areas import DEFAULT_PRIORITY_WEIGHTS, PRIORITY_COMPONENTS, AreasError, parse_areas
 from lmi_pipeline.sources.upstream import UPSTREAMS
 from tests.gap_tables import AREA_COLUMNS, CATALOGUE_COLUMNS, LOOKUP_COLUMNS, gap_row, make_table
 

@@ -3,8 +3,8 @@
 import duckdb
 import pytest
 
-from lmi_pipeline.geography.areas import AreasError, Ward, load_areas, parse_areas, resolve_focus_wards
 from lmi_demo.server import UpstreamSim, serve
+from lmi_pipeline.geography.areas import AreasError, Ward, load_areas, parse_areas, resolve_focus_wards
 from tests.conftest import live_settings, make_project, run_pipeline
 
 GOOD = """

@@ -16,13 +16,13 @@ import dagster as dg
 import duckdb
 import pytest
 
-from lmi_pipeline.defs.indicators import area_indicators
-from lmi_pipeline.defs.sources.census import RM024_SELECT, RM024_STATUS, TS066_SELECT, TS066_STATUS
-from lmi_pipeline.sources.codes import resolve_codes
-from lmi_pipeline.sources.nomis_loading import raw_columns
-from lmi_pipeline.defs.warehouse.census import census_economic_activity
 from lmi_pipeline.database.sql import load_sql
 from lmi_pipeline.database.storage import WarehouseResource
+from lmi_pipeline.defs.indicators import area_indicators
+from lmi_pipeline.defs.sources.census import RM024_SELECT, RM024_STATUS, TS066_SELECT, TS066_STATUS
+from lmi_pipeline.defs.warehouse.census import census_economic_activity
+from lmi_pipeline.sources.codes import resolve_codes
+from lmi_pipeline.sources.nomis_loading import raw_columns
 
 FIXTURES = Path(__file__).parent / "fixtures" / "nomis"
 KIRKLEES_TS066 = FIXTURES / "nomis_kirklees__NM_2083_1_TS066_economic_activity_E08000034_2021.csv"

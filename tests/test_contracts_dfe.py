@@ -25,9 +25,9 @@ from lmi_demo.dfe_sim import CATALOGUE_FILE, DfeSim
 from lmi_demo.server import UpstreamSim
 from lmi_pipeline.clients.dfe import NEET_SCHEMAS, DfeResource, neet_schema, parse_csv
 from lmi_pipeline.clients.transport import Request, Response, UpstreamFormatError
+from lmi_pipeline.database.sql import load_sql
 from lmi_pipeline.defs.indicators import area_indicators
 from lmi_pipeline.operations.runs import failure_messages
-from lmi_pipeline.database.sql import load_sql
 from tests.conftest import live_settings, make_project, sim_handler
 from tests.sources_helpers import materialize_upstream_of
 

@@ -15,14 +15,14 @@ import dagster as dg
 import duckdb
 import pytest
 
+from lmi_pipeline.database.sql import load_sql
+from lmi_pipeline.database.storage import WarehouseResource
 from lmi_pipeline.defs import checks
 from lmi_pipeline.defs.geography.iod_employment import IOD_FILE, IOD_VINTAGE, QUERY_ID, iod_employment
 from lmi_pipeline.defs.indicators import area_indicators
 from lmi_pipeline.defs.indicators import ward_indicators as ward_indicators_module
-from lmi_pipeline.indicators.catalogue import catalogue_rows
 from lmi_pipeline.defs.warehouse import provenance as provenance_module
-from lmi_pipeline.database.sql import load_sql
-from lmi_pipeline.database.storage import WarehouseResource
+from lmi_pipeline.indicators.catalogue import catalogue_rows
 
 REFERENCE_YEAR = date(2022, 1, 1)
 SOURCE = "English Indices of Deprivation 2025, Employment domain (MHCLG), LSOA 2021, aggregated"

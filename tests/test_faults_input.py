@@ -14,11 +14,11 @@ from datetime import date
 import duckdb
 import pytest
 
-from lmi_pipeline.geography.area_reference import check_areas_offline, load_reference, offline_check_enabled
-from lmi_pipeline.geography.areas import load_areas
-from lmi_pipeline.cli import main
 from lmi_demo.server import UpstreamSim
 from lmi_demo.world import World
+from lmi_pipeline.cli import main
+from lmi_pipeline.geography.area_reference import check_areas_offline, load_reference, offline_check_enabled
+from lmi_pipeline.geography.areas import load_areas
 from lmi_pipeline.operations.runs import failure_messages
 from tests.conftest import make_project
 from tests.faults_support import SECRET, FaultServer, copy_project, digest, leftovers, published_baseline, run_through

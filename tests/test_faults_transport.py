@@ -4,8 +4,8 @@ what the key looks like in everything a failure produces. (End-to-end outcomes: 
 from __future__ import annotations
 
 import logging
-from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 
 import pytest
 

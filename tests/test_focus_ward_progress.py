@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lmi_pipeline.geography.areas import parse_areas
 from lmi_pipeline.defs.analyses.focus_ward_progress import baseline_date, build_focus_ward_progress
+from lmi_pipeline.geography.areas import parse_areas
 
 BASE = date(2015, 4, 1)
 OCT = date(2026, 10, 1)

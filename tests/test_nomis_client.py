@@ -5,10 +5,10 @@ import re
 import pyarrow.compute as pc
 import pytest
 
-from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
-from lmi_pipeline.clients.transport import UpstreamError, UpstreamFormatError
 from lmi_demo.server import UpstreamSim
 from lmi_demo.world import World
+from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
+from lmi_pipeline.clients.transport import UpstreamError, UpstreamFormatError
 from tests.conftest import sim_handler
 
 SELECT = ("DATE", "GEOGRAPHY", "GEOGRAPHY_CODE", "AGE", "MEASURE", "OBS_VALUE", "OBS_STATUS")

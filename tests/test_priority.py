@@ -13,14 +13,14 @@ import duckdb
 import pandas as pd
 import pytest
 
-from lmi_pipeline.geography.areas import AreasError, parse_areas
+from lmi_pipeline.database.storage import WarehouseResource
 from lmi_pipeline.defs.analyses.priority_wards import build_priority_wards
 from lmi_pipeline.defs.analyses.priority_wards import priority_inputs as priority_inputs_asset
 from lmi_pipeline.defs.analyses.priority_wards import priority_wards as priority_wards_asset
 from lmi_pipeline.defs.analyses.priority_wards import ward_boundary_sets as ward_boundary_sets_asset
 from lmi_pipeline.defs.analyses.rank_uncertainty import rank_intervals
+from lmi_pipeline.geography.areas import AreasError, parse_areas
 from lmi_pipeline.project import ProjectResource
-from lmi_pipeline.database.storage import WarehouseResource
 
 OCT = date(2026, 10, 1)
 CENSUS_DAY = date(2021, 3, 1)

@@ -8,12 +8,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from lmi_pipeline.database.sql import load_sql
+from lmi_pipeline.database.storage import WarehouseResource
 from lmi_pipeline.defs import checks
 from lmi_pipeline.defs.analyses.lmi_gaps import build_lmi_gaps
 from lmi_pipeline.defs.indicators import area_indicators as area_indicators_module
 from lmi_pipeline.defs.indicators import ward_indicators as ward_indicators_module
-from lmi_pipeline.database.sql import load_sql
-from lmi_pipeline.database.storage import WarehouseResource
 from tests.gap_tables import AREA_COLUMNS as GAP_AREA_COLUMNS
 from tests.gap_tables import CATALOGUE_COLUMNS, LOOKUP_COLUMNS, gap_row, make_table
 

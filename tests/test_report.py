@@ -9,13 +9,13 @@ import duckdb
 import pytest
 
 from lmi_demo.snapshot import build_demo_snapshot
-from lmi_pipeline.geography.areas import DEFAULT_PRIORITY_WEIGHTS
 from lmi_pipeline.defs.publish.charts import embedded
 from lmi_pipeline.defs.publish.gap_chart import gap_matrix_chart
 from lmi_pipeline.defs.publish.ranking_charts import youth_ranking_charts
 from lmi_pipeline.defs.publish.report import render_report
 from lmi_pipeline.defs.publish.small_multiples import small_multiples_charts
 from lmi_pipeline.defs.publish.trend_charts import focus_trend_charts
+from lmi_pipeline.geography.areas import DEFAULT_PRIORITY_WEIGHTS
 from lmi_pipeline.settings import load_settings
 from tests.conftest import ROOT, make_project, run_pipeline
 

@@ -8,12 +8,12 @@ import duckdb
 import pytest
 from werkzeug import Response
 
-from lmi_pipeline.clients.nomis import NomisResource
-from lmi_pipeline.defs.sources.census import RM024_AGE, RM024_STATUS, TS066_STATUS
-from lmi_pipeline.sources.codes import resolve_codes
-from lmi_pipeline.defs.geography.nomis_geographies import all_types, newest_of_each_level
 from lmi_demo.server import UpstreamSim
+from lmi_pipeline.clients.nomis import NomisResource
+from lmi_pipeline.defs.geography.nomis_geographies import all_types, newest_of_each_level
+from lmi_pipeline.defs.sources.census import RM024_AGE, RM024_STATUS, TS066_STATUS
 from lmi_pipeline.operations.runs import failure_messages
+from lmi_pipeline.sources.codes import resolve_codes
 from tests.conftest import live_settings, make_project, sim_handler
 from tests.sources_helpers import materialize_upstream_of, nomis_id, served_rows
 

@@ -7,10 +7,10 @@ from collections import defaultdict
 import duckdb
 import pytest
 
-from lmi_pipeline.indicators.catalogue import INDICATORS
 from lmi_demo.dfe_sim import DATASET_2026
 from lmi_demo.server import UpstreamSim
 from lmi_demo.snapshot import build_demo_snapshot
+from lmi_pipeline.indicators.catalogue import INDICATORS
 from lmi_pipeline.operations.runs import failure_messages
 from lmi_pipeline.settings import load_settings
 from tests.conftest import make_project, run_pipeline

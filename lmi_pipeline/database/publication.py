@@ -31,8 +31,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from lmi_pipeline.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
 from lmi_pipeline.database.storage import copy_database, fsync, open_read_only_problem, read_write_holder, wal_of
+from lmi_pipeline.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
 
 JOURNAL_NAME = ".lmi-publish.journal"
 # The published database is read-only on disk: `duckdb data/lmi.duckdb` (read-write, DuckDB's default) then

@@ -17,9 +17,9 @@ import pyarrow as pa
 
 from lmi_pipeline.clients.nomis_csv import OBS_STATUS
 from lmi_pipeline.clients.transport import UpstreamFormatError
-from lmi_pipeline.geography.reference import COUNTY_CODES_SQL
 from lmi_pipeline.database.sql import load_sql
 from lmi_pipeline.database.storage import quote_ident
+from lmi_pipeline.geography.reference import COUNTY_CODES_SQL
 
 MACROS = r"""
 CREATE OR REPLACE TEMP MACRO level_of_code(code) AS CASE

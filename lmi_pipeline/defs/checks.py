@@ -9,10 +9,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from lmi_pipeline.database.storage import WarehouseResource
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.publish.publication_history import history_message, history_problems
 from lmi_pipeline.sources.isolation import CREATE_SOURCE_STATUS
-from lmi_pipeline.database.storage import WarehouseResource
 
 SAMPLE = 10
 

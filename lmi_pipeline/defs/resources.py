@@ -5,10 +5,10 @@ import dagster as dg
 from lmi_pipeline.clients.dfe import DfeResource
 from lmi_pipeline.clients.nomis import NomisResource
 from lmi_pipeline.clients.ons_geo import OnsGeoResource
+from lmi_pipeline.database.storage import WarehouseResource
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.runtime.run_start import RunLockResource
 from lmi_pipeline.settings import Settings, load_settings
-from lmi_pipeline.database.storage import WarehouseResource
 
 
 def build_resources(settings: Settings, record_origin: str = "recorded") -> dict[str, dg.ConfigurableResource]:

@@ -6,8 +6,8 @@ import dagster as dg
 from lmi_pipeline.clients.dfe import DfeResource
 from lmi_pipeline.clients.nomis import NomisResource
 from lmi_pipeline.defs.jobs import lmi_refresh, observe_upstream_releases
-from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.operations.refresh import plan_refresh, refresh_selection
+from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.sources.upstream import UPSTREAMS, latest_observation
 
 BUSY = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,

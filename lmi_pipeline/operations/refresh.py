@@ -35,13 +35,13 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from lmi_pipeline.sources.claimant_months import extend_claimant_months
 from lmi_pipeline.clients.dfe import DfeResource
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
 from lmi_pipeline.clients.transport import UpstreamError
+from lmi_pipeline.database.storage import quote_literal
 from lmi_pipeline.periods import months as month_range
 from lmi_pipeline.settings import PUBLISHED_DB_NAME, Settings, SettingsError, check_writable, data_dir_of
-from lmi_pipeline.database.storage import quote_literal
+from lmi_pipeline.sources.claimant_months import extend_claimant_months
 from lmi_pipeline.sources.upstream import CLAIMANT, UPSTREAMS, Observed, observed_releases
 
 CLAIMANT_DATASET = CLAIMANT.dataset

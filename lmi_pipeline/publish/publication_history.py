@@ -34,8 +34,8 @@ def history_problems(conn, published_db: Path | None, lad_codes: list[str], star
     """What publishing this build (the working database on `conn`) would lose: months and areas the last
     publication of the same source family holds, or the configuration asks for (claimant months from
     `start_month` to the latest held, every configured district in each). Returns (problems, metadata)."""
-    from lmi_pipeline.periods import months as month_range
     from lmi_pipeline.database.storage import open_read_only_problem, quote_literal
+    from lmi_pipeline.periods import months as month_range
 
     tables = {r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = "
                                          "current_database()").fetchall()}

@@ -3,12 +3,12 @@
 import dagster as dg
 
 from lmi_pipeline.clients.nomis import NomisResource
+from lmi_pipeline.database.storage import WarehouseResource
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.sources.isolation import isolated_source
 from lmi_pipeline.sources.nomis_loading import raw_columns
 from lmi_pipeline.sources.nomis_source import NomisSource, SourceLoad, load_source
 from lmi_pipeline.sources.query_areas import GEOGRAPHY_DEPS
-from lmi_pipeline.database.storage import WarehouseResource
 from lmi_pipeline.sources.upstream import by_dataset
 
 

@@ -20,9 +20,9 @@ import duckdb
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource, check_geographies
 from lmi_pipeline.clients.nomis_csv import REQUIRED_COLUMNS
 from lmi_pipeline.clients.transport import Request
+from lmi_pipeline.database.storage import STAGING_SUFFIX, quote_ident
 from lmi_pipeline.sources.request_log import query_id
 from lmi_pipeline.sources.revisions import add_new_columns
-from lmi_pipeline.database.storage import STAGING_SUFFIX, quote_ident
 
 # Pages per commit into the staging table (~200,000 rows). Measured at national scale: a commit per page
 # made the load 78 s instead of 18 s (each commit writes the WAL); 32 pages held more memory for no gain.

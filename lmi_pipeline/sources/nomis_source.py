@@ -17,12 +17,12 @@ import duckdb
 
 from lmi_pipeline.clients.nomis import NomisQuery, NomisResource
 from lmi_pipeline.clients.transport import UpstreamError
+from lmi_pipeline.database.storage import WarehouseResource, quote_ident
 from lmi_pipeline.sources.codes import resolve_codes
 from lmi_pipeline.sources.nomis_loading import LoadedQuery, load_nomis_query, move_into_place
 from lmi_pipeline.sources.query_areas import query_areas, small_area_level
 from lmi_pipeline.sources.request_log import log_requests
 from lmi_pipeline.sources.revisions import PeriodReplace
-from lmi_pipeline.database.storage import WarehouseResource, quote_ident
 
 LSOA_LEVEL_SQL = "SELECT count(*) > 0 FROM nomis_geographies WHERE role = ? AND level = 'lsoa'"
 LOADED_MONTHS_SQL = "SELECT DISTINCT DATE FROM {staging}"

@@ -16,8 +16,8 @@ import pyarrow as pa
 
 from lmi_pipeline.clients.ons_geo import ArcGisService, Discovery, OnsGeoResource
 from lmi_pipeline.clients.transport import Fetched, UpstreamError
-from lmi_pipeline.sources.request_log import log_requests, query_id
 from lmi_pipeline.database.storage import WarehouseResource, quote_literal
+from lmi_pipeline.sources.request_log import log_requests, query_id
 
 WARD_VINTAGES_SQL = "SELECT DISTINCT ward_vintage FROM nomis_geographies WHERE level = 'ward' ORDER BY 1"
 

@@ -6,9 +6,9 @@ from datetime import date
 import dagster as dg
 import duckdb
 
-from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.database.sql import load_sql
 from lmi_pipeline.database.storage import WarehouseResource
+from lmi_pipeline.project import ProjectResource
 
 PREVIEW_SQL = """
 SELECT ward_name, ward_vintage, indicator, strftime(baseline_period, '%Y-%m') AS baseline,

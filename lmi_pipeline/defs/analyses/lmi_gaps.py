@@ -6,8 +6,8 @@ import dagster as dg
 import duckdb
 
 from lmi_pipeline.database.sql import load_sql
-from lmi_pipeline.defs.column_schema import column_schema
 from lmi_pipeline.database.storage import WarehouseResource
+from lmi_pipeline.defs.column_schema import column_schema
 
 # A figure describing a period more than this many months before the run is flagged `is_dated` (e.g. the
 # Census 2021 snapshot), even when its source is not due to publish again (so not stale).

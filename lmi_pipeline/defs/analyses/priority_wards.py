@@ -11,12 +11,12 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 
-from lmi_pipeline.geography.areas import PRIORITY_COMPONENTS
-from lmi_pipeline.defs.analyses.rank_uncertainty import rank_intervals
-from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.database.sql import load_sql
-from lmi_pipeline.defs.column_schema import column_schema
 from lmi_pipeline.database.storage import WarehouseResource
+from lmi_pipeline.defs.analyses.rank_uncertainty import rank_intervals
+from lmi_pipeline.defs.column_schema import column_schema
+from lmi_pipeline.geography.areas import PRIORITY_COMPONENTS
+from lmi_pipeline.project import ProjectResource
 
 # component -> (indicator, measure, label); the youth indicator follows lmi.toml [analysis] youth_age_band.
 COMPONENTS = {

@@ -3,8 +3,8 @@ import json
 import dagster as dg
 import pyarrow as pa
 
-from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.database.storage import WarehouseResource
+from lmi_pipeline.project import ProjectResource
 
 
 @dg.asset(group_name="geography", kinds={"duckdb"}, pool="duckdb_writer")

@@ -1,9 +1,9 @@
 import dagster as dg
 
-from lmi_pipeline.geography.areas import AreasError
-from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.database.storage import WarehouseResource
 from lmi_pipeline.database.tidy import build
+from lmi_pipeline.geography.areas import AreasError
+from lmi_pipeline.project import ProjectResource
 
 SUMMARY_SQL = """
 SELECT lad_code, lad_name, kind, array_to_string(list_transform(benchmarks, lambda b: b.name), ', ') AS compared_with

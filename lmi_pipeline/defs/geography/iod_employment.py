@@ -16,9 +16,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from lmi_pipeline.sources.request_log import CREATE_SOURCE_REQUESTS
-from lmi_pipeline.geography.reference import DATA
 from lmi_pipeline.database.storage import WarehouseResource
+from lmi_pipeline.geography.reference import DATA
+from lmi_pipeline.sources.request_log import CREATE_SOURCE_REQUESTS
 
 IOD_FILE: Path = DATA / "iod2025_employment_lsoa21.csv.gz"
 IOD_VINTAGE = "IoD 2025"

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from lmi_pipeline.database.tidy import build
 from lmi_pipeline.database.storage import WarehouseResource
+from lmi_pipeline.database.tidy import build
 
 
 @dg.asset(group_name="geography", kinds={"duckdb"}, deps=["ons_lsoa_ward_lookup"], pool="duckdb_writer")

@@ -21,10 +21,10 @@ import pyarrow as pa
 
 from lmi_pipeline.clients.nomis import NomisArea, NomisResource
 from lmi_pipeline.clients.transport import UpstreamError
-from lmi_pipeline.defs import freshness
-from lmi_pipeline.sources.request_log import log_requests
-from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.database.storage import WarehouseResource
+from lmi_pipeline.defs import freshness
+from lmi_pipeline.project import ProjectResource
+from lmi_pipeline.sources.request_log import log_requests
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
 import dagster as dg
 import pyarrow as pa
 
-from lmi_pipeline.geography.areas import AreasError, Ward, resolve_focus_wards
-from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.database.storage import WarehouseResource
 from lmi_pipeline.database.tidy import build
+from lmi_pipeline.geography.areas import AreasError, Ward, resolve_focus_wards
+from lmi_pipeline.project import ProjectResource
 
 # Vintages with no ONS lookup this run (ons_ward_lookup said why) are left out: their wards cannot be placed
 # in districts, so they are not in ward_lookup and no ward figure is shown on them; the other vintages go on.

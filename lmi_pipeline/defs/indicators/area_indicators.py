@@ -1,11 +1,11 @@
 import dagster as dg
 import pyarrow as pa
 
-from lmi_pipeline.indicators.catalogue import catalogue_rows
-from lmi_pipeline.sources.isolation import CREATE_SOURCE_STATUS
-from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.database.sql import load_sql
 from lmi_pipeline.database.storage import WarehouseResource
+from lmi_pipeline.indicators.catalogue import catalogue_rows
+from lmi_pipeline.project import ProjectResource
+from lmi_pipeline.sources.isolation import CREATE_SOURCE_STATUS
 
 # Each source contributes `figures_<source>.sql` returning these columns for every area it covers.
 FIGURE_SOURCES = ["claimant_count", "census", "aps", "model_unemployment", "neet", "deprivation"]

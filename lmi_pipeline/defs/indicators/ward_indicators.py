@@ -1,8 +1,8 @@
 import dagster as dg
 
 from lmi_pipeline.database.sql import load_sql
-from lmi_pipeline.defs.column_schema import column_schema
 from lmi_pipeline.database.storage import WarehouseResource
+from lmi_pipeline.defs.column_schema import column_schema
 
 PREVIEW_SQL = """
 SELECT ward_name, indicator, strftime(period, '%Y-%m') AS period, value, lad_value, country_value, rank_in_lad,

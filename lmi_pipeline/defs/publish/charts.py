@@ -14,8 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.offline
 
-from lmi_pipeline.project import ProjectResource, is_synthetic
 from lmi_pipeline.database.storage import WarehouseResource
+from lmi_pipeline.project import ProjectResource, is_synthetic
 
 CHARTS_DIR = "charts"
 

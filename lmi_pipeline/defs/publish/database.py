@@ -2,11 +2,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from lmi_pipeline.publish.publication_history import history_message, history_problems
-from lmi_pipeline.metadata import apply_comments
-from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.database.publication import PublishError, publish
 from lmi_pipeline.database.storage import WarehouseResource
+from lmi_pipeline.metadata import apply_comments
+from lmi_pipeline.project import ProjectResource
+from lmi_pipeline.publish.publication_history import history_message, history_problems
 
 # The assets nothing else depends on: through them it depends on every asset, so it runs last and a failure
 # anywhere in the run stops the publication (tests/test_analyses.py checks this against the asset graph).

@@ -11,9 +11,9 @@ import dagster as dg
 import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from lmi_pipeline.database.storage import WarehouseResource, quote_ident, quote_literal
 from lmi_pipeline.metadata import TABLES
 from lmi_pipeline.project import ProjectResource, is_synthetic
-from lmi_pipeline.database.storage import WarehouseResource, quote_ident, quote_literal
 
 EXPORTS_DIR = "exports"
 TEMPLATES = Path(__file__).parent / "templates"

@@ -16,6 +16,8 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from lmi_pipeline.database.sql import load_sql
+from lmi_pipeline.database.storage import WarehouseResource
 from lmi_pipeline.defs.analyses.focus_ward_progress import __file__ as progress_module
 from lmi_pipeline.defs.analyses.lmi_gaps import DATED_AFTER_MONTHS
 from lmi_pipeline.defs.analyses.lmi_gaps import __file__ as gaps_module
@@ -23,8 +25,6 @@ from lmi_pipeline.defs.analyses.priority_wards import __file__ as priority_modul
 from lmi_pipeline.defs.publish.charts import EmbeddedChart
 from lmi_pipeline.defs.publish.report_data import QUERIES, report_data
 from lmi_pipeline.project import ProjectResource, is_synthetic
-from lmi_pipeline.database.sql import load_sql
-from lmi_pipeline.database.storage import WarehouseResource
 
 REPORT = "report/index.html"
 TEMPLATES = Path(__file__).parent / "templates"

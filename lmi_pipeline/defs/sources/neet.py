@@ -4,10 +4,10 @@ API data set, or the data catalogue file when the API does not offer it."""
 import dagster as dg
 
 from lmi_pipeline.clients.dfe import NEET_GEO_COLUMNS, NEET_SCHEMAS, DfeResource, neet_schema
+from lmi_pipeline.database.storage import WarehouseResource
 from lmi_pipeline.defs import freshness
 from lmi_pipeline.sources.isolation import isolated_source
 from lmi_pipeline.sources.request_log import log_requests, query_id
-from lmi_pipeline.database.storage import WarehouseResource
 from lmi_pipeline.sources.upstream import by_dataset
 
 

@@ -3,9 +3,9 @@
 import dagster as dg
 
 from lmi_pipeline.clients.transport import UpstreamFormatError
-from lmi_pipeline.defs.sources.census import RM024, RM024_STATUS, TS066, TS066_STATUS
-from lmi_pipeline.database.tidy import build, label_table
 from lmi_pipeline.database.storage import WarehouseResource
+from lmi_pipeline.database.tidy import build, label_table
+from lmi_pipeline.defs.sources.census import RM024, RM024_STATUS, TS066, TS066_STATUS
 
 # Best-fit coverage: configured districts' LSOAs that RM024 served but the lookup lacks, and vice versa.
 COVERAGE_SQL = """

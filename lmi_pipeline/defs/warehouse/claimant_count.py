@@ -3,9 +3,9 @@
 import dagster as dg
 import duckdb
 
-from lmi_pipeline.defs.sources.claimant_count import AGE_BANDS, DATASET
 from lmi_pipeline.database.storage import WarehouseResource
 from lmi_pipeline.database.tidy import build, label_table
+from lmi_pipeline.defs.sources.claimant_count import AGE_BANDS, DATASET
 
 KEY = ["area_code", "area_level", "period", "age_band", "measure"]
 

@@ -4,8 +4,8 @@ import dagster as dg
 
 from lmi_pipeline.clients.dfe import NEET_COLUMNS, NEET_GEO_COLUMNS, neet_schema
 from lmi_pipeline.clients.transport import UpstreamFormatError
-from lmi_pipeline.database.tidy import build
 from lmi_pipeline.database.storage import WarehouseResource, quote_ident, quote_literal
+from lmi_pipeline.database.tidy import build
 
 # EES symbols (data guidance): c confidential (suppressed), z not applicable, x not available, low rounds to
 # zero but is not zero, u low reliability, : not available; an empty cell is missing. Anything else stops.

@@ -2,9 +2,9 @@
 
 import dagster as dg
 
-from lmi_pipeline.defs.sources.population import AGE_BANDS, DATASET
 from lmi_pipeline.database.storage import WarehouseResource
 from lmi_pipeline.database.tidy import build, label_table
+from lmi_pipeline.defs.sources.population import AGE_BANDS, DATASET
 
 
 @dg.asset(group_name="warehouse", kinds={"duckdb"}, deps=["raw_population", "nomis_geographies"],

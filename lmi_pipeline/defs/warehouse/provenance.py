@@ -1,8 +1,8 @@
 import dagster as dg
 
-from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.database.sql import load_sql
 from lmi_pipeline.database.storage import WarehouseResource, quote_ident
+from lmi_pipeline.project import ProjectResource
 
 RAW_WITH_DATES_SQL = """
 SELECT table_name FROM information_schema.columns

@@ -2,9 +2,9 @@
 
 import dagster as dg
 
-from lmi_pipeline.defs.sources.survey_estimates import APS_MEASURES, APS_VARIABLES, MODEL_ITEMS, MODEL_MEASURES
-from lmi_pipeline.database.tidy import build, label_table
 from lmi_pipeline.database.storage import WarehouseResource
+from lmi_pipeline.database.tidy import build, label_table
+from lmi_pipeline.defs.sources.survey_estimates import APS_MEASURES, APS_VARIABLES, MODEL_ITEMS, MODEL_MEASURES
 
 
 @dg.asset(group_name="warehouse", kinds={"duckdb"}, deps=["raw_aps"], pool="duckdb_writer")
