@@ -299,3 +299,16 @@ def test_count_view_ranks_where_most_people_are_affected(tmp_path):
     # W1 has the most claimants (120) though its rates put it last: the two views answer different questions.
     assert got == [("W1", 120, 1, 1, True, False), ("W4", 60, 2, 4, False, False), ("W2", 40, 3, 3, False, False),
                    ("W3", 35, 4, 2, False, True)]
+
+
+def test_reasons_are_only_the_components_that_raise_the_score(tmp_path):
+    """A component below the district's wards lowers a ward's score: it is listed under held_back_by, never as a
+    reason for priority (W1 and W4 are each above the district on one component and below it on two)."""
+    conn = priority_db(tmp_path / "p.duckdb")
+    rows = {w: (r, h) for w, r, h in conn.execute("SELECT ward_name, reasons, held_back_by FROM priority_wards").fetchall()}
+    assert rows["W1"] == ("change in the claimant rate on a year earlier +0.5 pts (district +0.2), ranked 1 of 4 wards",
+                          "youth claimant rate (16-24) 10.0% (district 14.0%), ranked 3 of 4 wards; "
+                          "claimant rate (16+) 2.0% (district 3.0%), ranked 3 of 4 wards")
+    assert rows["W4"][0] == "youth claimant rate (16-24) 20.0% (district 14.0%), ranked 1 of 4 wards"
+    assert rows["W3"][1] is None and rows["W3"][0].count("ranked 1 of 4") == 3
+    assert rows["W5"][0] is None  # below the district on everything: no reason at all

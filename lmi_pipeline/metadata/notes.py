@@ -179,7 +179,8 @@ interval of the rank), `priority_share_top` (share of draws ranked first), `simu
 rounding range where it has one (`<component>_lower`, `_upper`), `lad_<component>` (the district's),
 `<component>_z` (1 dp) and `<component>_rank`; `census_period`. `weights` (from lmi.toml `[priority_weights]`),
 `components_used` (the same for every ward of the district), `components_missing` (with the reason), `reasons`
-(largest contribution first, against the district), `small_number_components`, `statuses`, `source_query_ids`,
+(the components that raise the score, largest contribution first, against the district), `held_back_by` (those that
+lower it), `small_number_components`, `statuses`, `source_query_ids`,
 `denominator_query_ids`, `data_label`, `boundary_note`.
 """,
     'priority_sensitivity': """\

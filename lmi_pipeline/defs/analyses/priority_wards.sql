@@ -44,13 +44,19 @@ per_ward AS (
                                              || ' wards without a figure, so left out for every ward)'
                                         ELSE ' (no variation between wards)' END, ', ' ORDER BY position)
                FILTER (WHERE NOT is_used) AS components_missing,
-           -- The reasons: each component used, largest contribution first, against the district.
+           -- Why a ward scores as it does: the components that raise its score (largest contribution first),
+           -- and apart from them those that lower it, each against the district. A component below the
+           -- district's average argues against priority, so it is never given as a reason for it.
            string_agg(label || ' ' || CASE WHEN measure = 'change_12m'
                                            THEN printf('%+.1f pts', value) || coalesce(printf(' (district %+.1f)', lad_value), '')
                                            ELSE printf('%.1f%%', value) || coalesce(printf(' (district %.1f%%)', lad_value), '') END
                       || CASE WHEN period <> claimant_period THEN ' in ' || strftime(period, '%B %Y') ELSE '' END
-                      || ', ranked ' || component_rank || ' of ' || n || ' wards',
-                      '; ' ORDER BY weight * z DESC) FILTER (WHERE is_used) AS reasons,
+                      || ', ranked ' || component_rank || ' of ' || n || ' wards', '; ' ORDER BY weight * z DESC) FILTER (WHERE is_used AND weight * z > 0) AS reasons,
+           string_agg(label || ' ' || CASE WHEN measure = 'change_12m'
+                                           THEN printf('%+.1f pts', value) || coalesce(printf(' (district %+.1f)', lad_value), '')
+                                           ELSE printf('%.1f%%', value) || coalesce(printf(' (district %.1f%%)', lad_value), '') END
+                      || CASE WHEN period <> claimant_period THEN ' in ' || strftime(period, '%B %Y') ELSE '' END
+                      || ', ranked ' || component_rank || ' of ' || n || ' wards', '; ' ORDER BY weight * z) FILTER (WHERE is_used AND weight * z < 0) AS held_back_by,
            string_agg(component, ', ' ORDER BY position) FILTER (WHERE is_used AND small_number) AS small_number_components,
            string_agg(DISTINCT source_query_id, ', ' ORDER BY source_query_id) AS source_query_ids,
            string_agg(DISTINCT denominator_query_id, ', ' ORDER BY denominator_query_id) AS denominator_query_ids,
