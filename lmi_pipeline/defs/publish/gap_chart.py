@@ -5,10 +5,10 @@ import duckdb
 import pandas as pd
 import plotly.graph_objects as go
 
+from lmi_pipeline.database.storage import WarehouseResource
 from lmi_pipeline.defs.publish.charts import (
     Chart, EmbeddedChart, add_note, chart_note, esc, labels_of, month_name, publish_charts)
 from lmi_pipeline.project import ProjectResource
-from lmi_pipeline.database.storage import WarehouseResource
 
 GAPS_SQL = """
 SELECT g.* EXCLUDE (retrieved_at), c.source_dataset AS catalogue_source  -- no tz column: pandas warns on it
@@ -18,18 +18,31 @@ ORDER BY g.lad_code, g.place_level DESC, g.place_name, g.indicator
 
 # Coverage codes in order of how much is known about the place itself, with their colours and cell text.
 COVERAGE = [("available", "#15803d", "held"), ("proxy", "#84cc16", "proxy"),
-            ("ward_other_boundaries", "#bef264", "other boundaries"), ("lad_only", "#facc15", "district"),
+            ("ward_other_boundaries", "#bef264", "other set"), ("lad_only", "#facc15", "district"),
             ("county_only", "#f97316", "county"), ("region_only", "#dc2626", "region"),
             ("country_only", "#991b1b", "country"), ("missing", "#6b7280", "missing"),
-            ("not_available_this_run", "#1f2937", "not this run")]
+            ("not_available_this_run", "#1f2937", "failed")]
 LEGEND = {"available": "held for the place", "proxy": "proxy only",
           "ward_other_boundaries": "held for the ward on other boundaries", "lad_only": "district only",
           "county_only": "county only", "region_only": "region only", "country_only": "England only",
           "missing": "missing", "not_available_this_run": "not available this run (its source failed)"}
 
 
-def _short(text: str, n: int = 48) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
+# Row labels wrap at this many characters (never cut: a cut label hides which indicator the row is).
+LABEL_WIDTH = 34
+LABEL_PX_PER_CHAR = 7  # at the 12 px tick font
+CELL_FONT_PX = 12
+
+
+def _wrapped(text: str, width: int = LABEL_WIDTH) -> list[str]:
+    """The label in lines of at most `width` characters, split between words."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
 
 
 def gap_matrix_chart(conn: duckdb.DuckDBPyConnection) -> Chart:
@@ -65,18 +78,21 @@ def gap_matrix_chart(conn: duckdb.DuckDBPyConnection) -> Chart:
                 esc(r.limits) if isinstance(r.limits, str) else "", f"source: {esc(r.catalogue_source)}") if x))
         z.append(zr), text.append(tr), hover.append(hr)
     n = len(COVERAGE)
+    rows = [_wrapped(labels[i]) for i in indicators]
+    label_px = LABEL_PX_PER_CHAR * max(len(line) for lines in rows for line in lines) + 16
     colourscale = [[edge / n, colour] for i, (_, colour, _) in enumerate(COVERAGE) for edge in (i, i + 1)]
     fig = go.Figure(go.Heatmap(
-        z=z, x=places, y=[esc(_short(labels[i])) for i in indicators], text=text, texttemplate="%{text}",
-        textfont={"size": 9}, customdata=hover, hovertemplate="%{customdata}<extra></extra>", zmin=-0.5,
+        z=z, x=places, y=["<br>".join(map(esc, lines)) for lines in rows], text=text, texttemplate="%{text}",
+        textfont={"size": CELL_FONT_PX}, customdata=hover, hovertemplate="%{customdata}<extra></extra>", zmin=-0.5,
         zmax=n - 0.5, colorscale=colourscale, xgap=2, ygap=2,
         colorbar={"tickvals": list(range(n)), "ticktext": [LEGEND[c] for c, _, _ in COVERAGE], "title": "coverage"}))
     as_of = month_name(df["as_of"].iloc[0])
     fig.update_layout(
         title={"text": f"LMI gap matrix: what is held for each focus ward and district, at what level<br><sup>As at "
                        f"{as_of}; cell shows the level, the latest period and stale/dated flags · {esc(label)}</sup>"},
-        template="plotly_white", height=max(500, 36 * len(indicators) + 260), margin={"l": 10, "t": 100, "b": 150},
-        xaxis={"side": "top", "tickangle": 0}, yaxis={"autorange": "reversed", "automargin": True})
+        template="plotly_white", height=max(500, 38 * len(indicators) + 260), margin={"l": label_px, "t": 100, "b": 150},
+        xaxis={"side": "top", "tickangle": 0, "tickfont": {"size": 12}},
+        yaxis={"autorange": "reversed", "automargin": True, "tickfont": {"size": 12}})
     add_note(fig, chart_note(label, "indicator_catalogue and area_indicators (see the report's methods section)",
                              f"as at {as_of}",
                              "stale = a newer release was due and is not held; dated = the latest figure is over two years old",
