@@ -141,7 +141,8 @@ def ward_series_of(trace) -> set[tuple]:
 
 
 def note_text(fig) -> str:
-    return " ".join(a.text for a in fig.layout.annotations)
+    """The annotations as read: a caveat wrapped onto two lines (<br>) reads as one sentence."""
+    return " ".join(a.text.replace("<br>", " ") for a in fig.layout.annotations)
 
 
 def ward_bars(chart):

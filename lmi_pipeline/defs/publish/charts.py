@@ -6,6 +6,7 @@ the report embeds (`EmbeddedChart`), so the report never draws a chart again."""
 
 import html
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,8 @@ PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 PALETTE = {"ward": "#1f5f99", "focus": "#c2410c", "lad": "#4b5563", "county": "#7c3aed", "combined_authority": "#7c3aed",
            "region": "#059669",
            "country": "#111827", "other": "#94a3b8"}
+# Okabe-Ito: distinct for the common colour-vision deficiencies, for series told apart by colour alone.
+SERIES_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442"]
 CLAIMANT_SOURCES = "DWP claimant count (Nomis NM_162_1); ONS mid-year estimates (Nomis NM_2014_1)"
 ROUNDING_NOTE = ("Claimant counts are rounded to the nearest 5, so a ward's rate carries a range (shaded or "
                  "whiskers); not seasonally adjusted")
@@ -108,9 +111,14 @@ def label_banner(label: str) -> str:
     return f"<b>{esc(label.upper())}</b>" if is_synthetic(label) else esc(label)
 
 
+NOTE_LINE_CHARS = 170  # a footnote line wider than this runs off a 1200 px chart at the 10 px note font
+
+
 def chart_note(label: str, source: str, period: str, *notes: str) -> str:
-    """Footnote text: the data label and source, then the period and the caveats, one per line."""
-    return "<br>".join([f"{label_banner(label)} · Source: {esc(source)} · {esc(period)}", *map(esc, notes)])
+    """Footnote text: the data label and source, then the period and the caveats, one per line (a long caveat
+    wraps onto more lines rather than running off the chart)."""
+    lines = [line for note in notes for line in textwrap.wrap(note, NOTE_LINE_CHARS)]
+    return "<br>".join([f"{label_banner(label)} · Source: {esc(source)} · {esc(period)}", *map(esc, lines)])
 
 
 def add_note(fig: go.Figure, text: str, below_px: int = 60) -> None:
@@ -251,31 +259,32 @@ def focus_rates_figure(conn) -> tuple[go.Figure, int, str]:
     label, latest = labels_of(df), month_name(df["period"].max())
     fig = go.Figure()
     keys = ["kind", "code", "ward_vintage"]
+    wards = 0
     for (kind, _, vintage), g in df.groupby(keys, sort=False, dropna=False):
         if kind == "ward":
             lad = g["lad_code"].iloc[0]
             series = sets.ward_label(g["name"].iloc[0], lad, vintage, g["lad_name"].iloc[0])
             other_set = sets.changed(lad) and int(vintage) != sets.ranking_vintage(lad)
-            style = OTHER_SET_STYLE if other_set else STYLE["ward"]
+            colour = SERIES_COLOURS[wards % len(SERIES_COLOURS)]
+            wards += 1
+            style = {**(OTHER_SET_STYLE if other_set else STYLE["ward"]), "color": colour}
         else:
             series = f"{g['name'].iloc[0]} (district)" if kind == "lad" else g["name"].iloc[0]
-            style = STYLE[kind]
+            style = {**STYLE[kind], "color": STYLE[kind].get("color", PALETTE["lad"])}
         series, group = esc(series), f"{kind}:{g['code'].iloc[0]}:{vintage}"
         if kind == "ward":
             fig.add_trace(go.Scatter(x=list(g.period) + list(g.period[::-1]), y=list(g.upper) + list(g.lower[::-1]),
-                                     fill="toself", opacity=0.15, line={"width": 0}, hoverinfo="skip",
-                                     showlegend=False, legendgroup=group))
+                                     fill="toself", fillcolor=colour, opacity=0.15, line={"width": 0},
+                                     hoverinfo="skip", showlegend=False, legendgroup=group))
         fig.add_trace(go.Scatter(x=g.period, y=g.value, name=series, mode="lines", line=style, legendgroup=group,
                                  hovertemplate="%{x|%b %Y}: %{y:.1f}%<extra>" + series + "</extra>"))
     notes = [sets.note(lad) for lad in dict.fromkeys(df.loc[df.kind == "ward", "lad_code"]) if sets.note(lad)]
     fig.update_layout(
-        title={"text": f"Claimant rate, focus wards vs district and England — {label}"},
-        yaxis_title="% of residents aged 16-64", xaxis_title=None, template="plotly_white",
-        legend={"orientation": "h", "y": -0.15}, margin={"b": 168 + 28 * len(notes)},
-        annotations=[{"text": chart_note(label, CLAIMANT_SOURCES, f"to {latest}", ROUNDING_NOTE, *notes),
-                      "xref": "paper", "yref": "paper", "x": 0, "y": -0.32, "showarrow": False, "font": {"size": 10},
-                      "align": "left", "yanchor": "top"}],
+        title={"text": f"Claimant rate, focus wards vs district and England — {label_banner(label)}"},
+        yaxis_title="% of residents aged 16-64", xaxis_title=None, template="plotly_white", height=640 + 28 * len(notes),
+        legend={"orientation": "h", "y": -0.1, "yanchor": "top"}, margin={"t": 70, "b": 210 + 28 * len(notes)},
     )
+    add_note(fig, chart_note(label, CLAIMANT_SOURCES, f"to {latest}", ROUNDING_NOTE, *notes), below_px=110)
     return fig, len(df.groupby(keys, sort=False, dropna=False)), label
 
 
