@@ -307,8 +307,8 @@ def test_reasons_are_only_the_components_that_raise_the_score(tmp_path):
     conn = priority_db(tmp_path / "p.duckdb")
     rows = {w: (r, h) for w, r, h in conn.execute("SELECT ward_name, reasons, held_back_by FROM priority_wards").fetchall()}
     assert rows["W1"] == ("change in the claimant rate on a year earlier +0.5 pts (district +0.2), ranked 1 of 4 wards",
-                          "youth claimant rate (16-24) 10.0% (district 14.0%), ranked 3 of 4 wards; "
-                          "claimant rate (16+) 2.0% (district 3.0%), ranked 3 of 4 wards")
+                          ("youth claimant rate (16-24) 10.0% (district 14.0%), ranked 3 of 4 wards; "
+                           "claimant rate (16+) 2.0% (district 3.0%), ranked 3 of 4 wards"))
     assert rows["W4"][0] == "youth claimant rate (16-24) 20.0% (district 14.0%), ranked 1 of 4 wards"
     assert rows["W3"][1] is None and rows["W3"][0].count("ranked 1 of 4") == 3
     assert rows["W5"][0] is None  # below the district on everything: no reason at all

@@ -6,6 +6,7 @@ the one plotly.min.js published beside them, ../charts/plotly.min.js): the page 
 """
 
 import math
+import re
 from collections import defaultdict
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -27,6 +28,7 @@ from lmi_pipeline.defs.publish.report_data import QUERIES, report_data
 from lmi_pipeline.project import ProjectResource, is_synthetic
 
 REPORT = "report/index.html"
+DISTRICTS_PAGE = "report/districts.html"  # the districts side by side, linked from the report
 TEMPLATES = Path(__file__).parent / "templates"
 PLOTLY_SRC = "../charts/plotly.min.js"  # written once by write_chart, published with the charts
 # The researcher notebook in a source checkout (linked from the asset's metadata when present).
@@ -38,8 +40,35 @@ HEADLINE_INDICATORS = ["claimant_count", "claimant_rate", "claimant_rate_16_24",
 WARD_CARDS = ["claimant_rate", "claimant_rate_16_24", "claimant_count_16_24", "census_unemployment_rate",
               "census_neet_proxy_16_24"]
 # The report's chart sections, each filled by one chart asset's output.
-CHART_SECTIONS = ("trend", "ranking", "small_multiples", "gaps")
+CHART_SECTIONS = ("trend", "ranking", "small_multiples", "gaps", "maps")
 LEVEL_NAMES = {"ward": "ward", "lad": "district", "county": "county", "region": "region", "country": "England"}
+
+
+# The priority components in words (priority_wards names them as lmi.toml [priority_weights] does).
+COMPONENT_LABELS = {"youth_claimant_rate": "youth claimant rate", "claimant_rate": "claimant rate (16+)",
+                    "claimant_rate_change_12m": "change in the claimant rate on a year",
+                    "census_unemployment_rate": "Census 2021 unemployment rate",
+                    "employment_deprivation": "employment deprivation (IoD 2025)"}
+
+
+def components(names: str | None) -> str:
+    """'youth_claimant_rate, census_unemployment_rate (no figures)' in words, the reasons kept."""
+    if not names:
+        return ""
+    return re.sub(r"[a-z0-9_]+(?=$|,| \()", lambda m: COMPONENT_LABELS.get(m.group(0), m.group(0)), names)
+
+
+def reason_lines(reasons: str | None) -> Markup:
+    """priority_wards.reasons, one component to a line, shortened for a table cell: "youth claimant rate (16-24)
+    10.7% (district 6.0%), ranked 1 of 16 wards" reads "youth claimant rate (16-24) 10.7% vs 6.0%, 1st of 16"."""
+    def short(reason: str) -> str:
+        reason = re.sub(r" \(district ([^)]+)\)", r" vs \1", reason)
+        return re.sub(r", ranked (\d+) of (\d+) wards", lambda m: f", {_ordinal(int(m[1]))} of {m[2]}", reason)
+    return Markup("<br>").join(escape(short(r)) for r in (reasons or "").split("; ") if r)
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
 def _missing(value: Any) -> bool:
@@ -98,17 +127,23 @@ class Sources:
         self.rows = rows
         self.number = {r["query_id"]: i for i, r in enumerate(rows, start=1)}
 
-    def cite(self, *ids: Any) -> Markup:
+    def cite(self, *ids: Any, page: str = "") -> Markup:
+        """Links to the sources of the given query ids; `page` is the report's file when citing from another page."""
         found = []
         for value in ids:
             for qid in str(value or "").split(","):
                 n = self.number.get(qid.strip())
                 if n and n not in found:
                     found.append(n)
-        links = "".join(f'<a class="cite" href="#src-{n}" title="source {n}">[{n}]</a>' for n in sorted(found))
+        links = "".join(f'<a class="cite" href="{page}#src-{n}" title="source {n}">[{n}]</a>' for n in sorted(found))
         return Markup(links)
 
 
+# Column headings short enough for the districts side by side on a page (the catalogue's labels say the rest).
+SHORT_LABELS = {"claimant_rate": "Claimant rate", "claimant_count": "Claimants (16+)",
+                "claimant_rate_16_24": "Claimant rate 16-24", "claimant_rate_18_24": "Claimant rate 18-24",
+                "census_unemployment_rate": "Census unemployment rate (2021)",
+                "model_unemployment_rate": "Model-based unemployment rate", "aps_unemployment_rate": "APS unemployment rate"}
 # The districts compared side by side, in this order (where held for the districts).
 COMPARISON_INDICATORS = ["claimant_rate", "claimant_count", "claimant_rate_16_24", "claimant_rate_18_24",
                          "census_unemployment_rate", "model_unemployment_rate", "aps_unemployment_rate"]
@@ -175,9 +210,11 @@ def build_context(conn: duckdb.DuckDBPyConnection, charts: dict[str, list[Embedd
     youth = youth_indicator(meta.get("youth_age_band"))
     ward_gaps = _by(data["focus_gaps"], "ward_code")
     comparison = _by(data["comparison"], "lad_code")
+    highest = _by(data["highest"], "lad_code")
     by_lad = {d["lad_code"]: d for d in districts}
     for d in districts:
         d["compared"] = {r["indicator"]: r for r in comparison.get(d["lad_code"], [])}
+        d["highest"] = {r["indicator"]: r for r in highest.get(d["lad_code"], [])}
         rows = indicators.get(d["lad_code"], [])
         d["indicators"] = rows
         d["by_indicator"] = {r["indicator"]: r for r in rows}
@@ -195,7 +232,8 @@ def build_context(conn: duckdb.DuckDBPyConnection, charts: dict[str, list[Embedd
     ranks = {(p["ward_code"], p["ward_vintage"]): p for p in data["priority"]}
     wards = [_focus_ward(rows, by_lad, ranks, progress, ward_gaps, _youth_band(WARD_CARDS, youth))
              for rows in _by(data["focus_figures"], "focus_key").values()]
-    charts = {section: _embed(charts[section]) for section in CHART_SECTIONS}
+    maps = charts.get("maps", [])
+    charts = {section: _embed(charts.get(section, [])) for section in CHART_SECTIONS}
     # As priority_wards states them (a table without wards has none to state).
     weights = dict(weights) if data["priority"] else {}
     sources = Sources(data["sources"])
@@ -205,7 +243,10 @@ def build_context(conn: duckdb.DuckDBPyConnection, charts: dict[str, list[Embedd
                                   for i in COMPARISON_INDICATORS if any(i in d["compared"] for d in districts)],
         "progress_rows": data["progress"], "youth_indicator": youth, "gaps_to_fill": data["gaps_to_fill"], "catalogue": data["catalogue"],
         "sources": sources, "other_requests": data["other_requests"][0], "source_status": data["source_status"], "charts": charts, "weights": weights,
-        "dated_months": DATED_AFTER_MONTHS, "plotly_src": PLOTLY_SRC,
+        "dated_months": DATED_AFTER_MONTHS, "plotly_src": PLOTLY_SRC, "short_labels": SHORT_LABELS,
+        "county_maps": [charts["maps"][c.key] for c in maps if c.key.startswith("county:")],
+        "district_maps": {d["lad_code"]: [charts["maps"][c.key] for c in maps if c.key.endswith(":" + d["lad_code"])]
+                          for d in districts},
         "generated": datetime.now(timezone.utc).strftime("%d %B %Y %H:%M UTC"),
         "analysis_sql": {
             "lmi_gaps": load_sql(gaps_module, "lmi_gaps"), "lmi_gaps_to_fill": load_sql(gaps_module, "lmi_gaps_to_fill"),
@@ -221,16 +262,35 @@ def build_context(conn: duckdb.DuckDBPyConnection, charts: dict[str, list[Embedd
     }
 
 
-def render_report(conn: duckdb.DuckDBPyConnection, charts: dict[str, list[EmbeddedChart]],
-                  weights: dict[str, float]) -> str:
-    """The page, from the working database, the chart assets' outputs by section and lmi.toml's priority weights."""
+def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(num=num, change=change, span=span, month=month, mon=mon, stamp=stamp,
-                       level=lambda v: LEVEL_NAMES.get(v, v or ""))
+                       level=lambda v: LEVEL_NAMES.get(v, v or ""), components=components,
+                       reason_names=reason_lines)
+    env.globals.update(escape=escape, today=date.today())
+    return env
+
+
+def render_pages(conn: duckdb.DuckDBPyConnection, charts: dict[str, list[EmbeddedChart]],
+                 weights: dict[str, float]) -> dict[str, str]:
+    """The report and its district comparison page (by their paths under assets/), from the working database, the
+    chart assets' outputs by section (the district page's chart under "districts") and lmi.toml's priority weights."""
+    env = _environment()
     context = build_context(conn, charts, weights)
-    env.globals.update(cite=context["sources"].cite, escape=escape, today=date.today())
-    return env.get_template("report.html.j2").render(**context)
+    context["comparison_charts"] = list(_embed(charts.get("districts", [])).values())
+    cite = context["sources"].cite
+    return {
+        REPORT: env.get_template("report.html.j2").render(**context, cite=cite),
+        DISTRICTS_PAGE: env.get_template("districts.html.j2").render(
+            **context, cite=lambda *ids: cite(*ids, page="index.html")),
+    }
+
+
+def render_report(conn: duckdb.DuckDBPyConnection, charts: dict[str, list[EmbeddedChart]],
+                  weights: dict[str, float]) -> str:
+    """The report's main page alone (tests re-render it from changed copies of the database)."""
+    return render_pages(conn, charts, weights)[REPORT]
 
 
 @dg.asset(group_name="publish", kinds={"html"},
@@ -239,22 +299,27 @@ def render_report(conn: duckdb.DuckDBPyConnection, charts: dict[str, list[Embedd
                 "data_exports"])
 def lmi_report(context: dg.AssetExecutionContext, project: ProjectResource, warehouse: WarehouseResource,
                focus_ward_trend_charts: list[EmbeddedChart], youth_claimant_rate_ranking_charts: list[EmbeddedChart],
-               ward_small_multiples: list[EmbeddedChart], lmi_gaps_chart: list[EmbeddedChart]) -> dg.MaterializeResult:
-    """assets/report/index.html: a single-page report for the partnership: headline figures per district,
-    focus-ward profiles, the priority wards with their reasons, progress since the baseline month, every
-    ward at a glance, the LMI gap matrix, and a methods and provenance section in which every figure links
-    to the upstream query it came from (dataset, query URL, release, retrieval time, SHA-256). Works
-    offline; names are HTML-escaped; synthetic demo data is labelled as such throughout.
+               ward_small_multiples: list[EmbeddedChart], lmi_gaps_chart: list[EmbeddedChart],
+               district_comparison_charts: list[EmbeddedChart]) -> dg.MaterializeResult:
+    """assets/report/index.html: the report a partnership reads in five minutes. Its first two screens show where
+    claimant rates are highest (the county map), the focus wards against their district, county, region and
+    England, the priority ward per district and why, and what LMI is missing; then the districts compared,
+    focus-ward profiles, priority rankings, maps, progress since the baseline, every ward and the gap matrix,
+    with methods and provenance folded at the end (every figure links to its upstream query). Beside it,
+    report/districts.html compares the districts side by side. Works offline; names are HTML-escaped;
+    synthetic demo data is labelled as such throughout.
     """
     charts = {"trend": focus_ward_trend_charts, "ranking": youth_claimant_rate_ranking_charts,
-              "small_multiples": ward_small_multiples, "gaps": lmi_gaps_chart}
+              "small_multiples": ward_small_multiples, "gaps": lmi_gaps_chart,
+              "districts": district_comparison_charts}
     with warehouse.get_connection() as conn:
-        page = render_report(conn, charts, project.areas().priority_weights)
+        pages = render_pages(conn, charts, project.areas().priority_weights)
     project.staging_area("lmi_report")
-    path = project.staged("lmi_report", REPORT)
-    path.write_text(page, encoding="utf-8")
+    for relative, page in pages.items():
+        project.staged("lmi_report", relative).write_text(page, encoding="utf-8")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(project.published(REPORT).resolve())),
-        "bytes": len(page.encode("utf-8")),
+        "districts_page": dg.MetadataValue.path(str(project.published(DISTRICTS_PAGE).resolve())),
+        "bytes": sum(len(page.encode("utf-8")) for page in pages.values()),
         **({"notebook": dg.MetadataValue.notebook(str(NOTEBOOK))} if NOTEBOOK.exists() else {}),
     })

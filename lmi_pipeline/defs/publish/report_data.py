@@ -101,6 +101,26 @@ ORDER BY w.lad_code, w.ward_name,
          CASE c.frequency WHEN 'monthly' THEN 1 WHEN 'quarterly' THEN 2 WHEN 'annual' THEN 3 ELSE 4 END, w.indicator
 """
 
+# Where each claimant rate is highest: the top ward of each district's ranking boundary set in its latest month,
+# and how many wards could be highest given the counts' rounding (those whose upper bound reaches the top ward's
+# lower bound, the top ward included), so one ward is never named highest when rounding cannot tell.
+HIGHEST_SQL = """
+WITH latest AS (
+    SELECT w.lad_code, w.lad_name, w.indicator, w.ward_code, w.ward_name, w.ward_vintage, w.period, w.value,
+           w.lower, w.upper, w.unit, w.status, w.small_number, w.source_query_id, w.denominator_query_id,
+           w.n_wards_in_lad,
+           row_number() OVER (PARTITION BY w.lad_code, w.indicator ORDER BY w.value DESC, w.ward_name) AS position
+    FROM ward_indicators w
+    JOIN ward_boundary_sets s ON s.lad_code = w.lad_code AND s.ward_vintage = w.ward_vintage AND s.is_ranking_set
+    WHERE w.indicator IN ('claimant_rate', 'claimant_rate_16_24', 'claimant_rate_18_24') AND w.period = s.latest_period
+      AND w.value IS NOT NULL
+)
+SELECT t.*, (SELECT count(*) FROM latest o WHERE o.lad_code = t.lad_code AND o.indicator = t.indicator
+               AND coalesce(o.upper, o.value) >= coalesce(t.lower, t.value)) AS n_could_be_highest
+FROM latest t WHERE t.position = 1
+ORDER BY t.lad_code, t.indicator
+"""
+
 FOCUS_WARD_GAPS_SQL = """
 SELECT place_code AS ward_code, label, coverage, available_level, available_area_name, latest_period
 FROM lmi_gaps
@@ -164,7 +184,7 @@ FROM source_status ORDER BY outcome = 'fresh', source_asset
 
 QUERIES = {
     "meta": META_SQL, "districts": DISTRICTS_SQL, "district_indicators": DISTRICT_INDICATORS_SQL,
-    "comparison": COMPARISON_SQL,
+    "comparison": COMPARISON_SQL, "highest": HIGHEST_SQL,
     "focus_figures": FOCUS_WARD_FIGURES_SQL, "focus_gaps": FOCUS_WARD_GAPS_SQL, "priority": PRIORITY_SQL,
     "boundary_sets": BOUNDARY_SETS_SQL, "sensitivity": SENSITIVITY_SQL,
     "progress": PROGRESS_SQL, "gaps_to_fill": GAPS_TO_FILL_SQL, "catalogue": CATALOGUE_SQL, "sources": SOURCES_SQL,
