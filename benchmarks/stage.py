@@ -39,6 +39,7 @@ def pipeline(workdir: Path, assets: list[str]) -> dict:
     from lmi_pipeline.definitions import defs
     from lmi_pipeline.defs.resources import build_resources
     from lmi_pipeline.operations.refresh import RANGE_END, RANGE_START
+    from lmi_pipeline.sources.claimant_months import extend_claimant_months
 
     settings = _settings(workdir)
     definitions = defs()
@@ -46,6 +47,10 @@ def pipeline(workdir: Path, assets: list[str]) -> dict:
     selection = [dg.AssetKey(a) for a in assets]
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:  # DAGSTER_HOME is the workdir's home/
+        if tags.get(RANGE_END) and "raw_claimant_count" in assets:
+            # The claimant months are dynamic partitions: planning adds them to the instance before a run
+            # (refresh.py), and this instance is the bench's own, so add them as the plan would.
+            extend_claimant_months(instance, tags[RANGE_END][:7])
         result = dg.materialize(list(definitions.assets) + list(definitions.asset_checks), selection=selection,
                                 instance=instance, resources=build_resources(settings),
                                 tags=tags if "raw_claimant_count" in assets else {})
