@@ -165,26 +165,31 @@ LEFT JOIN lad_ca a ON a.lad_code = n.lad_code;
 
 CREATE TEMP TABLE area_figures AS SELECT area_code, period, indicator, value FROM figures WHERE vintage = 0;
 
+-- Each ward figure with the change on the same ward (same boundaries) a year earlier.
+CREATE TEMP TABLE ward_figures AS
+SELECT f.*, f.value - prev.value AS change_12m
+FROM figures f
+LEFT JOIN figures prev ON prev.area_code = f.area_code AND prev.vintage = f.vintage AND prev.indicator = f.indicator
+                      AND prev.period = f.period - INTERVAL 12 MONTH
+WHERE f.vintage <> 0;
+
 CREATE TABLE ward_indicators AS
 SELECT w.ward_code, w.ward_name, f.vintage AS ward_vintage, w.lad_code, d.lad_name,
        f.indicator, f.period, f.value, f.numerator, f.denominator,
        lad.value AS lad_value, cty.value AS county_value, ca.value AS combined_authority_value,
        rgn.value AS region_value, ctry.value AS country_value,
-       f.value - prev.value AS change_12m,
+       f.change_12m,
        CASE WHEN f.value IS NOT NULL THEN rank() OVER (PARTITION BY w.lad_code, f.vintage, f.indicator, f.period
                                                        ORDER BY f.value DESC) END AS rank_in_lad,
        count(f.value) OVER (PARTITION BY w.lad_code, f.vintage, f.indicator, f.period) AS n_wards_in_lad
-FROM figures f
+FROM ward_figures f
 JOIN ward_geo w ON w.ward_code = f.area_code AND w.vintage = f.vintage
 JOIN district_parents d ON d.lad_code = w.lad_code
 LEFT JOIN area_figures lad  ON lad.area_code  = d.lad_code     AND lad.indicator  = f.indicator AND lad.period  = f.period
 LEFT JOIN area_figures cty  ON cty.area_code  = d.county_code  AND cty.indicator  = f.indicator AND cty.period  = f.period
 LEFT JOIN area_figures ca   ON ca.area_code   = d.ca_code      AND ca.indicator   = f.indicator AND ca.period   = f.period
 LEFT JOIN area_figures rgn  ON rgn.area_code  = d.region_code  AND rgn.indicator  = f.indicator AND rgn.period  = f.period
-LEFT JOIN area_figures ctry ON ctry.area_code = d.country_code AND ctry.indicator = f.indicator AND ctry.period = f.period
-LEFT JOIN figures prev ON prev.area_code = f.area_code AND prev.vintage = f.vintage AND prev.indicator = f.indicator
-                      AND prev.period = f.period - INTERVAL 12 MONTH
-WHERE f.vintage <> 0;
+LEFT JOIN area_figures ctry ON ctry.area_code = d.country_code AND ctry.indicator = f.indicator AND ctry.period = f.period;
 """
 
 
