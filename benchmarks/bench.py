@@ -109,12 +109,39 @@ def _floor(workdir: Path) -> dict:
 CLAIMANT_PATH = ("claimant_count", "population", "area_indicators", "ward_indicators")
 
 
+class StageFailed(RuntimeError):
+    """A pipeline stage failed; `run` holds the stages that had finished."""
+
+    def __init__(self, stage: str, message: str, run: dict):
+        super().__init__(f"{stage}: {message}")
+        self.stage, self.message, self.run = stage, message, run
+
+
+def _last_error(text: str) -> str:
+    """The exception line of a traceback (the last line naming an Error or Exception), else its last line."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    found = [line for line in lines if ("Error" in line or "Exception" in line) and ":" in line
+             and not line.startswith("File ")]
+    return (found or lines or ["?"])[-1]
+
+
 def pipeline_once(workdir: Path, log, prerequisites: list[str], transform: list[str]) -> dict:
-    """One clean pipeline run, stage by stage: prerequisites (untimed), ingest, transform, publish."""
+    """One clean pipeline run, stage by stage: prerequisites (untimed), ingest, transform, publish. A failed
+    stage raises StageFailed with the stages that finished."""
     for leftover in ("data", "assets", "home"):
         shutil.rmtree(workdir / leftover, ignore_errors=True)
     (workdir / "home").mkdir()
-    run = {"prerequisites": _stage("pipeline", str(workdir), *prerequisites)}
+    run: dict = {}
+    try:
+        _pipeline_stages_into(run, workdir, log, prerequisites, transform)
+    except RuntimeError as exc:
+        stage = next(s for s in ("prerequisites", "ingest", "transform", "publish") if s not in run)
+        raise StageFailed(stage, _last_error(str(exc)), run) from None
+    return run
+
+
+def _pipeline_stages_into(run: dict, workdir: Path, log, prerequisites: list[str], transform: list[str]) -> None:
+    run["prerequisites"] = _stage("pipeline", str(workdir), *prerequisites)
     n = len(log.requests)
     run["ingest"] = _stage("pipeline", str(workdir), "raw_claimant_count")
     run["ingest"]["requests"] = len(log.requests) - n
@@ -122,7 +149,6 @@ def pipeline_once(workdir: Path, log, prerequisites: list[str], transform: list[
     run["publish"] = _stage("pipeline", str(workdir), "published_database")
     published = workdir / "data" / "lmi.duckdb"
     run["published_mb"] = published.stat().st_size / 1e6 if published.exists() else None
-    return run
 
 
 def pipeline_assets() -> tuple[list[str], list[str], list[str]]:
@@ -159,10 +185,17 @@ def measure(scale: str, workdir: Path, repeat: int = 3, orchestration_floor: boo
     results: dict = {"geography": geography, "runs": [], "floor": []}
     with replay(workdir) as log:
         for i in range(repeat):  # alternating, so drift on a shared machine falls on both alike
-            print(f"[{scale}] run {i + 1}/{repeat}: pipeline ...", file=sys.stderr, flush=True)
-            results["runs"].append(pipeline_once(workdir, log, prerequisites, transform))
+            if "pipeline_failed" not in results:
+                print(f"[{scale}] run {i + 1}/{repeat}: pipeline ...", file=sys.stderr, flush=True)
+                try:
+                    results["runs"].append(pipeline_once(workdir, log, prerequisites, transform))
+                except StageFailed as exc:  # reported, and the floor still measured; the next scale goes on
+                    print(f"[{scale}] pipeline FAILED in {exc}", file=sys.stderr, flush=True)
+                    results["pipeline_failed"] = {"stage": exc.stage, "message": exc.message, "partial": exc.run}
             print(f"[{scale}] run {i + 1}/{repeat}: floor ...", file=sys.stderr, flush=True)
             results["floor"].append(_floor(workdir))
+        if "pipeline_failed" in results:
+            return results
         results["comparison"] = compare(workdir / "data" / "lmi.duckdb", Path(results["floor"][-1]["published"]))
         if orchestration_floor:
             results["orchestration_floor"] = _stage("orchestration-floor", str(workdir))
@@ -215,6 +248,9 @@ def report(facts: dict, results: dict) -> str:
     lines = []
     for scale, r in results.items():
         f = facts[scale]
+        if not r["runs"]:
+            lines.extend(_failed_section(scale, f, r))
+            continue
         runs = [_pipeline_stages(run, r["geography"]) for run in r["runs"]]
         floors = [_floor_stages(fl) for fl in r["floor"]]
         last = r["runs"][-1]
@@ -284,6 +320,12 @@ def report(facts: dict, results: dict) -> str:
                  "pipeline peak RSS (MB) | floor peak RSS (MB) |")
     lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for scale, r in results.items():
+        if not r["runs"]:
+            lines.append(f"| {scale} | {facts[scale]['wards']:,} | {r['floor'][-1]['rows']:,} | pipeline failed | | | "
+                         + " | ".join(_fmt(statistics.median(fl[k] for fl in r["floor"]), 2)
+                                      for k in ("read", "transform", "publish"))
+                         + f" | | | {_fmt(max(fl['peak_rss_mb'] for fl in r['floor']), 0)} |")
+            continue
         runs = [_pipeline_stages(run, r["geography"]) for run in r["runs"]]
         floors = [_floor_stages(fl) for fl in r["floor"]]
         med = lambda xs, k: statistics.median(x[k] for x in xs)  # noqa: E731
@@ -296,6 +338,30 @@ def report(facts: dict, results: dict) -> str:
                      f"{_fmt(max(max(x['read_rss'], x['transform_rss'], x['publish_rss']) for x in runs), 0)} | "
                      f"{_fmt(max(x['publish_rss'] for x in floors), 0)} |")
     return "\n".join(lines)
+
+
+def _failed_section(scale: str, f: dict, r: dict) -> list[str]:
+    """A scale where the pipeline failed: what failed, the stages that finished, and the floor alone."""
+    failed = r["pipeline_failed"]
+    floors = [_floor_stages(fl) for fl in r["floor"]]
+    lines = [f"### {scale}: {f['districts']} district(s), {f['wards']:,} wards, {r['floor'][-1]['rows']:,} claimant rows, "
+             f"{f['pages']} pages, {_fmt(f['csv_mb'])} MB of CSV\n",
+             f"**The pipeline failed** in its {failed['stage']} stage: `{failed['message']}`. No pipeline / floor "
+             "ratio and no comparison at this scale.\n"]
+    done = failed["partial"]
+    if "ingest" in done:
+        lines.append(f"Pipeline stages that finished: ingest (raw_claimant_count) "
+                     f"{_fmt(done['ingest']['steps'].get('raw_claimant_count', done['ingest']['wall']), 2)} s, "
+                     f"peak RSS {_fmt(done['ingest']['peak_rss_mb'], 0)} MB.\n")
+    lines.append(f"| floor stage | min (s) | median (s) | peak RSS (MB) |")
+    lines.append("|---|---|---|---|")
+    for label, key, rss in (("read", "read", "read_rss"), ("transform", "transform", "transform_rss"),
+                            ("publish", "publish", "publish_rss"), ("total", "total", None),
+                            ("population + geography read", "reference", None), ("process wall", "wall", None)):
+        lo, med = _stats([x[key] for x in floors])
+        lines.append(f"| {label} | {_fmt(lo, 2)} | {_fmt(med, 2)} | {_fmt(max(x[rss] for x in floors), 0) if rss else ''} |")
+    lines.append("")
+    return lines
 
 
 def machine() -> str:
