@@ -39,8 +39,9 @@ SCALES = {"la": 'districts = ["E07000062"]', "county": 'counties = ["E10000016"]
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def prepare(scale: str, workdir: Path) -> dict:
-    """Generate and record the upstream for a scale (untimed). Returns facts about the response set."""
+def prepare(scale: str, workdir: Path, areas: str | None = None) -> dict:
+    """Generate and record the upstream for a scale (untimed), or for `areas` (lmi.toml text) if given.
+    Returns facts about the response set."""
     import dagster as dg
 
     from lmi_demo.server import UpstreamSim, serve
@@ -55,7 +56,7 @@ def prepare(scale: str, workdir: Path) -> dict:
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
-    (workdir / "lmi.toml").write_text(SCALES[scale] + "\n")
+    (workdir / "lmi.toml").write_text((areas or SCALES[scale]) + "\n")
     world = World.for_districts(load_areas(workdir / "lmi.toml").lad_codes)
     sim = UpstreamSim(world)
     started = time.perf_counter()

@@ -17,11 +17,16 @@ import pytest
 from benchmarks import bench, floor
 
 
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory):
-    """One district recorded and run through the pipeline (stages as the benchmark runs them), then the floor."""
-    workdir = tmp_path_factory.mktemp("floor") / "la"
-    bench.prepare("la", workdir)
+# The benchmark's 'la' scale (Hastings: one district, 2024 wards), and the tests' two districts (Hastings and
+# Maidstone, whose wards changed in 2023: figures on both 2022 and 2024 wards, ranked and changed apart).
+AREAS = {"la": None, "hastings_maidstone": 'districts = ["E07000062", "E07000110"]'}
+
+
+@pytest.fixture(scope="module", params=list(AREAS))
+def recorded(request, tmp_path_factory):
+    """Recorded and run through the pipeline (stages as the benchmark runs them), then the floor."""
+    workdir = tmp_path_factory.mktemp("floor") / request.param
+    bench.prepare("la", workdir, areas=AREAS[request.param])
     prerequisites, transform, _ = bench.pipeline_assets()
     with bench.replay(workdir) as log:
         run = bench.pipeline_once(workdir, log, prerequisites, transform)
@@ -31,17 +36,25 @@ def recorded(tmp_path_factory):
 
 
 def test_the_floor_agrees_with_the_pipeline(recorded):
-    _, pipeline_db, result = recorded
+    workdir, pipeline_db, result = recorded
     c = floor.compare(pipeline_db, result["published"])
     assert c["only_in_pipeline"] == 0, c["only_in_pipeline_sample"]
     assert c["only_in_floor"] == 0, c["only_in_floor_sample"]
     assert c["p_rows"] == c["f_rows"] > 0
     assert c["p_indicators"] == c["f_indicators"] == sorted(floor.INDICATORS)
     assert c["agree"]
+    if workdir.name == "hastings_maidstone":  # both boundary vintages were compared
+        con = duckdb.connect(str(result["published"]), read_only=True)
+        try:
+            vintages = con.execute("SELECT list(DISTINCT ward_vintage ORDER BY ward_vintage) FROM ward_indicators "
+                                   "WHERE lad_code = 'E07000110'").fetchone()[0]
+        finally:
+            con.close()
+        assert vintages == [2022, 2024]
 
 
 def test_the_comparison_is_not_trivial(recorded):
-    """Every compared figure is there to compare (Hastings is a shire district: no combined authority)."""
+    """Every compared figure is there to compare (both are shire districts: no combined authority)."""
     _, pipeline_db, result = recorded
     c = floor.compare(pipeline_db, result["published"])
     for side in ("p_non_null", "f_non_null"):
