@@ -1,14 +1,20 @@
-"""National-scale benchmark: the pipeline against DuckDB's own floor, and how cost grows with area.
+"""National-scale benchmark: the pipeline against an independent DuckDB floor, and how cost grows with area.
 
-    python -m benchmarks.bench [--scales la,county,region,national] [--workdir /tmp/lmi-bench] [--out FILE]
+    python -m benchmarks.bench [--scales la,county,region,national] [--repeat 3] [--workdir /tmp/lmi-bench]
+                               [--out FILE] [--reuse] [--orchestration-floor]
 
 For each scale it (1) generates the synthetic upstream for that many wards with the demo generator and
 records every response the pipeline asks for (untimed), (2) serves the recording from a local HTTP
 server on 127.0.0.1 with real 25,000-row pages, (3) runs the real pipeline stages as real Dagster runs,
 each in its own process (ingest = fetch + parse + load of the claimant count; transform = the warehouse
-and indicator SQL up to ward_indicators; publish), (4) runs the floor in the same way on the same
-machine: DuckDB's read_csv of the same page files and the same SQL with no pipeline around it, and
-(5) times a nightly refresh when nothing is new upstream. Results print as Markdown tables.
+and indicator SQL up to ward_indicators; publish), from clean data each time, alternating with (4) the
+independent floor (benchmarks/floor.py): plain DuckDB SQL, written apart from the project's, that reads
+the same recorded pages with read_csv and computes the same claimant-count ward_indicators, in its own
+process; N repetitions of each (--repeat), reported as min and median per stage with peak RSS. (5) The
+floor's ward_indicators are compared with the pipeline's (EXCEPT both ways), and (6) a nightly refresh
+when nothing is new upstream is timed. With --orchestration-floor it also runs, once, the old floor: the
+project's own SQL and publish without Dagster, which measures orchestration overhead only. Results print
+as Markdown tables.
 """
 
 from __future__ import annotations
@@ -17,10 +23,12 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 # Real areas of the bundled ONS geography: a district, a county, a region, and every district of England and Wales.
@@ -31,8 +39,9 @@ SCALES = {"la": 'districts = ["E07000062"]', "county": 'counties = ["E10000016"]
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def prepare(scale: str, workdir: Path) -> dict:
-    """Generate and record the upstream for a scale (untimed). Returns facts about the response set."""
+def prepare(scale: str, workdir: Path, areas: str | None = None) -> dict:
+    """Generate and record the upstream for a scale (untimed), or for `areas` (lmi.toml text) if given.
+    Returns facts about the response set."""
     import dagster as dg
 
     from lmi_demo.server import UpstreamSim, serve
@@ -47,7 +56,7 @@ def prepare(scale: str, workdir: Path) -> dict:
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
-    (workdir / "lmi.toml").write_text(SCALES[scale] + "\n")
+    (workdir / "lmi.toml").write_text((areas or SCALES[scale]) + "\n")
     world = World.for_districts(load_areas(workdir / "lmi.toml").lad_codes)
     sim = UpstreamSim(world)
     started = time.perf_counter()
@@ -85,31 +94,112 @@ def _stage(*args: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def measure(scale: str, workdir: Path) -> dict:
-    from benchmarks.replay_server import serve_snapshot
+def _floor(workdir: Path) -> dict:
+    """The independent floor (benchmarks/floor.py) in its own process, so its peak RSS is its own."""
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.floor", str(workdir), "--memory-limit", memory_limit(),
+                           "--threads", "2"], cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"floor failed:\n{proc.stderr[-4000:]}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["wall"] = time.perf_counter() - started
+    return out
+
+
+# Pipeline assets on the claimant-count path to ward_indicators (the rest of the transform is other sources').
+CLAIMANT_PATH = ("claimant_count", "population", "area_indicators", "ward_indicators")
+
+
+class StageFailed(RuntimeError):
+    """A pipeline stage failed; `run` holds the stages that had finished."""
+
+    def __init__(self, stage: str, message: str, run: dict):
+        super().__init__(f"{stage}: {message}")
+        self.stage, self.message, self.run = stage, message, run
+
+
+def _last_error(text: str) -> str:
+    """The exception line of a traceback (the last line naming an Error or Exception), else its last line."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    found = [line for line in lines if ("Error" in line or "Exception" in line) and ":" in line
+             and not line.startswith("File ")]
+    return (found or lines or ["?"])[-1]
+
+
+def pipeline_once(workdir: Path, log, prerequisites: list[str], transform: list[str]) -> dict:
+    """One clean pipeline run, stage by stage: prerequisites (untimed), ingest, transform, publish. A failed
+    stage raises StageFailed with the stages that finished."""
+    for leftover in ("data", "assets", "home"):
+        shutil.rmtree(workdir / leftover, ignore_errors=True)
+    (workdir / "home").mkdir()
+    run: dict = {}
+    try:
+        _pipeline_stages_into(run, workdir, log, prerequisites, transform)
+    except RuntimeError as exc:
+        stage = next(s for s in ("prerequisites", "ingest", "transform", "publish") if s not in run)
+        raise StageFailed(stage, _last_error(str(exc)), run) from None
+    return run
+
+
+def _pipeline_stages_into(run: dict, workdir: Path, log, prerequisites: list[str], transform: list[str]) -> None:
+    run["prerequisites"] = _stage("pipeline", str(workdir), *prerequisites)
+    n = len(log.requests)
+    run["ingest"] = _stage("pipeline", str(workdir), "raw_claimant_count")
+    run["ingest"]["requests"] = len(log.requests) - n
+    run["transform"] = _stage("pipeline", str(workdir), *transform)
+    run["publish"] = _stage("pipeline", str(workdir), "published_database")
+    published = workdir / "data" / "lmi.duckdb"
+    run["published_mb"] = published.stat().st_size / 1e6 if published.exists() else None
+
+
+def pipeline_assets() -> tuple[list[str], list[str], list[str]]:
+    """(prerequisites, transform, geography) asset keys: the geography layer and the sources other than the
+    claimant count (run untimed before the ingest); every warehouse and indicator asset; the geography layer."""
     from lmi_pipeline.definitions import defs
 
     groups = {s.key.to_user_string(): s.group_name for s in defs().resolve_all_asset_specs()}
-    # The geography layer, and the sources other than the claimant count.
     prerequisites = [k for k, g in groups.items() if g == "geography" or (g == "sources" and k != "raw_claimant_count")]
     transform = [k for k, g in groups.items() if g in ("warehouse", "indicators") and k not in prerequisites]
-    results: dict = {}
+    return prerequisites, transform, [k for k, g in groups.items() if g == "geography"]
+
+
+@contextmanager
+def replay(workdir: Path):
+    """Serve the recording on 127.0.0.1 and point the stages at it (env.json); yields the server's log."""
+    from benchmarks.replay_server import serve_snapshot
+
     with serve_snapshot(workdir / "snapshot") as (root, log):
-        # No polite pacing against the local server: the floor has no network either (see `report`).
+        # No polite pacing against the local server: the floor has no network either (see docs/performance.md).
         env = {"LMI_SOURCE": "live", "NOMIS_MAX_REQUESTS_PER_SECOND": "0", "NOMIS_BASE_URL": f"{root}/nomis/api/v01",
                "ONS_GEO_BASE_URL": f"{root}/ons/arcgis/rest/services", "DFE_BASE_URL": f"{root}/dfe/statistics/v1",
                "LMI_DUCKDB_MEMORY_LIMIT": memory_limit()}
         (workdir / "env.json").write_text(json.dumps(env))
-        for leftover in ("data", "assets", "home"):
-            shutil.rmtree(workdir / leftover, ignore_errors=True)
-        (workdir / "home").mkdir()
-        results["prerequisites"] = _stage("pipeline", str(workdir), *prerequisites)
-        n = len(log.requests)
-        results["ingest"] = _stage("pipeline", str(workdir), "raw_claimant_count")
-        results["ingest"]["requests"] = len(log.requests) - n
-        results["transform"] = _stage("pipeline", str(workdir), *transform)
-        results["publish"] = _stage("pipeline", str(workdir), "published_database")
-        results["floor"] = _stage("floor", str(workdir))
+        yield log
+
+
+def measure(scale: str, workdir: Path, repeat: int = 3, orchestration_floor: bool = False) -> dict:
+    """`repeat` clean pipeline runs alternating with `repeat` floor runs on the same recorded pages; then the
+    floor's ward_indicators compared with the pipeline's, and a nightly refresh with nothing new."""
+    from benchmarks.floor import compare
+
+    prerequisites, transform, geography = pipeline_assets()
+    results: dict = {"geography": geography, "runs": [], "floor": []}
+    with replay(workdir) as log:
+        for i in range(repeat):  # alternating, so drift on a shared machine falls on both alike
+            if "pipeline_failed" not in results:
+                print(f"[{scale}] run {i + 1}/{repeat}: pipeline ...", file=sys.stderr, flush=True)
+                try:
+                    results["runs"].append(pipeline_once(workdir, log, prerequisites, transform))
+                except StageFailed as exc:  # reported, and the floor still measured; the next scale goes on
+                    print(f"[{scale}] pipeline FAILED in {exc}", file=sys.stderr, flush=True)
+                    results["pipeline_failed"] = {"stage": exc.stage, "message": exc.message, "partial": exc.run}
+            print(f"[{scale}] run {i + 1}/{repeat}: floor ...", file=sys.stderr, flush=True)
+            results["floor"].append(_floor(workdir))
+        if "pipeline_failed" in results:
+            return results
+        results["comparison"] = compare(workdir / "data" / "lmi.duckdb", Path(results["floor"][-1]["published"]))
+        if orchestration_floor:
+            results["orchestration_floor"] = _stage("orchestration-floor", str(workdir))
         n = len(log.requests)
         results["noop"] = _stage("noop", str(workdir))
         results["noop"]["server_requests"] = len(log.requests) - n
@@ -127,54 +217,152 @@ def _fmt(x: float, digits: int = 1) -> str:
     return f"{x:,.{digits}f}"
 
 
+def _pipeline_stages(run: dict, geography: list[str]) -> dict:
+    """One pipeline run's seconds per stage (Dagster step durations) and its processes' peak RSS."""
+    ing, tr, pub, pre = run["ingest"], run["transform"], run["publish"], run["prerequisites"]
+    out = {"read": ing["steps"].get("raw_claimant_count", ing["wall"]),
+           "transform": tr["asset_seconds"],
+           "claimant_path": sum(tr["steps"].get(a, 0) for a in CLAIMANT_PATH),
+           "publish": pub["steps"].get("published_database", pub["wall"]),
+           "reference": pre["steps"].get("raw_population", 0) + sum(pre["steps"].get(a, 0) for a in geography),
+           "checks": tr["check_seconds"],
+           "wall": ing["wall"] + tr["wall"] + pub["wall"],
+           "read_rss": ing["peak_rss_mb"], "transform_rss": tr["peak_rss_mb"], "publish_rss": pub["peak_rss_mb"]}
+    out["total"] = out["read"] + out["transform"] + out["publish"]
+    return out
+
+
+def _floor_stages(fl: dict) -> dict:
+    return {"read": fl["read"], "transform": fl["transform"], "publish": fl["publish"],
+            "total": fl["read"] + fl["transform"] + fl["publish"], "reference": fl["read_reference"],
+            "wall": fl["wall"], "read_rss": fl["read_peak_rss_mb"], "transform_rss": fl["transform_peak_rss_mb"],
+            "publish_rss": fl["peak_rss_mb"]}
+
+
+def _stats(values: list[float]) -> tuple[float, float]:
+    return min(values), statistics.median(values)
+
+
 def report(facts: dict, results: dict) -> str:
+    from benchmarks.floor import COMPARED
+
     lines = []
     for scale, r in results.items():
         f = facts[scale]
-        ing, tr, pub, fl = r["ingest"], r["transform"], r["publish"], r["floor"]
-        meta = ing["metadata"].get("raw_claimant_count", {})
-        rows = meta.get("dagster/row_count", fl["rows"])
-        fetch_parse, load = meta.get("fetch_parse_seconds"), meta.get("load_seconds")
-        step = ing["steps"].get("raw_claimant_count", ing["wall"])
-        tr_steps = tr["asset_seconds"]
+        if not r["runs"]:
+            lines.extend(_failed_section(scale, f, r))
+            continue
+        runs = [_pipeline_stages(run, r["geography"]) for run in r["runs"]]
+        floors = [_floor_stages(fl) for fl in r["floor"]]
+        last = r["runs"][-1]
+        meta = last["ingest"]["metadata"].get("raw_claimant_count", {})
+        rows = meta.get("dagster/row_count", r["floor"][-1]["rows"])
+        n = len(runs)
         lines.append(f"### {scale}: {f['districts']} district(s), {f['wards']:,} wards, {rows:,} claimant rows, "
                      f"{f['pages']} pages, {_fmt(f['csv_mb'])} MB of CSV\n")
-        lines.append("| stage | pipeline (s) | floor (s) | pipeline / floor | rows/s (pipeline) | peak RSS (MB) |")
-        lines.append("|---|---|---|---|---|---|")
-        if fetch_parse is not None:
-            lines.append(f"| fetch + parse (HTTP, Arrow CSV) | {_fmt(fetch_parse, 2)} | | | {_fmt(rows / fetch_parse, 0)} | |")
-            lines.append(f"| load (Arrow -> DuckDB, revision hashes) | {_fmt(load, 2)} | | | {_fmt(rows / load, 0)} | |")
-        lines.append(f"| **ingest** (step total) | {_fmt(step, 2)} | {_fmt(fl['ingest'], 2)} | "
-                     f"{_fmt(step / fl['ingest'], 2)}x | {_fmt(rows / step, 0)} | {_fmt(ing['peak_rss_mb'], 0)} |")
-        lines.append(f"| **transform** (to ward_indicators) | {_fmt(tr_steps, 2)} | {_fmt(fl['transform'], 2)} | "
-                     f"{_fmt(tr_steps / fl['transform'], 2)}x | {_fmt(rows / tr_steps, 0)} | {_fmt(tr['peak_rss_mb'], 0)} |")
-        total_p, total_f = step + tr_steps, fl["ingest"] + fl["transform"]
-        lines.append(f"| **ingest + transform** | {_fmt(total_p, 2)} | {_fmt(total_f, 2)} | **{_fmt(total_p / total_f, 2)}x** "
-                     f"| {_fmt(rows / total_p, 0)} | |")
-        pstep = pub["steps"].get("published_database", pub["wall"])
-        lines.append(f"| publish (copy + atomic rename) | {_fmt(pstep, 2)} | {_fmt(fl['publish'], 2)} | "
-                     f"{_fmt(pstep / fl['publish'], 2)}x | | {_fmt(pub['peak_rss_mb'], 0)} |")
-        lines.append(f"| quality checks (blocking, not in the floor) | {_fmt(tr['check_seconds'], 2)} | | | | |")
-        lines.append(f"| floor process (read_csv + SQL + copy) | | | | | {_fmt(fl['peak_rss_mb'], 0)} |")
+        lines.append(f"Pipeline and independent floor, {n} run(s) each, alternating; seconds as min / median. "
+                     "Peak RSS: the pipeline stage's own process; the floor's one process up to the end of that stage.\n")
+        lines.append("| stage | pipeline min | pipeline median | floor min | floor median | pipeline / floor (median) "
+                     "| pipeline peak RSS (MB) | floor peak RSS (MB) |")
+        lines.append("|---|---|---|---|---|---|---|---|")
+
+        def row(label: str, key: str, rss: str | None = None, floor: bool = True) -> None:
+            pmin, pmed = _stats([x[key] for x in runs])
+            cells = [label, _fmt(pmin, 2), _fmt(pmed, 2)]
+            if floor:
+                fmin, fmed = _stats([x[key] for x in floors])
+                cells += [_fmt(fmin, 2), _fmt(fmed, 2), f"{_fmt(pmed / fmed, 2)}x" if fmed else ""]
+            else:
+                cells += ["", "", ""]
+            if rss:
+                cells += [_fmt(max(x[rss] for x in runs), 0), _fmt(max(x[rss] for x in floors), 0) if floor else ""]
+            else:
+                cells += ["", ""]
+            lines.append("| " + " | ".join(cells) + " |")
+
+        row("**read / ingest** (claimant pages into DuckDB)", "read", "read_rss")
+        row("**transform** (to ward_indicators; pipeline: every warehouse and indicator asset)", "transform",
+            "transform_rss")
+        row("of which the claimant path (claimant_count, population, area_indicators, ward_indicators)",
+            "claimant_path", floor=False)
+        row("**publish** (a DuckDB 1.4 file, atomic rename)", "publish", "publish_rss")
+        row("**total** (read + transform + publish)", "total")
+        row("population + geography read (pipeline: raw_population and every geography-group asset, untimed prerequisites before; not in the total)",
+            "reference")
+        row("quality checks (blocking; no floor counterpart; not in the total)", "checks", floor=False)
+        row("process wall, including start-up (pipeline: its three stage processes)", "wall")
+        c = r["comparison"]
+        verdict = "**agree**" if c["agree"] else "**DISAGREE**"
+        lines.append(f"\nFloor against pipeline `ward_indicators` (the last run of each), set-wise on "
+                     f"{', '.join(COMPARED)}: {verdict}; {c['p_rows']:,} pipeline rows, {c['f_rows']:,} floor rows, "
+                     f"indicators {', '.join(c['p_indicators'])}; rows only in the pipeline {c['only_in_pipeline']:,}, "
+                     f"only in the floor {c['only_in_floor']:,}.")
+        if not c["agree"]:
+            lines.append(f"First rows only in the pipeline: {c['only_in_pipeline_sample']}; only in the floor: "
+                         f"{c['only_in_floor_sample']}.")
+        fl = r["floor"][-1]
+        pub_mb = last.get("published_mb")
+        lines.append(f"The floor publishes ward_indicators alone ({_fmt(fl['published_mb'])} MB); the pipeline publishes "
+                     "its whole working database (every source, mart, catalogue and provenance table)"
+                     + (f" ({_fmt(pub_mb)} MB)" if pub_mb else "") + ".")
+        if "orchestration_floor" in r:
+            o = r["orchestration_floor"]
+            lines.append(f"\nOrchestration floor (project SQL without Dagster; measures orchestration overhead only, "
+                         f"one run): read {_fmt(o['ingest'], 2)} s, transform {_fmt(o['transform'], 2)} s, publish "
+                         f"{_fmt(o['publish'], 2)} s, peak RSS {_fmt(o['peak_rss_mb'], 0)} MB.")
         no = r["noop"]
         lines.append(f"\nNightly refresh with nothing new: {_fmt(no['wall'], 2)} s in-process "
                      f"({no['requests']} requests, {no['server_requests']} seen by the server; "
-                     f"nothing_to_do={no['nothing_to_do']}). Process wall times including Python and Dagster start-up: "
-                     f"ingest {_fmt(ing['wall'], 1)} s, transform {_fmt(tr['wall'], 1)} s, publish {_fmt(pub['wall'], 1)} s. "
-                     f"Ingest made {ing.get('requests', '?')} HTTP requests.\n")
-    lines.append("### Scaling\n")
-    lines.append("| scale | wards | claimant rows | ingest (s) | transform (s) | publish (s) | ingest peak RSS (MB) | "
-                 "transform peak RSS (MB) | ingest s per million rows |")
-    lines.append("|---|---|---|---|---|---|---|---|---|")
+                     f"nothing_to_do={no['nothing_to_do']}). Ingest made {last['ingest'].get('requests', '?')} HTTP "
+                     "requests.\n")
+    lines.append("### Scaling (medians)\n")
+    lines.append("| scale | wards | claimant rows | pipeline read (s) | pipeline transform (s) | pipeline publish (s) | "
+                 "floor read (s) | floor transform (s) | floor publish (s) | pipeline / floor total | "
+                 "pipeline peak RSS (MB) | floor peak RSS (MB) |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for scale, r in results.items():
-        meta = r["ingest"]["metadata"].get("raw_claimant_count", {})
-        rows = meta.get("dagster/row_count", r["floor"]["rows"])
-        step = r["ingest"]["steps"].get("raw_claimant_count", 0)
-        tr = r["transform"]["asset_seconds"]
-        lines.append(f"| {scale} | {facts[scale]['wards']:,} | {rows:,} | {_fmt(step, 2)} | {_fmt(tr, 2)} | "
-                     f"{_fmt(r['publish']['steps'].get('published_database', 0), 2)} | {_fmt(r['ingest']['peak_rss_mb'], 0)} | "
-                     f"{_fmt(r['transform']['peak_rss_mb'], 0)} | {_fmt(step / rows * 1e6, 2)} |")
+        if not r["runs"]:
+            lines.append(f"| {scale} | {facts[scale]['wards']:,} | {r['floor'][-1]['rows']:,} | pipeline failed | | | "
+                         + " | ".join(_fmt(statistics.median(fl[k] for fl in r["floor"]), 2)
+                                      for k in ("read", "transform", "publish"))
+                         + f" | | | {_fmt(max(fl['peak_rss_mb'] for fl in r['floor']), 0)} |")
+            continue
+        runs = [_pipeline_stages(run, r["geography"]) for run in r["runs"]]
+        floors = [_floor_stages(fl) for fl in r["floor"]]
+        med = lambda xs, k: statistics.median(x[k] for x in xs)  # noqa: E731
+        meta = r["runs"][-1]["ingest"]["metadata"].get("raw_claimant_count", {})
+        rows = meta.get("dagster/row_count", r["floor"][-1]["rows"])
+        lines.append(f"| {scale} | {facts[scale]['wards']:,} | {rows:,} | {_fmt(med(runs, 'read'), 2)} | "
+                     f"{_fmt(med(runs, 'transform'), 2)} | {_fmt(med(runs, 'publish'), 2)} | "
+                     f"{_fmt(med(floors, 'read'), 2)} | {_fmt(med(floors, 'transform'), 2)} | "
+                     f"{_fmt(med(floors, 'publish'), 2)} | {_fmt(med(runs, 'total') / med(floors, 'total'), 2)}x | "
+                     f"{_fmt(max(max(x['read_rss'], x['transform_rss'], x['publish_rss']) for x in runs), 0)} | "
+                     f"{_fmt(max(x['publish_rss'] for x in floors), 0)} |")
     return "\n".join(lines)
+
+
+def _failed_section(scale: str, f: dict, r: dict) -> list[str]:
+    """A scale where the pipeline failed: what failed, the stages that finished, and the floor alone."""
+    failed = r["pipeline_failed"]
+    floors = [_floor_stages(fl) for fl in r["floor"]]
+    lines = [f"### {scale}: {f['districts']} district(s), {f['wards']:,} wards, {r['floor'][-1]['rows']:,} claimant rows, "
+             f"{f['pages']} pages, {_fmt(f['csv_mb'])} MB of CSV\n",
+             f"**The pipeline failed** in its {failed['stage']} stage: `{failed['message']}`. No pipeline / floor "
+             "ratio and no comparison at this scale.\n"]
+    done = failed["partial"]
+    if "ingest" in done:
+        lines.append(f"Pipeline stages that finished: ingest (raw_claimant_count) "
+                     f"{_fmt(done['ingest']['steps'].get('raw_claimant_count', done['ingest']['wall']), 2)} s, "
+                     f"peak RSS {_fmt(done['ingest']['peak_rss_mb'], 0)} MB.\n")
+    lines.append(f"| floor stage | min (s) | median (s) | peak RSS (MB) |")
+    lines.append("|---|---|---|---|")
+    for label, key, rss in (("read", "read", "read_rss"), ("transform", "transform", "transform_rss"),
+                            ("publish", "publish", "publish_rss"), ("total", "total", None),
+                            ("population + geography read", "reference", None), ("process wall", "wall", None)):
+        lo, med = _stats([x[key] for x in floors])
+        lines.append(f"| {label} | {_fmt(lo, 2)} | {_fmt(med, 2)} | {_fmt(max(x[rss] for x in floors), 0) if rss else ''} |")
+    lines.append("")
+    return lines
 
 
 def machine() -> str:
@@ -194,6 +382,10 @@ def main() -> None:
     parser.add_argument("--scales", default="la,county,region,national")
     parser.add_argument("--workdir", default="/tmp/lmi-bench", type=Path)
     parser.add_argument("--out", type=Path, help="also write the Markdown report here")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="clean pipeline runs and floor runs per scale, alternating (min and median reported)")
+    parser.add_argument("--orchestration-floor", action="store_true",
+                        help="also run the project's own SQL without Dagster once (orchestration overhead only)")
     parser.add_argument("--reuse", action="store_true",
                         help="measure again on a response set an earlier run generated (skip generating)")
     args = parser.parse_args()
@@ -209,7 +401,7 @@ def main() -> None:
             saved.write_text(json.dumps({"facts": facts[scale]}, indent=1))
         print(f"[{scale}] {facts[scale]}", file=sys.stderr, flush=True)
         print(f"[{scale}] measuring ...", file=sys.stderr, flush=True)
-        results[scale] = measure(scale, workdir)
+        results[scale] = measure(scale, workdir, args.repeat, args.orchestration_floor)
         saved.write_text(json.dumps({"facts": facts[scale], "results": results[scale]}, indent=1, default=str))
     text = f"Machine: {machine()}\n\n" + report(facts, results)
     print(text)
