@@ -129,10 +129,20 @@ def test_report_in_headless_chromium(demo, tmp_path):
             bottoms = {sel: page.evaluate("s => { const e = document.querySelector(s); "
                                           "return e && e.getBoundingClientRect().bottom + window.scrollY; }", sel)
                        for sel in FIRST_TWO_SCREENS}
+            gap_matrix = page.evaluate("""(() => { const d = document.getElementById('chart-lmi_gap_matrix');
+                const svg = d.querySelector('svg.main-svg').getBoundingClientRect();
+                const labels = [...d.querySelectorAll('.yaxislayer-above text')];
+                const cells = [...d.querySelectorAll('.hm text, .heatmaplayer text')];
+                return {rows: labels.length, label_left: Math.min(...labels.map(t => t.getBoundingClientRect().left - svg.left)),
+                        cells: cells.length, cell_px: Math.min(...cells.map(t => parseFloat(getComputedStyle(t).fontSize)))};
+            })()""")
             shot = tmp_path / "report.png"
             page.screenshot(path=str(shot), full_page=True)
         finally:
             browser.close()
+    # The gap matrix: every row label inside the chart (none cut at the left edge), cell text readable.
+    assert gap_matrix["rows"] > 10 and gap_matrix["label_left"] >= 0 and gap_matrix["cells"] > 0, gap_matrix
+    assert gap_matrix["cell_px"] >= 12, gap_matrix
     assert height <= FILED_HEIGHT_PX / 3, f"the report is {height} px tall at 1366 px wide"
     assert all(b is not None and b <= 2 * 900 for b in bottoms.values()), bottoms
     assert errors == []
