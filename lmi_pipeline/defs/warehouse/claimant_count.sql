@@ -1,17 +1,13 @@
 -- Typed, tidy claimant count: one row per area x month x age band x measure.
 -- Counts are DWP-rounded to the nearest 5 (rounding_base = 5). Suppressed cells stay NULL, never 0.
 -- Age bands are named by the patterns raw_claimant_count picked the codes with (`labels`, group NM_162_1).
--- After a boundary review Nomis publishes a district's wards on both ward types, and a ward the review left
--- alone keeps its GSS code on both. A code is one area, so its two identical copies are one figure, kept on the
--- newest type; copies that differ are left for the key check to refuse (upstream served one area twice).
 CREATE OR REPLACE TABLE claimant_count AS
 -- Each distinct label is matched once: a pattern read from a column is compiled for every row it meets.
 WITH age_bands AS (
     SELECT l.label, a.name
     FROM (SELECT DISTINCT AGE_NAME AS label FROM raw_claimant_count) AS l
     JOIN labels AS a ON a.grp = 'NM_162_1' AND regexp_matches(label_text(l.label), a.pattern)
-),
-typed AS (
+)
 SELECT DISTINCT
     r.GEOGRAPHY_CODE                                            AS area_code,
     r.GEOGRAPHY_NAME                                            AS area_name,
@@ -32,15 +28,4 @@ FROM raw_claimant_count AS r
 LEFT JOIN age_bands AS a
   ON a.label = r.AGE_NAME
 LEFT JOIN nomis_status AS s
-  ON s.code = r.OBS_STATUS
-),
-copies AS (
-    SELECT *,
-           row_number() OVER (PARTITION BY area_code, area_level, period, age_band, measure
-                              ORDER BY ward_vintage DESC NULLS LAST) AS copy_number,
-           count(DISTINCT (value, obs_status)) OVER (PARTITION BY area_code, area_level, period, age_band, measure)
-               AS versions
-    FROM typed
-)
-SELECT * EXCLUDE (copy_number, versions) FROM copies
-WHERE copy_number = 1 OR versions > 1;
+  ON s.code = r.OBS_STATUS;
