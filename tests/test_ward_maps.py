@@ -185,27 +185,51 @@ def test_maps_draw_every_ward_and_hover_in_headless_chromium(demo, published):
     assert SCREENSHOT.stat().st_size > 20_000
 
 
-def test_a_failed_boundary_fetch_in_a_live_run_lists_the_wards_and_still_publishes(tmp_path):
+def _boundary_metadata(result) -> dict:
+    events = [e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == "ward_boundaries"]
+    return {k: v.value for k, v in events[0].materialization.metadata.items()}
+
+
+def test_a_failed_boundary_fetch_in_a_live_run_lists_the_wards_or_keeps_earlier_boundaries(tmp_path):
+    """First run: every boundary query fails and nothing was fetched before, so the maps list every ward; second:
+    they are fetched; third: they fail again, and the boundaries of the second run are kept, with their
+    provenance. Every run publishes."""
     sim = UpstreamSim()
-    # ArcGIS's way of failing: HTTP 200 with an error object, on every boundary query.
-    sim.ons._query_geojson = lambda rows, args: (200, "application/json", json.dumps(
+    answer = sim.ons._query_geojson
+    # ArcGIS's way of failing: HTTP 200 with an error object.
+    failing = lambda rows, args: (200, "application/json", json.dumps(  # noqa: E731
         {"error": {"code": 500, "message": "Error performing query operation", "details": []}}).encode())
     with serve(sim) as root:
         settings = live_settings(make_project(tmp_path), sim, root)
-        result = run_pipeline(settings, raise_on_error=False)
-    assert result.success
-    events = [e for e in result.get_asset_materialization_events()
-              if e.asset_key.to_user_string() == "ward_boundaries"]
-    meta = events[0].materialization.metadata
-    assert meta["vintages_failed"].value == [2024] and meta["dagster/row_count"].value == 0
-    assert "Error performing query operation" in meta["failures"].value
+        sim.ons._query_geojson = failing
+        first = run_pipeline(settings, raise_on_error=False)
+        assert first.success
+        meta = _boundary_metadata(first)
+        assert (meta["vintages_failed"], meta["vintages_kept_from_earlier_fetch"], meta["dagster/row_count"]) == (
+            [2024], [], 0)
+        assert "Error performing query operation" in meta["failures"]
+        with duckdb.connect(str(settings.published_db), read_only=True) as conn:
+            missing = wards_without_boundary(conn)
+        assert (len(missing["claimant_rate:E07000062"]), len(missing["claimant_rate:E07000110"])) == (16, 22)
+        page = (settings.assets_dir / "charts" / "map_claimant_rate_E07000062.html").read_text(encoding="utf-8")
+        assert re.search(r"No ward of Hastings can be drawn", page) and "Gensing" in page
+        assert (settings.assets_dir / "report" / "index.html").exists()
+
+        sim.ons._query_geojson = answer
+        assert run_pipeline(settings).success
+        with duckdb.connect(str(settings.published_db), read_only=True) as conn:
+            fetched = conn.execute("SELECT ward_code, query_id, retrieved_at FROM ward_boundaries ORDER BY 1").fetchall()
+        assert len(fetched) == 16 + 22
+
+        sim.ons._query_geojson = failing
+        third = run_pipeline(settings, raise_on_error=False)
+    assert third.success
+    meta = _boundary_metadata(third)
+    assert (meta["vintages_failed"], meta["vintages_kept_from_earlier_fetch"], meta["dagster/row_count"]) == (
+        [2024], [2024], 38)
     with duckdb.connect(str(settings.published_db), read_only=True) as conn:
-        missing = wards_without_boundary(conn)
-        n_wards = dict(conn.execute("SELECT lad_code, count(*) FROM ward_indicators WHERE indicator = 'claimant_rate' "
-                                    "AND period = (SELECT max(period) FROM ward_indicators) "
-                                    "AND ward_vintage = 2024 GROUP BY 1").fetchall())
-    assert len(missing["claimant_rate:E07000062"]) == n_wards["E07000062"] == 16
-    assert len(missing["claimant_rate:E07000110"]) == n_wards["E07000110"] == 22
-    page = (settings.assets_dir / "charts" / "map_claimant_rate_E07000062.html").read_text(encoding="utf-8")
-    assert re.search(r"No ward of Hastings can be drawn", page) and "Gensing" in page
-    assert (settings.assets_dir / "report" / "index.html").exists()
+        kept = conn.execute("SELECT ward_code, query_id, retrieved_at FROM ward_boundaries ORDER BY 1").fetchall()
+        traced = conn.execute("SELECT count(*) FROM provenance WHERE query_id IN "
+                              "(SELECT query_id FROM ward_boundaries)").fetchone()[0]
+        assert {k: len(v) for k, v in wards_without_boundary(conn).items() if v} == {"priority:E07000110": 26}
+    assert kept == fetched and traced == len({q for _, q, _ in kept})

@@ -77,6 +77,12 @@ def fetch_vintage(ons_geo: OnsGeoResource, d: Discovery, codes: list[str], lad_o
     return rows
 
 
+def _rows(conn, sql: str, params: list) -> list[dict]:
+    cursor = conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
 def choose(rows: list[dict], held: dict[str, set[int]]) -> list[dict]:
     """One boundary per ward code: of the code's own vintage (the newest, if held in several), else of the
     newest vintage whose file holds the code."""
@@ -138,7 +144,7 @@ def ward_boundaries(context: dg.AssetExecutionContext, ons_geo: OnsGeoResource,
     kept: list[int] = []
     with warehouse.get_connection() as conn:
         for vintage, why in failed.items():
-            earlier = conn.execute(EARLIER_SQL, [vintage]).arrow().to_pylist() if has_table else []
+            earlier = _rows(conn, EARLIER_SQL, [vintage]) if has_table else []
             context.log.warning(f"ONS ward boundaries for {vintage} wards could not be fetched: {why} "
                                 + (f"The {len(earlier)} boundaries fetched earlier are used." if earlier else
                                    "Their wards are drawn with another vintage's boundary of the same code where "
