@@ -178,7 +178,8 @@ class OnsGeoSim:
         for i, feature in enumerate(_bundled_boundaries(year), start=1):
             code = feature["properties"][f"WD{yy}CD"]
             ward = lookup.get(code, {})
-            rows.append({"FID": i, f"WD{yy}CD": code, f"WD{yy}NM": ward.get(f"WD{yy}NM", feature["properties"][f"WD{yy}NM"]),
+            name = ward.get(f"WD{yy}NM", feature["properties"][f"WD{yy}NM"])
+            rows.append({"FID": i, f"WD{yy}CD": code, f"WD{yy}NM": name,
                          f"WD{yy}NMW": ward.get(f"WD{yy}NMW") or " ",
                          f"LAD{yy}CD": feature["properties"][f"LAD{yy}CD"], f"LAD{yy}NM": ward.get(f"LAD{yy}NM"),
                          "GlobalID": str(uuid.uuid5(uuid.NAMESPACE_URL, f"lmi-demo/{BOUNDARY_SERVICE[year]}/{code}")),

@@ -23,7 +23,8 @@ HASTINGS_WARDS = [f"E05011{n}" for n in range(201, 217)]
 
 
 def _listing(*names: str) -> list[ArcGisService]:
-    return [ArcGisService(n, "FeatureServer") for n in names] + [ArcGisService("WD_MAY_2024_UK_BGC_VT", "VectorTileServer")]
+    tiles = ArcGisService("WD_MAY_2024_UK_BGC_VT", "VectorTileServer")
+    return [ArcGisService(n, "FeatureServer") for n in names] + [tiles]
 
 
 def test_boundaries_are_discovered_bgc_first_then_the_later_release_then_the_highest_version():
@@ -140,7 +141,8 @@ def test_coordinates_in_another_crs_or_a_point_geometry_are_refused(httpserver):
 
 def test_exceeded_transfer_limit_must_be_a_boolean(httpserver):
     doc = json.loads(FIXTURE.read_text(encoding="utf-8"))
-    httpserver.expect_request(re.compile(".*")).respond_with_json({**doc, "properties": {"exceededTransferLimit": "false"}})
+    body = {**doc, "properties": {"exceededTransferLimit": "false"}}
+    httpserver.expect_request(re.compile(".*")).respond_with_json(body)
     with pytest.raises(UpstreamFormatError, match="exceededTransferLimit is 'false'"):
         _client(httpserver.url_for("/svc").rstrip("/")).query_geojson(SERVICE, "1=1", FIELDS, order_by="LAD24CD")
 

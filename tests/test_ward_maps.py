@@ -4,7 +4,6 @@ headless Chromium draws; and a live run whose boundary fetch fails still publish
 
 import json
 import re
-from pathlib import Path
 
 import duckdb
 import pytest

@@ -59,8 +59,9 @@ def fetch_vintage(ons_geo: OnsGeoResource, d: Discovery, codes: list[str], lad_o
     spec = ons_geo.ward_boundaries(d)
     rows = []
     for start in range(0, len(codes), CODES_PER_QUERY):
-        features, responses = ons_geo.query_geojson(spec.service, _in_list(spec.ward_code, codes[start:start + CODES_PER_QUERY]),
-                                                    spec.fields, order_by=spec.ward_code)
+        chunk = codes[start:start + CODES_PER_QUERY]
+        features, responses = ons_geo.query_geojson(spec.service, _in_list(spec.ward_code, chunk), spec.fields,
+                                                    order_by=spec.ward_code)
         first = responses[0]
         for f in features:
             if f["geometry"] is None:
