@@ -19,6 +19,15 @@ ward year's lookups (`withdraw_lookup_year`) or publish a newer year (`add_looku
 from the 2024 data under WD25/LAD25 field names): a year without a registered lookup, and one the pipeline
 must discover.
 
+Ward boundaries are REAL too: the bundled ONS *Wards (May 2024) Boundaries UK BSC* of England and Wales
+(lmi_pipeline/geography/data/ward_boundaries_2024_bsc.geojson.gz, see its README), served as the FeatureServer
+Wards_May_2024_Boundaries_UK_BSC in ArcGIS's own GeoJSON (f=geojson): a FeatureCollection with a `crs`
+member naming EPSG:4326, each feature with its `id` and properties FID, WD24CD, WD24NM, WD24NMW (" " for
+an English ward), LAD24CD, LAD24NM and GlobalID (a made-up but stable uuid: ONS's own are not bundled),
+Polygon or MultiPolygon geometry, and `properties.exceededTransferLimit` on every page but the last. Its
+maxRecordCount is small (BOUNDARY_MAX_RECORDS) so that a demo run pages through it. No 2022 boundaries are
+bundled, so no 2022 boundary service is listed: the pipeline must get by without one.
+
 Answers `where` clauses of the forms the pipeline sends (`FIELD IN ('a','b')`, `FIELD = 'a'`, `1=1`),
 honours outFields, orderByFields, resultOffset/resultRecordCount and sets exceededTransferLimit, and
 reports a bad query the ArcGIS way: HTTP 200 with an `error` object.
@@ -26,15 +35,23 @@ reports a bad query the ArcGIS way: HTTP 200 with an `error` object.
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
+import uuid
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Callable
 
+import lmi_pipeline.geography
 from lmi_demo.world import World
 from lmi_pipeline.geography.reference import reference
 
 MAX_RECORDS = 2000
+BOUNDARY_MAX_RECORDS = 50  # ONS's boundary layers allow 2,000; the demo's few hundred wards then page too
+BOUNDARY_FILES = {2024: Path(lmi_pipeline.geography.__file__).parent / "data" / "ward_boundaries_2024_bsc.geojson.gz"}
+BOUNDARY_SERVICE = {2024: "Wards_May_2024_Boundaries_UK_BSC"}
 ARCGIS_VERSION = 11.3
 SERVICES_PATH = "/ons/arcgis/rest/services/"  # where lmi_demo.server mounts this sim (for the listed urls)
 # ONS's names for the lookups of each ward year (the ONS catalogue). The 2022 LSOA lookup is on its third
@@ -53,7 +70,7 @@ YEAR_FIELD = re.compile(r"^(WD|LAD|CTYUA|CTY|RGN|CTRY|CAUTH)(\d\d)(CD|NMW|NM)$")
 class Served:
     """One listed service: its kind, the ward (or district) year it is for, and its rows and fields."""
 
-    kind: str  # ward | lsoa | cauth | decoy | tiles
+    kind: str  # ward | lsoa | cauth | decoy | tiles | boundary
     year: int
     rows: Callable[[], list[dict]]
     fields: tuple[str, ...] = ()  # decoys: the fields they have (rows are cut to them); others: their rows' keys
@@ -86,6 +103,8 @@ class OnsGeoSim:
             "decoy", year, ward_rows, (f"WD{yy}CD", f"WD{yy}NM", f"WD{yy}NMW", "BNG_E", "BNG_N", "LONG", "LAT",
                                        "GlobalID", "ObjectId"))
         self.catalogue[f"WD_{mon}_{year}_UK_BGC_VT"] = Served("tiles", year, lambda: [], type="VectorTileServer")
+        if year in BOUNDARY_SERVICE and year not in self._like:
+            self.catalogue[BOUNDARY_SERVICE[year]] = Served("boundary", year, lambda: self._boundary_rows(year))
         lsoa_rows = lambda: self._lsoa_rows(year)  # noqa: E731
         for old in SUPERSEDED.get(lsoa_service, ()):
             self.catalogue[old] = Served("lsoa", year, lsoa_rows)
@@ -150,6 +169,23 @@ class OnsGeoSim:
         rows = [{**r, "ObjectId": i} for i, r in enumerate(reference().combined_authority_rows(), start=1)]
         return rows if year == 2024 else [_renamed(r, year) for r in rows]
 
+    def _boundary_rows(self, year: int) -> list[dict]:
+        """The bundled boundaries with the lookup's names (a test may have renamed a ward) as ArcGIS fields;
+        the geometry rides along under `_geometry`, never a field."""
+        yy = f"{year % 100:02d}"
+        lookup = {r[f"WD{yy}CD"]: r for r in self.ward_rows(year)}
+        rows = []
+        for i, feature in enumerate(_bundled_boundaries(year), start=1):
+            code = feature["properties"][f"WD{yy}CD"]
+            ward = lookup.get(code, {})
+            name = ward.get(f"WD{yy}NM", feature["properties"][f"WD{yy}NM"])
+            rows.append({"FID": i, f"WD{yy}CD": code, f"WD{yy}NM": name,
+                         f"WD{yy}NMW": ward.get(f"WD{yy}NMW") or " ",
+                         f"LAD{yy}CD": feature["properties"][f"LAD{yy}CD"], f"LAD{yy}NM": ward.get(f"LAD{yy}NM"),
+                         "GlobalID": str(uuid.uuid5(uuid.NAMESPACE_URL, f"lmi-demo/{BOUNDARY_SERVICE[year]}/{code}")),
+                         "_geometry": feature["geometry"]})
+        return rows
+
     def _rows_of(self, served: Served) -> list[dict]:
         rows = served.rows()
         if served.kind == "decoy":
@@ -160,7 +196,7 @@ class OnsGeoSim:
         if served.fields:
             return list(served.fields)
         rows = served.rows()
-        return list(rows[0]) if rows else ["ObjectId"]
+        return [f for f in rows[0] if not f.startswith("_")] if rows else ["ObjectId"]
 
     # -- requests -----------------------------------------------------------------------------------------
     def handle(self, path: str, args: dict[str, str]) -> tuple[int, str, bytes]:
@@ -171,8 +207,14 @@ class OnsGeoSim:
         served = self.catalogue.get(m.group(1)) if m else None
         if served is None or served.type != m.group(2):
             return _error(400, "Invalid URL", ["Service not found"])
+        if m.group(4) and served.kind == "boundary" and args.get("f") == "geojson":
+            return self._query_geojson(self._rows_of(served), args)
         if m.group(4):
             return self._query(self._rows_of(served), args)
+        if m.group(3) and served.kind == "boundary":
+            return _json({**self._layer(m.group(1), served), "type": "Feature Layer", "objectIdField": "FID",
+                          "geometryType": "esriGeometryPolygon", "maxRecordCount": BOUNDARY_MAX_RECORDS,
+                          "extent": {"spatialReference": {"wkid": 27700, "latestWkid": 27700}}})
         if m.group(3):
             return _json(self._layer(m.group(1), served))
         return _json({"currentVersion": ARCGIS_VERSION, "serviceDescription": "", "layers": [],
@@ -194,6 +236,46 @@ class OnsGeoSim:
                        for f in fields],
             "maxRecordCount": self.max_records, "supportedQueryFormats": "JSON, geoJSON, PBF",
         }
+
+    def _query_geojson(self, rows: list[dict], args: dict[str, str]) -> tuple[int, str, bytes]:
+        """A boundary query with f=geojson, as ArcGIS answers it (see the module docstring)."""
+        if args.get("outSR", "4326") not in ("4326", '{"wkid":4326}'):
+            return _error(400, "Cannot perform query. Invalid query parameters.",
+                          [f"'outSR' parameter is invalid (the demo serves WGS84 only): {args['outSR']}"])
+        try:
+            page, fields, more = self._select(rows, args, BOUNDARY_MAX_RECORDS)
+        except _QueryError as exc:
+            return _error(400, "Cannot perform query. Invalid query parameters.", [str(exc)])
+        with_geometry = args.get("returnGeometry", "true").lower() != "false"
+        doc = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:4326"}},
+               "features": [{"type": "Feature", "id": r["FID"],
+                             "geometry": r["_geometry"] if with_geometry else None,
+                             "properties": {f: r[f] for f in fields}} for r in page]}
+        if more:
+            doc["properties"] = {"exceededTransferLimit": True}
+        return _json(doc)
+
+    def _select(self, rows: list[dict], args: dict[str, str], max_records: int):
+        """The page a query asks for, its fields and whether more follow (_QueryError: a bad query)."""
+        where = args.get("where", "").strip()
+        try:
+            rows = [r for r in rows if _matches(where, r)]
+        except ValueError as exc:
+            raise _QueryError(str(exc)) from None
+        listed = [f for f in (rows[0] if rows else {}) if not f.startswith("_")]
+        fields = [f.strip() for f in args.get("outFields", "*").split(",")]
+        if fields == ["*"]:
+            fields = listed
+        else:
+            unknown = [f for f in fields if rows and f not in listed]
+            if unknown:
+                raise _QueryError(f"Invalid field: {unknown[0]}")
+        order = args.get("orderByFields", "").split(" ")[0]
+        if order:
+            rows.sort(key=lambda r: str(r.get(order, "")))
+        offset = int(args.get("resultOffset", 0))
+        count = min(int(args.get("resultRecordCount", max_records)), max_records)
+        return rows[offset:offset + count], fields, offset + count < len(rows)
 
     def _query(self, rows: list[dict], args: dict[str, str]) -> tuple[int, str, bytes]:
         where = args.get("where", "").strip()
@@ -220,6 +302,16 @@ class OnsGeoSim:
         if offset + count < len(rows):
             doc["exceededTransferLimit"] = True
         return _json(doc)
+
+
+class _QueryError(ValueError):
+    """A query ArcGIS would refuse (its message goes into the error body's details)."""
+
+
+@cache
+def _bundled_boundaries(year: int) -> list[dict]:
+    with gzip.open(BOUNDARY_FILES[year], "rt", encoding="utf-8") as f:
+        return json.load(f)["features"]
 
 
 def _renamed(row: dict, year: int) -> dict:

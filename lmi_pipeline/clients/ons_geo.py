@@ -5,7 +5,9 @@ GET {base}?f=json                                  the services directory: {"ser
 GET {base}/{service}/FeatureServer/0?f=json        layer info: {"fields": [{"name", "type", ...}]}
 GET {base}/{service}/FeatureServer/0/query?where=..&outFields=..&returnGeometry=false&f=json
     &orderByFields=..&resultOffset=N&resultRecordCount=2000
-Pages continue while the response says `exceededTransferLimit: true`, which is the server's word: paging
+GET ... same, with returnGeometry=true&outSR=4326&f=geojson   boundaries, as a GeoJSON FeatureCollection
+Pages continue while the response says `exceededTransferLimit: true` (with f=geojson, under the collection's
+`properties`), which is the server's word: paging
 stops with an error after MAX_PAGES pages, and a page that repeats an earlier one (the same features, or
 the same first and last keys) or holds more features than asked for is refused. ArcGIS reports errors as
 `{"error": {"code": 400, "message": ...}}` with HTTP 200, so every body is inspected.
@@ -42,6 +44,17 @@ WARD_PATTERN = r"^WD{yy}_LAD{yy}_(?:CTY{yy}|CTYUA(?:{yy})?)_(?:OTH|RGN)_.*_LU(?:
 LSOA_WARD_PATTERN = r"^LSOA21_WD{yy}_LAD{yy}_EW_LU(?:_v(?P<version>\d+))?$"
 COMBINED_AUTHORITY_PATTERN = r"^LAD(?P<yy>\d\d)_CAUTH(?P=yy)_EN_LU(?:_v(?P<version>\d+))?$"
 CA_PATTERN_SHOWN = r"^LAD{yy}_CAUTH{yy}_EN_LU(_v\d+)?$ (the newest {yy})"
+# Ward boundaries: ONS publishes each ward year's at several resolutions (BFC full, BFE, BGC generalised 20 m,
+# BSC super generalised 200 m, and vector tiles); BGC and BSC are small enough to draw a district in a page.
+# A year can have two releases (May and December 2024): both carry WDyyCD, and a code is one area, so either
+# does. The directory also lists short-named copies (WD_MAY_2024_UK_BSC) whose layout varies; the long names
+# are ONS's own catalogue names.
+BOUNDARY_PATTERN = (r"^Wards_(?P<month>[A-Z][a-z]+)_{year}_Boundaries_UK_(?P<resolution>BGC|BSC)"
+                    r"(?:_v(?P<version>\d+))?$")
+BOUNDARY_PATTERN_SHOWN = r"^Wards_<Month>_{year}_Boundaries_UK_(BGC|BSC)(_v\d+)?$"
+RESOLUTION_PREFERRED = ("BGC", "BSC")  # BGC follows the coast and the ward's shape; BSC is the fallback
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
 
 
 def shown(pattern: str) -> str:
@@ -51,7 +64,8 @@ def shown(pattern: str) -> str:
 
 # A typical name of each, to rank "nearest names" when nothing matches.
 _EXAMPLE = {"ward lookup": "WD{yy}_LAD{yy}_CTYUA_RGN_CTRY_UK_LU", "LSOA21 -> ward lookup": "LSOA21_WD{yy}_LAD{yy}_EW_LU",
-            "combined authority lookup": "LAD{yy}_CAUTH{yy}_EN_LU"}
+            "combined authority lookup": "LAD{yy}_CAUTH{yy}_EN_LU",
+            "ward boundaries": "Wards_May_{year}_Boundaries_UK_BGC"}
 
 # Pins, by ward year: a service named here is used for that year instead of the pattern's choice (for a
 # lookup ONS publishes under a name the pattern misses, or when its choice is wrong). Empty: discover all.
@@ -59,10 +73,11 @@ _EXAMPLE = {"ward lookup": "WD{yy}_LAD{yy}_CTYUA_RGN_CTRY_UK_LU", "LSOA21 -> war
 WARD_LOOKUPS: dict[int, str] = {}
 LSOA_WARD_LOOKUPS: dict[int, str] = {}
 COMBINED_AUTHORITY_PIN: str | None = None
+WARD_BOUNDARIES: dict[int, str] = {}
 PIN_HINT = ("to use another service for a year, pin it: update WARD_LOOKUPS / LSOA_WARD_LOOKUPS (or "
             "COMBINED_AUTHORITY_PIN) in lmi_pipeline/clients/ons_geo.py")
 _PIN_NAME = {"ward lookup": "WARD_LOOKUPS", "LSOA21 -> ward lookup": "LSOA_WARD_LOOKUPS",
-             "combined authority lookup": "COMBINED_AUTHORITY_PIN"}
+             "combined authority lookup": "COMBINED_AUTHORITY_PIN", "ward boundaries": "WARD_BOUNDARIES"}
 
 
 @dataclass(frozen=True)
@@ -78,7 +93,7 @@ class ArcGisService:
 class Discovery:
     """What the directory offered for one lookup: the chosen service (None: nothing listed matched) and why."""
 
-    what: str  # "ward lookup" | "LSOA21 -> ward lookup" | "combined authority lookup"
+    what: str  # "ward lookup" | "LSOA21 -> ward lookup" | "combined authority lookup" | "ward boundaries"
     year: int | None  # the ward year asked for; for combined authorities, the year of the chosen one
     pattern: str
     service: str | None
@@ -151,6 +166,21 @@ class CombinedAuthorityLookupService:
         return [self.lad_code, self.lad_name, self.code, self.name]
 
 
+@dataclass(frozen=True)
+class WardBoundaryService:
+    """One ward year's generalised boundaries and their field names (as the layer lists them)."""
+
+    vintage: int
+    service: str
+    ward_code: str
+    ward_name: str
+    lad_code: str | None  # None: the layer has no district field (the district then comes from ward_lookup)
+
+    @property
+    def fields(self) -> list[str]:
+        return [f for f in (self.ward_code, self.ward_name, self.lad_code) if f]
+
+
 # -- discovery: pure functions of the directory listing -------------------------------------------------
 def _yy(year: int) -> str:
     return f"{year % 100:02d}"
@@ -221,6 +251,26 @@ def discover_combined_authority_lookup(services: list[ArcGisService], pin: str |
     return Discovery(what, 2000 + int(ranked[0][0].group("yy")), pattern, ranked[0][1], tuple(n for _, n in ranked))
 
 
+def discover_ward_boundaries(services: list[ArcGisService], year: int,
+                             pins: dict[int, str] | None = None) -> Discovery:
+    """`year`'s generalised ward boundaries (service None if none is listed): BGC before BSC, then the later
+    release of the year, then the highest republication (_vN)."""
+    what, pins = "ward boundaries", WARD_BOUNDARIES if pins is None else pins
+    display = BOUNDARY_PATTERN_SHOWN.format(year=year)
+    if year in pins:
+        return _pinned(services, what, year, display, pins[year])
+    names = [s.name for s in _features_only(services)]
+    rx = re.compile(BOUNDARY_PATTERN.format(year=year))
+    matched = [(m, n) for n in names if (m := rx.match(n)) and m.group("month") in MONTHS]
+    ranked = [n for m, n in sorted(matched, key=lambda mn: (
+        RESOLUTION_PREFERRED.index(mn[0].group("resolution")), -MONTHS.index(mn[0].group("month")),
+        -_version(mn[0]), mn[1]))]
+    if not ranked:
+        return Discovery(what, year, display, None, (),
+                         _nearest(names, _EXAMPLE[what].format(year=year), f"Wards_") if names else ())
+    return Discovery(what, year, display, ranked[0], tuple(ranked))
+
+
 # -- field names, from the layer's `fields` -----------------------------------------------------------
 def _pick(fields: list[str], *wanted: str) -> str | None:
     """The layer's own spelling of the first wanted field it has (ONS has used upper and lower case)."""
@@ -264,6 +314,12 @@ def combined_authority_spec(service: str, year: int, fields: list[str]) -> Combi
     return CombinedAuthorityLookupService(service, year=year, **got)
 
 
+def ward_boundary_spec(service: str, year: int, fields: list[str]) -> WardBoundaryService:
+    yy = _yy(year)
+    got = _require(service, fields, ward_code=(f"WD{yy}CD",), ward_name=(f"WD{yy}NM",))
+    return WardBoundaryService(year, service, lad_code=_pick(fields, f"LAD{yy}CD"), **got)
+
+
 # -- paging bounds ---------------------------------------------------------------------------------------
 # The most pages one lookup query may take. The largest lookup there is, every 2021 LSOA in England and
 # Wales (35,672 rows), is 18 pages of 2,000, or 36 where a service caps pages at 1,000 (maxRecordCount); the
@@ -273,7 +329,8 @@ MAX_PAGES = 200
 
 # -- the resource ----------------------------------------------------------------------------------------
 class OnsGeoResource(UpstreamResource):
-    """ONS Open Geography Portal lookups (ward -> LAD -> county -> region; LSOA -> ward; LAD -> CA)."""
+    """ONS Open Geography Portal lookups (ward -> LAD -> county -> region; LSOA -> ward; LAD -> CA) and ward
+    boundaries."""
 
     base_url: str = DEFAULT_ONS_GEO_URL
     page_size: int = 2000
@@ -309,6 +366,10 @@ class OnsGeoResource(UpstreamResource):
         assert discovery.service and discovery.year is not None
         return ward_lookup_spec(discovery.service, discovery.year, self.layer_fields(discovery.service))
 
+    def ward_boundaries(self, discovery: Discovery) -> WardBoundaryService:
+        assert discovery.service and discovery.year is not None
+        return ward_boundary_spec(discovery.service, discovery.year, self.layer_fields(discovery.service))
+
     def lsoa_ward_lookup(self, discovery: Discovery) -> LsoaWardLookupService:
         assert discovery.service and discovery.year is not None
         return lsoa_ward_lookup_spec(discovery.service, discovery.year, self.layer_fields(discovery.service))
@@ -323,6 +384,19 @@ class OnsGeoResource(UpstreamResource):
     def query(self, service: str, where: str, out_fields: list[str], order_by: str) -> tuple[list[dict], list[Response]]:
         """Every feature matching `where`, page by page. The `order_by` fields are each row's key: a row
         without one cannot be placed, and they tell a repeated page from a new one."""
+        params = (("returnGeometry", "false"),)
+        return self._paged(service, where, out_fields, order_by, params, "json", _features)
+
+    def query_geojson(self, service: str, where: str, out_fields: list[str],
+                      order_by: str) -> tuple[list[dict], list[Response]]:
+        """Every feature matching `where` with its geometry in WGS84 (outSR=4326, f=geojson), page by page:
+        each row is the `out_fields` of its properties plus `geometry` (a GeoJSON Polygon or MultiPolygon, or
+        None where the service holds no shape for it)."""
+        params = (("returnGeometry", "true"), ("outSR", "4326"))
+        return self._paged(service, where, out_fields, order_by, params, "geojson", _geojson_features)
+
+    def _paged(self, service: str, where: str, out_fields: list[str], order_by: str, extra: tuple,
+               fmt: str, parse) -> tuple[list[dict], list[Response]]:
         rows: list[dict] = []
         responses: list[Response] = []
         keys = [k for k in (part.split()[0] for part in order_by.split(",") if part.strip()) if k in out_fields]
@@ -332,16 +406,16 @@ class OnsGeoResource(UpstreamResource):
             params = (
                 ("where", where),
                 ("outFields", ",".join(out_fields)),
-                ("returnGeometry", "false"),
+                *extra,
                 ("orderByFields", order_by),
                 ("resultOffset", str(offset)),
                 ("resultRecordCount", str(self.page_size)),
-                ("f", "json"),
+                ("f", fmt),
             )
             req = Request("ons_geo", self.base_url, f"{service}/FeatureServer/0/query", params,
-                          label=f"ONS geography {service} for {where}")
+                          label=f"ONS geography {service} for {_short(where)}")
             resp = self.transport().get(req)
-            page, more = _features(resp, out_fields)
+            page, more = parse(resp, out_fields)
             what = f"{req.describe()}: page {number} (offset {offset})"
             _check_page(page, keys, self.page_size, what)
             seen.check(page, keys, number, what)
@@ -359,6 +433,11 @@ class OnsGeoResource(UpstreamResource):
             f"rows), more than any ONS lookup takes (OnsGeoResource.max_pages): the service is looping, not paging. "
             "Nothing was loaded; try again later. If a lookup really is that large, raise max_pages (MAX_PAGES in "
             "lmi_pipeline/clients/ons_geo.py).")
+
+
+def _short(where: str, limit: int = 120) -> str:
+    """A `where` clause for a label: a long IN list of ward codes shortened (the full query is in the URL)."""
+    return where if len(where) <= limit else f"{where[:limit]}... ({where.count(',') + 1} values)"
 
 
 class _PagesSeen:
@@ -436,5 +515,43 @@ def _features(resp: Response, out_fields: list[str]) -> tuple[list[dict], bool]:
         out.append({c: attrs[c] for c in out_fields})
     more = doc.get("exceededTransferLimit", False)
     if not isinstance(more, bool):  # bool("false") is True: a string here would page for ever
+        raise UpstreamFormatError(f"{what}: exceededTransferLimit is {more!r}, not true or false; nothing was loaded.")
+    return out, more
+
+
+GEOMETRY_TYPES = ("Polygon", "MultiPolygon")
+
+
+def _geojson_features(resp: Response, out_fields: list[str]) -> tuple[list[dict], bool]:
+    """A GeoJSON page's rows (`out_fields` of each feature's properties, and its geometry) and whether ArcGIS
+    says more pages follow (`properties.exceededTransferLimit` of the collection, with f=geojson)."""
+    what = resp.request.describe()
+    doc = _arcgis_doc(resp)
+    if doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
+        raise UpstreamFormatError(f"{what}: not a GeoJSON FeatureCollection (type {doc.get('type')!r}, keys "
+                                  f"{sorted(doc)}); nothing was loaded.")
+    crs = ((doc.get("crs") or {}).get("properties") or {}).get("name")
+    # RFC 7946 GeoJSON is WGS84 and ArcGIS names it EPSG:4326; another CRS here means outSR was ignored, and
+    # metres drawn as degrees would put every ward off the map.
+    if crs is not None and not str(crs).upper().endswith(("EPSG:4326", "EPSG::4326", "CRS84")):
+        raise UpstreamFormatError(f"{what}: coordinates are in {crs}, not WGS84 (EPSG:4326) as asked (outSR=4326); "
+                                  "nothing was loaded.")
+    out = []
+    for i, f in enumerate(doc["features"]):
+        props = f.get("properties") if isinstance(f, dict) else None
+        if not isinstance(props, dict):
+            raise UpstreamFormatError(f"{what}: feature {i + 1} has no properties; the service layout changed.")
+        missing = [c for c in out_fields if c not in props]
+        if missing:
+            raise UpstreamFormatError(f"{what}: features lack fields {missing}; the service layout changed.")
+        geom = f.get("geometry")
+        if geom is not None and (not isinstance(geom, dict) or geom.get("type") not in GEOMETRY_TYPES
+                                 or not isinstance(geom.get("coordinates"), list)):
+            kind = geom.get("type") if isinstance(geom, dict) else type(geom).__name__
+            raise UpstreamFormatError(f"{what}: feature {i + 1} ({props.get(out_fields[0])}) has a {kind} geometry, "
+                                      f"not {' or '.join(GEOMETRY_TYPES)}; nothing was loaded.")
+        out.append({**{c: props[c] for c in out_fields}, "geometry": geom})
+    more = (doc.get("properties") or {}).get("exceededTransferLimit", doc.get("exceededTransferLimit", False))
+    if not isinstance(more, bool):
         raise UpstreamFormatError(f"{what}: exceededTransferLimit is {more!r}, not true or false; nothing was loaded.")
     return out, more

@@ -134,9 +134,26 @@ def month_name(value) -> str:
     return pd.Timestamp(value).strftime("%B %Y")
 
 
+# plotly.js fetches a world topojson from cdn.plot.ly for every geo subplot (any trace with a locationmode),
+# even with the base map hidden and every shape from the figure's own GeoJSON. Registering an empty topology
+# under that name first stops the fetch; with geo visible=False nothing is drawn from it.
+NO_BASE_MAP_SCRIPT = ('<script>window.PlotlyGeoAssets=window.PlotlyGeoAssets||{{topojson:{{}}}};'
+                      'window.PlotlyGeoAssets.topojson["{name}"]={{"type":"Topology","objects":{{}},"arcs":[]}};'
+                      '</script>')
+
+
+def _no_base_map(fig: go.Figure) -> str:
+    """The script that keeps a map offline (see NO_BASE_MAP_SCRIPT); empty for a figure without a map."""
+    if not any(t.type in ("choropleth", "scattergeo") for t in fig.data):
+        return ""
+    geo = fig.layout.geo
+    return NO_BASE_MAP_SCRIPT.format(name=f"{(geo.scope or 'world').replace(' ', '-')}_{geo.resolution or 110}m")
+
+
 def figure_div(fig: go.Figure, div_id: str) -> str:
     """The figure as a <div> for a page that loads plotly.min.js itself (JSON is escaped by Plotly)."""
-    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=PLOTLY_CONFIG)
+    return _no_base_map(fig) + fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
+                                           config=PLOTLY_CONFIG)
 
 
 def _has_table(conn, name: str) -> bool:
@@ -242,6 +259,7 @@ def write_chart(fig: go.Figure, path: Path) -> None:
     (browser tab, bookmarks, screen readers) with the chart's own title as plain text."""
     page = fig.to_html(include_plotlyjs="directory", full_html=True, config=PLOTLY_CONFIG)
     page = page.replace("<head>", f"<head><title>{html.escape(page_title(fig))}</title>", 1)
+    page = page.replace("<body>", "<body>" + _no_base_map(fig), 1)
     path.write_text(page, encoding="utf-8")
     js = path.parent / "plotly.min.js"
     if not js.exists():
