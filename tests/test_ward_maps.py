@@ -16,7 +16,8 @@ from tests.conftest import ROOT, live_settings, make_project, run_pipeline
 from tests.test_report import CHROMIUM_ARGS, chromium
 
 DISTRICTS = ["E07000061", "E07000062", "E07000063", "E07000064", "E07000065", "E07000110"]
-KEYS = ([f"{kind}:{d}" for kind in ("claimant_rate", "youth", "priority") for d in DISTRICTS] + ["county:E10000011"])
+KEYS = ([f"{kind}:{d}" for kind in ("claimant_rate", "youth", "priority") for d in DISTRICTS]
+        + ["county:E10000011", "county_youth:E10000011"])
 ATTRIBUTION = "Contains OS data © Crown copyright and database right 2024"
 MAIDSTONE_2022 = 26  # Maidstone's wards until 2023: codes the May 2024 boundaries do not hold
 SCREENSHOT = ROOT / "docs" / "images" / "map_hastings.png"

@@ -114,11 +114,16 @@ def label_banner(label: str) -> str:
 NOTE_LINE_CHARS = 170  # a footnote line wider than this runs off a 1200 px chart at the 10 px note font
 
 
-def chart_note(label: str, source: str, period: str, *notes: str) -> str:
-    """Footnote text: the data label and source, then the period and the caveats, one per line (a long caveat
-    wraps onto more lines rather than running off the chart)."""
-    lines = [line for note in notes for line in textwrap.wrap(note, NOTE_LINE_CHARS)]
-    return "<br>".join([f"{label_banner(label)} · Source: {esc(source)} · {esc(period)}", *map(esc, lines)])
+def chart_note(label: str, source: str, period: str, *notes: str, width: int = NOTE_LINE_CHARS) -> str:
+    """Footnote text: the data label and source, then the period and the caveats, one per line; a line longer
+    than `width` characters wraps rather than running off the chart."""
+    head = f"Source: {source} · {period}"
+    if len(label) + 3 + len(head) <= width:
+        first = [f"{label_banner(label)} · {esc(head)}"]
+    else:
+        first = [label_banner(label), *map(esc, textwrap.wrap(head, width))]
+    lines = [line for note in notes for line in textwrap.wrap(note, width)]
+    return "<br>".join([*first, *map(esc, lines)])
 
 
 def add_note(fig: go.Figure, text: str, below_px: int = 60) -> None:

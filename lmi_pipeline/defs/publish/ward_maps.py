@@ -63,6 +63,7 @@ NO_FIGURE_COLOUR = "#d1d5db"
 FOCUS_LINE = {"color": PALETTE["focus"], "width": 3.5}
 WARD_LINE = {"color": "#ffffff", "width": 0.6}
 NOTE_WIDTH = 150  # characters per footnote line: a line longer than the figure is cut off
+COUNTY_NOTE_WIDTH = 95  # the county map shares the report's first screen with a table, so it is half as wide
 BOUNDARY_NOTE = "Ward boundaries: {services}."
 LISTED_KEYS = ["ward_code", "ward_name", "ward_vintage", "lad_code", "lad_name"]
 
@@ -84,7 +85,8 @@ CLAIMANT = MapKind("claimant_rate", "Claimant rate", "Claimant rate<br>% of resi
 PRIORITY = MapKind("priority", "Priority score", "Priority score<br>z-score units", "",
                    CLAIMANT_SOURCES + "; priority_wards (lmi-pipeline)",
                    ("Weighted mean of the within-district z-scores (method: docs/report.md); not comparable "
-                    "between districts. Rank range: the 95% interval over the rounding simulation.",))
+                    "between districts. Claimant counts are rounded to the nearest 5: the rank range is the 95% "
+                    "interval over a simulation of that rounding.",))
 
 
 def youth_kind(indicator: str) -> MapKind:
@@ -158,12 +160,14 @@ def map_specs(conn: duckdb.DuckDBPyConnection) -> list[WardMap]:
         for lad, g in df.groupby("lad_code", sort=False):
             maps.append(WardMap(f"priority:{lad}", PRIORITY, lad, g.lad_name.iloc[0], g.reset_index(drop=True),
                                 {lad: int(g.ward_vintage.iloc[0])}))
-    df, chosen = rates["claimant_rate"]
+    # Each county whole, for the claimant rate ("county:") and the youth claimant rate ("county_youth:").
     for county_code, county_name in conn.execute(COUNTIES_SQL).fetchall():
-        g = df[df.county_code == county_code]
-        if not g.empty:
-            maps.append(WardMap(f"county:{county_code}", CLAIMANT, county_code, county_name, g.reset_index(drop=True),
-                                {lad: chosen[lad] for lad in dict.fromkeys(g.lad_code)}))
+        for indicator, kind, prefix in (("claimant_rate", CLAIMANT, "county"), (youth, youth_kind(youth), "county_youth")):
+            df, chosen = rates[indicator]
+            g = df[df.county_code == county_code]
+            if not g.empty:
+                maps.append(WardMap(f"{prefix}:{county_code}", kind, county_code, county_name,
+                                    g.reset_index(drop=True), {lad: chosen[lad] for lad in dict.fromkeys(g.lad_code)}))
     return maps
 
 
@@ -173,10 +177,10 @@ def wards_without_boundary(conn: duckdb.DuckDBPyConnection) -> dict[str, list[di
     return {m.key: m.without_boundary[LISTED_KEYS].to_dict("records") for m in map_specs(conn)}
 
 
-def _wrapped(names: list[str]) -> list[str]:
+def _wrapped(names: list[str], width: int = NOTE_WIDTH) -> list[str]:
     lines, line = [], ""
     for name in names:
-        if line and len(line) + len(name) + 2 > NOTE_WIDTH:
+        if line and len(line) + len(name) + 2 > width:
             lines.append(line + ",")
             line = name
         else:
@@ -225,7 +229,7 @@ def _boundary_notes(m: WardMap) -> list[str]:
 
 
 def ward_map_figure(m: WardMap, sets: BoundarySets) -> go.Figure:
-    county = m.key.startswith("county:")
+    county = m.key.startswith(("county:", "county_youth:"))
     wards = m.wards.sort_values("is_focus", kind="stable")  # focus outlines last, over their neighbours
     drawn = wards[wards.geometry.notna()]
     fig = go.Figure()
@@ -255,22 +259,24 @@ def ward_map_figure(m: WardMap, sets: BoundarySets) -> go.Figure:
     listed = [f"{n} ({ln})" if county else str(n) for n, ln in zip(missing.ward_name, missing.lad_name)]
     notes = list(m.kind.notes) + _boundary_notes(m)
     notes += [sets.note(lad) for lad in m.vintages if sets.note(lad)]
-    notes = [line for n in notes for line in textwrap.wrap(n, NOTE_WIDTH)]
+    width = COUNTY_NOTE_WIDTH if county else NOTE_WIDTH
+    notes = [line for n in notes for line in textwrap.wrap(n, width)]
     if listed:
         notes.append(f"Not drawn, no boundary held for their ward codes ({len(listed)} of {len(m.wards)} wards):")
-        notes += _wrapped(listed)
+        notes += _wrapped(listed, width)
     if drawn.empty:
         fig.add_annotation(text=f"No ward of {esc(area)} can be drawn: no boundary is held for its ward codes "
                                 "(listed below).", xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
                            font={"size": 13, "color": "#374151"})
-    note = chart_note(label, m.kind.source, period, *notes)
+    note = chart_note(label, m.kind.source, period, *notes, width=width)
     lines = note.count("<br>") + 1
     fig.update_geos(fitbounds="locations", visible=False, projection={"type": "mercator"})
     fig.update_layout(
         title={"text": f"{esc(m.kind.title)} by ward, {esc(area)}, {period}<br><sup>"
                        + ("Focus wards outlined in orange; " if m.wards.is_focus.any() else "")
                        + ", ".join(f"{v} wards" for v in sorted(vintages)) + f" · {esc(label)}</sup>"},
-        template="plotly_white", height=640 + 15 * lines, margin={"l": 10, "r": 10, "t": 90, "b": 40 + 15 * lines},
+        # The county map leads the report's first screen, beside a table: a county is wider than it is tall.
+        template="plotly_white", height=(400 if county else 640) + 15 * lines, margin={"l": 10, "r": 10, "t": 90, "b": 40 + 15 * lines},
         dragmode=False)
     add_note(fig, note, below_px=20)
     return fig
