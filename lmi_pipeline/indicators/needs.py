@@ -13,6 +13,7 @@ from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 
 from lmi_pipeline.indicators.catalogue import CATALOGUE, Indicator, load_indicators
+from lmi_pipeline.metadata import TABLES
 
 NEEDS = Path(__file__).resolve().parent / "needs.toml"
 DOC = Path(__file__).resolve().parents[2] / "docs" / "lmi-needs.md"
@@ -167,37 +168,17 @@ def load_needs(path: Path = NEEDS, catalogue: Path = CATALOGUE) -> list[Need]:
     return needs
 
 
-# The columns of `lmi_needs` (one row per need x source), as (name, DuckDB type, description).
-NEEDS_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("need_id", "VARCHAR", "the need's id (needs.toml)"),
-    ("need_label", "VARCHAR", "what the need is called"),
-    ("question", "VARCHAR", "the question a partnership asks that the need answers"),
-    ("indicators", "VARCHAR[]", "the indicator_catalogue indicators that answer it today (may be empty)"),
-    ("not_published_for_small_areas", "BOOLEAN", "no source publishes it for small areas"),
-    ("why", "VARCHAR", "why not, where not_published_for_small_areas"),
-    ("publisher", "VARCHAR", "who publishes the source; NULL where a need has no source"),
-    ("dataset", "VARCHAR", "the dataset's name as published"),
-    ("dataset_id", "VARCHAR", "the publisher's id (Nomis NM_..., EES publication slug, Stat-Xplore database, ...)"),
-    ("lowest_geography", "VARCHAR",
-     "the lowest geography published: ward, lsoa, msoa, lad, county, region, country, none"),
-    ("cadence", "VARCHAR", "how often it is published: monthly, quarterly, annual, decennial, irregular"),
-    ("latest_period", "VARCHAR",
-     "the latest period published, as recorded on checked_on ('unverified' where not checked)"),
-    ("checked_on", "VARCHAR", "the day the source's facts were checked (YYYY-MM-DD)"),
-    ("access", "VARCHAR", "open, free_key (a free registration or API key) or licensed"),
-    ("loaded", "BOOLEAN", "lmi-pipeline loads it today"),
-    ("loaded_as", "VARCHAR[]", "the catalogue indicators that come from it"),
-    ("catalogue_name", "VARCHAR", "how indicator_catalogue.source_dataset names the source, where not its dataset_id"),
-    ("url", "VARCHAR", "the publisher's page the facts were checked against"),
-    ("note", "VARCHAR", "caveats, and what could not be verified"),
-)
+# The columns of `lmi_needs` (one row per need x source), as (name, DuckDB type, description): described once, in
+# lmi_pipeline/metadata/indicators.toml.
+NEEDS_COLUMNS: tuple[tuple[str, str, str], ...] = tuple(
+    (c.name, c.type, c.description) for c in TABLES["lmi_needs"].columns)
 
 
 def needs_rows(needs: list[Need] | None = None) -> list[dict]:
     """One row per need x source (a need without sources gives one row with the source columns NULL)."""
     rows = []
-    for need in load_needs() if needs is None else needs:
-        base = {"need_id": need.id, "need_label": need.label, "question": need.question,
+    for position, need in enumerate(load_needs() if needs is None else needs, start=1):
+        base = {"need_position": position, "need_id": need.id, "need_label": need.label, "question": need.question,
                 "indicators": list(need.indicators),
                 "not_published_for_small_areas": need.not_published_for_small_areas, "why": need.why or None}
         blank = {name: None for name, _, _ in NEEDS_COLUMNS if name not in base}

@@ -25,7 +25,7 @@ geography_rank(geography, size) AS (
 ),
 place_size(place_level, size) AS (VALUES ('ward', 1), ('lad', 2)),
 figures AS (  -- each need's indicators for each place, as the gap matrix found them, best first
-    SELECT n.need_id, g.*,
+    SELECT n.need_id, g.*, list_position(n.indicators, g.indicator) AS listed_at,
            CASE WHEN g.coverage = 'available' THEN CASE g.figure_status WHEN 'official' THEN 1 WHEN 'computed' THEN 2
                                                                         WHEN 'derived' THEN 3 ELSE 4 END
                 WHEN g.coverage = 'proxy' THEN 5
@@ -38,7 +38,7 @@ figures AS (  -- each need's indicators for each place, as the gap matrix found 
 best AS (
     SELECT * FROM figures
     QUALIFY row_number() OVER (PARTITION BY need_id, place_level, place_code
-                               ORDER BY quality, latest_period DESC NULLS LAST, indicator) = 1
+                               ORDER BY quality, listed_at, indicator) = 1
 ),
 sources AS (  -- each need's sources against each place's size
     SELECT p.place_level, p.place_code, s.need_id, s.need_position AS position, s.publisher, s.dataset, s.dataset_id,

@@ -10,7 +10,7 @@ from lmi_pipeline.publish.publication_history import history_message, history_pr
 
 # The assets nothing else depends on: through them it depends on every asset, so it runs last and a failure
 # anywhere in the run stops the publication (tests/test_analyses.py checks this against the asset graph).
-LAST = ["lmi_report_pdf", "claimant_rate_chart", "obs_status_codes"]
+LAST = ["lmi_report_pdf", "claimant_rate_chart", "obs_status_codes", "research_notes"]
 
 
 @dg.asset(group_name="publish", kinds={"duckdb"}, deps=LAST, pool="duckdb_writer")

@@ -25,7 +25,9 @@ from lmi_pipeline.defs.analyses.lmi_gaps import __file__ as gaps_module
 from lmi_pipeline.defs.analyses.priority_wards import __file__ as priority_module
 from lmi_pipeline.defs.publish.charts import EmbeddedChart
 from lmi_pipeline.defs.publish.report_data import QUERIES, report_data
+from lmi_pipeline.defs.publish.youth import youth_indicator
 from lmi_pipeline.project import ProjectResource, is_synthetic
+from lmi_pipeline.publish.research_focus import research_focus
 
 REPORT = "report/index.html"
 DISTRICTS_PAGE = "report/districts.html"  # the districts side by side, linked from the report
@@ -40,7 +42,7 @@ HEADLINE_INDICATORS = ["claimant_count", "claimant_rate", "claimant_rate_16_24",
 WARD_CARDS = ["claimant_rate", "claimant_rate_16_24", "claimant_count_16_24", "census_unemployment_rate",
               "census_neet_proxy_16_24"]
 # The report's chart sections, each filled by one chart asset's output.
-CHART_SECTIONS = ("trend", "ranking", "small_multiples", "gaps", "maps")
+CHART_SECTIONS = ("trend", "ranking", "small_multiples", "gaps", "need_gaps", "maps")
 LEVEL_NAMES = {"ward": "ward", "lad": "district", "county": "county", "region": "region", "country": "England"}
 
 
@@ -160,11 +162,6 @@ def _embed(charts: list[EmbeddedChart]) -> dict[str, dict]:
     return {c.key or c.relative: {"title": c.title, "href": "../" + c.relative, "div": Markup(c.div)} for c in charts}
 
 
-def youth_indicator(band: str | None) -> str:
-    """The claimant-rate indicator of the configured youth band (lmi.toml [analysis] youth_age_band)."""
-    return "claimant_rate_18_24" if band == "18-24" else "claimant_rate_16_24"
-
-
 def _youth_band(indicators: list[str], youth: str) -> list[str]:
     """The list with its 16-24 claimant indicators swapped for those of the configured youth band."""
     suffix = youth.removeprefix("claimant_rate")
@@ -190,6 +187,30 @@ def _focus_ward(rows: list[dict], by_lad: dict, ranks: dict, progress: dict, war
             "cards": [by_indicator[i] for i in cards if i in by_indicator],
             "priority": ranks.get((main, vintage)), "progress": progress.get(main, []),
             "gaps": ward_gaps.get(main, [])}
+
+
+# The first screen's "what LMI is missing" for the focus wards, by need status, in this order (held needs are
+# not missing; a need held only as a proxy is listed as such).
+MISSING_STATUSES = [("not_published", "Not published for small areas (a line of enquiry)"),
+                    ("held_proxy", "Only a proxy for the ward"),
+                    ("larger_area_only", "Only for larger areas"),
+                    ("licensed_only", "Licensed data only"),
+                    ("free_key", "Available with a free key"),
+                    ("published_not_loaded", "Published for wards, not loaded here"),
+                    ("not_available_this_run", "Not available this run")]
+
+
+def _need_gaps_by_status(rows: list[dict]) -> list[tuple[str, list[str]]]:
+    """(status heading, the needs with it for any focus ward), in MISSING_STATUSES order; a need appears under
+    the status most of the focus wards share (ties: the first in that order)."""
+    by_need: dict[str, list[str]] = defaultdict(list)
+    for r in rows:
+        by_need[r["need_label"]].append("held_proxy" if r["status"] == "held" and r["held_status"] == "proxy"
+                                        else r["status"])
+    rank = {code: i for i, (code, _) in enumerate(MISSING_STATUSES)}
+    shared = {need: min(set(s), key=lambda c: (-s.count(c), rank.get(c, 99))) for need, s in by_need.items()}
+    return [(heading, [need for need, s in shared.items() if s == code]) for code, heading in MISSING_STATUSES
+            if any(s == code for s in shared.values())]
 
 
 def build_context(conn: duckdb.DuckDBPyConnection, charts: dict[str, list[EmbeddedChart]],
@@ -245,6 +266,7 @@ def build_context(conn: duckdb.DuckDBPyConnection, charts: dict[str, list[Embedd
         "sources": sources, "other_requests": data["other_requests"][0], "source_status": data["source_status"], "charts": charts, "weights": weights,
         "dated_months": DATED_AFTER_MONTHS, "plotly_src": PLOTLY_SRC, "short_labels": SHORT_LABELS,
         "county_maps": [charts["maps"][c.key] for c in maps if c.key.startswith("county:")],
+        "county_youth_maps": [charts["maps"][c.key] for c in maps if c.key.startswith("county_youth:")],
         "district_maps": {d["lad_code"]: [charts["maps"][c.key] for c in maps if c.key.endswith(":" + d["lad_code"])]
                           for d in districts},
         "generated": datetime.now(timezone.utc).strftime("%d %B %Y %H:%M UTC"),
@@ -257,7 +279,8 @@ def build_context(conn: duckdb.DuckDBPyConnection, charts: dict[str, list[Embedd
             "priority_sensitivity": load_sql(priority_module, "priority_sensitivity"),
             "focus_ward_progress": load_sql(progress_module, "focus_ward_progress"),
         },
-        "report_sql": QUERIES,
+        "report_sql": QUERIES, "research": research_focus(conn) if data["need_gaps"] else [],
+        "need_gaps_by_status": _need_gaps_by_status(data["need_gaps"]),
         "css": Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
     }
 
@@ -294,13 +317,14 @@ def render_report(conn: duckdb.DuckDBPyConnection, charts: dict[str, list[Embedd
 
 
 @dg.asset(group_name="publish", kinds={"html"},
-          deps=["lmi_gaps", "priority_wards", "priority_sensitivity", "ward_boundary_sets", "focus_ward_progress",
+          deps=["lmi_gaps", "lmi_need_gaps", "priority_wards", "priority_sensitivity", "ward_boundary_sets", "focus_ward_progress",
                 "ward_indicators", "area_indicators", "indicator_catalogue", "provenance", "ward_lookup", "districts",
                 "data_exports"])
 def lmi_report(context: dg.AssetExecutionContext, project: ProjectResource, warehouse: WarehouseResource,
                focus_ward_trend_charts: list[EmbeddedChart], youth_claimant_rate_ranking_charts: list[EmbeddedChart],
                ward_small_multiples: list[EmbeddedChart], lmi_gaps_chart: list[EmbeddedChart],
-               district_comparison_charts: list[EmbeddedChart]) -> dg.MaterializeResult:
+               district_comparison_charts: list[EmbeddedChart], ward_maps: list[EmbeddedChart],
+               lmi_need_gaps_chart: list[EmbeddedChart]) -> dg.MaterializeResult:
     """assets/report/index.html: the report a partnership reads in five minutes. Its first two screens show where
     claimant rates are highest (the county map), the focus wards against their district, county, region and
     England, the priority ward per district and why, and what LMI is missing; then the districts compared,
@@ -311,7 +335,7 @@ def lmi_report(context: dg.AssetExecutionContext, project: ProjectResource, ware
     """
     charts = {"trend": focus_ward_trend_charts, "ranking": youth_claimant_rate_ranking_charts,
               "small_multiples": ward_small_multiples, "gaps": lmi_gaps_chart,
-              "districts": district_comparison_charts}
+              "districts": district_comparison_charts, "maps": ward_maps, "need_gaps": lmi_need_gaps_chart}
     with warehouse.get_connection() as conn:
         pages = render_pages(conn, charts, project.areas().priority_weights)
     project.staging_area("lmi_report")

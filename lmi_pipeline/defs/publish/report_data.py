@@ -152,6 +152,12 @@ GAPS_TO_FILL_SQL = """
 SELECT * FROM lmi_gaps_to_fill ORDER BY severity, label, place_level DESC, gap, places, indicator
 """
 
+# Each focus ward's status for every need (lmi_need_gaps), for the first screen's "what LMI is missing".
+NEED_GAPS_SQL = """
+SELECT place_code, place_name, need_position, need_label, status, held_status, available_level, source_to_add
+FROM lmi_need_gaps WHERE place_level = 'ward' ORDER BY need_position, place_name
+"""
+
 CATALOGUE_SQL = """
 SELECT * FROM indicator_catalogue
 ORDER BY CASE frequency WHEN 'monthly' THEN 1 WHEN 'quarterly' THEN 2 WHEN 'annual' THEN 3 ELSE 4 END, indicator
@@ -187,7 +193,7 @@ QUERIES = {
     "comparison": COMPARISON_SQL, "highest": HIGHEST_SQL,
     "focus_figures": FOCUS_WARD_FIGURES_SQL, "focus_gaps": FOCUS_WARD_GAPS_SQL, "priority": PRIORITY_SQL,
     "boundary_sets": BOUNDARY_SETS_SQL, "sensitivity": SENSITIVITY_SQL,
-    "progress": PROGRESS_SQL, "gaps_to_fill": GAPS_TO_FILL_SQL, "catalogue": CATALOGUE_SQL, "sources": SOURCES_SQL,
+    "progress": PROGRESS_SQL, "gaps_to_fill": GAPS_TO_FILL_SQL, "need_gaps": NEED_GAPS_SQL, "catalogue": CATALOGUE_SQL, "sources": SOURCES_SQL,
     "other_requests": OTHER_REQUESTS_SQL, "source_status": SOURCE_STATUS_SQL,
 }
 
@@ -201,6 +207,8 @@ def records(conn: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
 
 def report_data(conn: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]]]:
     tables = {r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    # source_status exists once any source has run; a warehouse built before then simply has none to show.
-    return {name: records(conn, sql) if name != "source_status" or "source_status" in tables else []
+    # source_status exists once any source has run, lmi_need_gaps once the needs catalogue has been built; a
+    # warehouse built before then simply has none to show.
+    optional = {"source_status": "source_status", "need_gaps": "lmi_need_gaps"}  # query -> the table it reads
+    return {name: [] if name in optional and optional[name] not in tables else records(conn, sql)
             for name, sql in QUERIES.items()}
