@@ -55,24 +55,10 @@ def label_table(groups: dict[str, dict[str, re.Pattern]]) -> pa.Table:
     return pa.table({"grp": [r[0] for r in rows], "name": [r[1] for r in rows], "pattern": [r[2] for r in rows]})
 
 
-# After a boundary review Nomis publishes a district's wards on both ward types, and a ward the review left alone
-# keeps its GSS code on both. A code is one area, so copies of one key that differ only in their ward type (same
-# value and status) are one figure, kept on the newest type; copies that differ are left for the key check to refuse.
-ONE_FIGURE_PER_CODE = """
-CREATE OR REPLACE TABLE {table} AS
-SELECT * EXCLUDE (copy_number, versions) FROM (
-    SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY ward_vintage DESC NULLS LAST) AS copy_number,
-           count(DISTINCT (value, obs_status)) OVER (PARTITION BY {key}) AS versions
-    FROM {table}
-) WHERE copy_number = 1 OR versions > 1
-"""
-
-
 def build(conn: duckdb.DuckDBPyConnection, module_file: str, table: str, key: list[str], what: str,
           labels: pa.Table | None = None, unrecognised: str | None = None) -> int:
-    """Run `{table}.sql` (with the macros, `nomis_status` and `labels` available); keep one copy of a ward figure
-    Nomis served on two ward types (`ONE_FIGURE_PER_CODE`); refuse conflicting rows for one key, and rows whose label
-    matched none of ours (`unrecognised`: the column that is NULL then)."""
+    """Run `{table}.sql` (with the macros, `nomis_status` and `labels` available); refuse conflicting rows
+    for one key, and rows whose label matched none of ours (`unrecognised`: the column that is NULL then)."""
     conn.execute(MACROS)
     conn.execute(COUNTY_CODES_SQL)
     conn.register("nomis_status", STATUS_TABLE)
@@ -81,12 +67,7 @@ def build(conn: duckdb.DuckDBPyConnection, module_file: str, table: str, key: li
     conn.execute(load_sql(module_file, table))
     name = quote_ident(table)
     cols = ", ".join(quote_ident(k) for k in key)
-    dupes_sql = f"SELECT {cols}, count(*) FROM {name} GROUP BY ALL HAVING count(*) > 1 LIMIT 5"
-    dupes = conn.execute(dupes_sql).fetchall()
-    columns = {r[0] for r in conn.execute(f"DESCRIBE {name}").fetchall()}
-    if dupes and "ward_vintage" not in key and {"ward_vintage", "value", "obs_status"} <= columns:
-        conn.execute(ONE_FIGURE_PER_CODE.format(table=name, key=cols))
-        dupes = conn.execute(dupes_sql).fetchall()
+    dupes = conn.execute(f"SELECT {cols}, count(*) FROM {name} GROUP BY ALL HAVING count(*) > 1 LIMIT 5").fetchall()
     if dupes:
         raise UpstreamFormatError(f"{what}: {len(dupes)}+ keys have conflicting rows in {table}, e.g. {dupes[0][:-1]}. "
                                   "Upstream served one area twice; nothing was published.")

@@ -9,15 +9,20 @@ rates AS (
 latest_pop AS (
     SELECT max(year) AS year FROM population
 ),
--- The mid-year estimate for the period's year, or the latest one for months after it.
+-- The mid-year estimate for the period's year, or the latest one for months after it. A ward's estimate is taken
+-- from the same ward type where Nomis publishes it there, else from the other type holding its code (one code is
+-- one area); the key is the count's own, ward type included.
 denominators AS (
-    SELECT c.area_code, c.area_level, c.period, c.age_band, p.value AS population, p.year AS denominator_year,
-           p.age_band AS denominator_band, p.source_query_id AS denominator_query_id
+    SELECT c.area_code, c.area_level, c.ward_vintage, c.period, c.age_band, p.value AS population,
+           p.year AS denominator_year, p.age_band AS denominator_band, p.source_query_id AS denominator_query_id
     FROM counts c
     JOIN population p
       ON p.area_code = c.area_code AND p.area_level = c.area_level
      AND p.age_band = CASE c.age_band WHEN '16+' THEN '16-64' ELSE c.age_band END
      AND p.year = least(year(c.period), (SELECT year FROM latest_pop))
+    QUALIFY row_number() OVER (PARTITION BY c.area_code, c.area_level, c.ward_vintage, c.period, c.age_band
+                               ORDER BY p.ward_vintage IS NOT DISTINCT FROM c.ward_vintage DESC,
+                                        p.ward_vintage DESC NULLS LAST) = 1
 )
 
     -- Claimant counts: official, rounded to 5, so a published 5 means 3 to 7.
@@ -47,8 +52,10 @@ denominators AS (
            'official', c.rounding_base, r.obs_status,
            'NM_162_1', r.source_query_id, d.denominator_query_id, d.denominator_year
     FROM rates r
-    JOIN counts c USING (area_code, area_level, period, age_band)
-    LEFT JOIN denominators d USING (area_code, area_level, period, age_band)
+    JOIN counts c ON c.area_code = r.area_code AND c.area_level = r.area_level AND c.period = r.period
+                 AND c.age_band = r.age_band AND c.ward_vintage IS NOT DISTINCT FROM r.ward_vintage
+    LEFT JOIN denominators d ON d.area_code = c.area_code AND d.area_level = c.area_level AND d.period = c.period
+                            AND d.age_band = c.age_band AND d.ward_vintage IS NOT DISTINCT FROM c.ward_vintage
     WHERE r.age_band = '16+'
     UNION ALL
     -- Youth claimant rates: claimants of the band over residents of the band. Nomis does not publish
@@ -64,5 +71,6 @@ denominators AS (
            'derived', c.rounding_base, c.obs_status,
            'NM_162_1 / NM_2014_1', c.source_query_id, d.denominator_query_id, d.denominator_year
     FROM counts c
-    LEFT JOIN denominators d USING (area_code, area_level, period, age_band)
+    LEFT JOIN denominators d ON d.area_code = c.area_code AND d.area_level = c.area_level AND d.period = c.period
+                            AND d.age_band = c.age_band AND d.ward_vintage IS NOT DISTINCT FROM c.ward_vintage
     WHERE c.age_band IN ('16-24', '18-24')

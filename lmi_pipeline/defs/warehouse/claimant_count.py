@@ -7,7 +7,10 @@ from lmi_pipeline.database.storage import WarehouseResource
 from lmi_pipeline.database.tidy import build, label_table
 from lmi_pipeline.defs.sources.claimant_count import AGE_BANDS, DATASET
 
-KEY = ["area_code", "area_level", "period", "age_band", "measure"]
+# A ward's figures are keyed by their ward type too: after a boundary review Nomis publishes a district's wards on
+# both ward types, and a ward the review left alone has the same code (the same area) in both sets. Each set keeps
+# its own copy, so each is whole and neither is ever joined to the other.
+KEY = ["area_code", "area_level", "ward_vintage", "period", "age_band", "measure"]
 
 
 def build_claimant_count(conn: duckdb.DuckDBPyConnection, what: str = f"Nomis {DATASET}") -> int:

@@ -17,7 +17,7 @@ def population(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """
     with warehouse.get_connection() as conn:
         conn.execute("BEGIN")
-        n = build(conn, __file__, "population", ["area_code", "area_level", "year", "age_band"], f"Nomis {DATASET}",
+        n = build(conn, __file__, "population", ["area_code", "area_level", "ward_vintage", "year", "age_band"], f"Nomis {DATASET}",
                   labels=label_table({DATASET: AGE_BANDS}), unrecognised="age_band")
         conn.execute("COMMIT")
         latest = conn.execute("SELECT max(year) FROM population").fetchone()[0]
