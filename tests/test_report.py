@@ -185,12 +185,15 @@ def test_report_prints_to_a4_without_cut_tables(demo, tmp_path):
                                    ".every(d => d.querySelector('svg.main-svg'))", timeout=30_000)
             page.evaluate("document.querySelectorAll('.js-plotly-plot').forEach(d => Plotly.Plots.resize(d))")
             page.wait_for_timeout(300)
+            county_wards = page.evaluate("document.querySelectorAll('#county-claimant .choroplethlayer path').length")
             too_wide = page.evaluate(f"""[...document.querySelectorAll('main table, main .chart')]
                 .filter(e => e.checkVisibility() && e.getBoundingClientRect().right > {A4_CONTENT_PX} + 1)
                 .map(e => (e.querySelector('caption') || e).textContent.slice(0, 60))""")
         finally:
             browser.close()
     assert too_wide == []
+    # The county map is drawn on paper too: one path per East Sussex ward held with a boundary (108).
+    assert county_wards == 108
 
 
 def test_report_figures_are_traceable_to_their_source(demo, published):
@@ -410,3 +413,14 @@ def test_youth_band_and_small_number_wording_follow_the_data(demo, tmp_path):
                                                                                       '<section id="focus-compare">'))
     gensing = _section(page, 'id="ward-E05011207"', '</article>')
     assert "residents in the count" in gensing and "Census unemployment rate" in gensing
+
+
+def test_district_cards_compare_with_county_region_and_england(demo):
+    """Each district's rate cards give its county, region and England; a count card gives the year before, and no
+    card line starts with a stray separator (it once read "· -110 on a year")."""
+    html = (demo.assets_dir / "report" / "districts.html").read_text()
+    hastings = _section(html, '<h3>Hastings <span class="muted">(E07000062;', '<h3>Lewes <span class="muted">')
+    assert "East Sussex 3.5% · South East 3.0% · England 3.9%" in _text(hastings)
+    lines = re.findall(r'<div class="cmp">(.*?)</div>', html, flags=re.S)
+    assert lines and not [line for line in lines if _text(line).strip().startswith("·")]
+    assert re.search(r"A year earlier [\d,]+ \([+-][\d,]+, counts rounded to 5\)", _text(hastings))
