@@ -53,7 +53,7 @@ def test_each_kind_of_district_publishes_with_the_benchmarks_it_really_has(kind,
             SELECT {', '.join(f'count({c})' for c in VALUE_COLUMN.values())}, count(*), count(DISTINCT ward_code)
             FROM ward_indicators WHERE indicator = 'claimant_rate'""").fetchone()
         country = conn.execute("SELECT DISTINCT country_name FROM ward_lookup").fetchall()
-        page = (settings.assets_dir / "report" / "index.html").read_text(encoding="utf-8")
+        page = (settings.assets_dir / "report" / "districts.html").read_text(encoding="utf-8")
     assert got_kind == kind
     assert {b["level"]: b["code"] for b in benchmarks} == expected
     *per_level, rows, wards = values
@@ -65,7 +65,7 @@ def test_each_kind_of_district_publishes_with_the_benchmarks_it_really_has(kind,
     assert country == [(country_name,)]
     assert f"compared with {', '.join(b['name'] for b in benchmarks)}" in page
     if country_name == "Wales":
-        assert "England" not in page.split('id="compare"')[1].split("</section>")[0]
+        assert "England" not in page.split('id="districts-side-by-side"')[1].split("</section>")[0]
 
 
 def test_a_whole_county_covers_every_district_with_a_priority_ward_each(tmp_path):
@@ -98,8 +98,11 @@ def test_live_then_demo_then_live_never_mixes(tmp_path, monkeypatch):
         build_demo_snapshot(demo, world)
         assert run_pipeline(demo).success
         with duckdb.connect(str(demo.published_db), read_only=True) as conn:
-            assert conn.execute("SELECT DISTINCT data_label FROM provenance WHERE source_asset <> 'iod_employment'"
-                                ).fetchall() == [("synthetic demo data",)]
+            # Real files shipped with the code keep their own label: IoD 2025 and the May 2024 ward boundaries.
+            assert conn.execute("SELECT DISTINCT data_label FROM provenance WHERE source_asset NOT IN "
+                                "('iod_employment', 'ward_boundaries')").fetchall() == [("synthetic demo data",)]
+            assert conn.execute("SELECT DISTINCT data_label FROM ward_boundaries").fetchall() == [
+                ("bundled copy of published statistics",)]
         assert run_pipeline(live).success
     assert live.work_db != demo.work_db and live.work_db.exists() and demo.work_db.exists()
     with duckdb.connect(str(live.published_db), read_only=True) as conn:

@@ -28,8 +28,8 @@ CLAIMANT_COLUMNS = {"area_code": "VARCHAR", "area_name": "VARCHAR", "area_level"
                     "period": "DATE", "age_band": "VARCHAR", "measure": "VARCHAR", "value": "DOUBLE",
                     "rounding_base": "INTEGER", "obs_status": "VARCHAR", "source_dataset": "VARCHAR",
                     "source_query_id": "VARCHAR"}
-POPULATION_COLUMNS = {"area_code": "VARCHAR", "area_level": "VARCHAR", "age_band": "VARCHAR", "year": "INTEGER",
-                      "value": "DOUBLE", "source_query_id": "VARCHAR"}
+POPULATION_COLUMNS = {"area_code": "VARCHAR", "area_level": "VARCHAR", "ward_vintage": "INTEGER", "age_band": "VARCHAR",
+                      "year": "INTEGER", "value": "DOUBLE", "source_query_id": "VARCHAR"}
 
 
 def _cc(code, age_band, measure, value):
@@ -51,9 +51,11 @@ CLAIMANTS = [
     _cc("E05000005", "16+", "count", None), _cc("E05000005", "16+", "rate", None),
     _cc("E05000006", "16+", "count", 50), _cc("E05000006", "16+", "rate", 2.0),
 ]
-POPULATION = [("E05000001", "ward", "16-64", 2025, 5200, "q-pop"), ("E05000002", "ward", "16-64", 2025, 2000, "q-pop"),
-              ("E05000003", "ward", "16-64", 2025, 1000, "q-pop"), ("E05000004", "ward", "16-24", 2025, 30770, "q-pop"),
-              ("E05000005", "ward", "16-64", 2025, 3000, "q-pop")]
+POPULATION = [("E05000001", "ward", 2024, "16-64", 2025, 5200, "q-pop"),
+              ("E05000002", "ward", 2024, "16-64", 2025, 2000, "q-pop"),
+              ("E05000003", "ward", 2024, "16-64", 2025, 1000, "q-pop"),
+              ("E05000004", "ward", 2024, "16-24", 2025, 30770, "q-pop"),
+              ("E05000005", "ward", 2024, "16-64", 2025, 3000, "q-pop")]
 
 
 @pytest.fixture

@@ -303,7 +303,7 @@ def focus_rates_figure(conn) -> tuple[go.Figure, int, str]:
                                  hovertemplate="%{x|%b %Y}: %{y:.1f}%<extra>" + series + "</extra>"))
     notes = [sets.note(lad) for lad in dict.fromkeys(df.loc[df.kind == "ward", "lad_code"]) if sets.note(lad)]
     fig.update_layout(
-        title={"text": f"Claimant rate, focus wards vs district and England — {label_banner(label)}"},
+        title={"text": f"Claimant rate, focus wards vs district and England — {esc(label)}"},
         yaxis_title="% of residents aged 16-64", xaxis_title=None, template="plotly_white", height=640 + 28 * len(notes),
         legend={"orientation": "h", "y": -0.1, "yanchor": "top"}, margin={"t": 70, "b": 210 + 28 * len(notes)},
     )
