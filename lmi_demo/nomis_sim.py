@@ -61,6 +61,7 @@ class Dim:
     codes: list[int]
     labels: list[str]
     code_texts: list[str] | None = None  # the X_CODE column, where it is not the code (Census: "_7"); None: str(code)
+    type_text: str | None = None  # the X_TYPE column, where it is not the name lower-cased (ASHE PAY: "item")
 
 
 @dataclass
@@ -407,7 +408,7 @@ class NomisSim:
                     texts = d.code_texts or [str(c) for c in d.codes]
                     return pa.array(np.array(texts, dtype=object)[pos].tolist(), pa.string())
                 if suffix == "_TYPE":
-                    return pa.array([d.name.lower()] * n, pa.string())
+                    return pa.array([d.type_text or d.name.lower()] * n, pa.string())
                 if suffix == "_SORTORDER":
                     return pa.array(pos, pa.int64())
         # Nomis answers an unknown column with an error page; so do we (the client must catch it).

@@ -1,4 +1,5 @@
-"""Synthetic survey estimates as Nomis serves them: APS (NM_17_5) and model-based unemployment (NM_127_1).
+"""Synthetic survey estimates as Nomis serves them: APS (NM_17_5), model-based unemployment (NM_127_1), and
+the annual ASHE resident analysis (NM_30_1) and jobs density (NM_57_1).
 
 Both are rolling 12-month estimates, quarterly (DATE "2026-06", DATE_NAME "Jul 2025-Jun 2026"), for
 districts, counties, regions and countries only. APS comes with measures 20599 (the estimate), 21001
@@ -6,6 +7,13 @@ numerator, 21002 denominator and 21003 confidence (half-width of the 95% interva
 small-sample district unemployment cells are suppressed ("!", value empty) or flagged unreliable ("*").
 Model-based estimates (districts and counties only) have measures 20100 value and 20701 confidence. SYNTHETIC DEMO DATA: levels
 follow each area's made-up claimant rate; intervals shrink with the area's (made-up) sample size.
+
+ASHE and jobs density are annual (DATE "2025", DATE_NAME "2025") and, as in the real bodies
+(tests/fixtures/nomis), GEOGRAPHY holds the GSS code and PAY_TYPE is "item". ASHE: SEX (7 Total, 8 Male,
+9 Female, 1 Full Time Workers, 2 Part Time Workers), PAY (1 Weekly pay - gross, 7 Annual pay - gross), ITEM
+(2 Median, 3 Mean), measures 20100 Value and 20701 Confidence; a few district cells are "#" (sample too small,
+value empty). Jobs density: ITEM 1 Total jobs, 3 Jobs density, measures 20100. SYNTHETIC DEMO DATA: pay
+falls a little as the made-up claimant rate rises; jobs density is noise around 0.8.
 """
 
 from __future__ import annotations
@@ -35,6 +43,14 @@ MODEL_ITEMS = [(1, "Unemployment count (model based)"), (2, "Unemployment rate (
 # Model-based estimates are made for local authorities only (districts and counties / unitaries).
 MODEL_TYPES = {level: SURVEY_TYPES[level] for level in ("lad", "county")}
 MODEL_MEASURES = [(20100, "Value"), (20701, "Confidence")]
+ANNUAL_RELEASED = "2026-10-28 09:30:00"
+ASHE_YEARS = [str(y) for y in range(2019, 2026)]  # 2025 provisional, as on Nomis in late 2026
+JOBS_YEARS = [str(y) for y in range(2019, 2024)]
+ASHE_SEX = [(7, "Total"), (8, "Male"), (9, "Female"), (1, "Full Time Workers"), (2, "Part Time Workers")]
+ASHE_PAY = [(1, "Weekly pay - gross"), (7, "Annual pay - gross")]
+ASHE_ITEMS = [(2, "Median"), (3, "Mean")]
+ASHE_MEASURES = [(20100, "Value"), (20701, "Confidence")]
+JOBS_ITEMS = [(1, "Total jobs"), (3, "Jobs density")]
 # Cells the demo always suppresses, so the pipeline's handling is visible: (area, period, variable).
 FORCED_SUPPRESSED = {("E07000062", "2024-06", 83), ("E07000062", "2024-06", 84)}
 
@@ -114,6 +130,43 @@ class SurveyModel:
         return value, np.full(len(value), "A")
 
 
+class AnnualModel:
+    """ASHE pay and jobs density, per area and year (synthetic)."""
+
+    def __init__(self, world: World):
+        self.world = world
+
+    @cached_property
+    def pop(self) -> np.ndarray:
+        return self.world.population_table("16-64", [2024])[:, 0]
+
+    @cached_property
+    def claimant_rate(self) -> np.ndarray:
+        claimants = self.world.claimants["total"][:, -12:].mean(axis=1)
+        return 100 * claimants / np.maximum(self.pop, 1)
+
+    def ashe(self, i, t, sex, pay, item, measure):
+        k = self.world.keys[i]
+        # Full-time median weekly pay near £730 in 2025, growing ~4% a year, lower where claimant rates are high.
+        weekly_ft = 730 * (1.04 ** (t - (len(ASHE_YEARS) - 1))) * (1 - 0.03 * (self.claimant_rate[i] - 3)) \
+            * (1 + 0.05 * _noise(k, 30))
+        sex_factor = np.select([sex == 1, sex == 2, sex == 7, sex == 8], [1.0, 0.33, 0.85, 0.95], 0.75)
+        weekly = weekly_ft * sex_factor * np.where(item == 3, 1.12, 1.0)
+        value = np.round(np.where(pay == 7, weekly * 52, weekly), 1)
+        sample = np.maximum(self.pop[i] / 100 * 0.6, 20)  # ~1% of jobs, about 60% of residents work
+        cv = np.round(100 * 1.6 / np.sqrt(sample * np.where(sex == 2, 0.25, 1.0)), 1)
+        levels = np.array([a.level for a in self.world.areas + self.world.lsoas])
+        suppressed = (levels[i] == "lad") & (sex == 2) & (_noise(k, t, 31) > 0.6)  # part-time cells, some years
+        out = np.where(measure == 20100, value, cv)
+        return np.where(suppressed, np.nan, out), np.where(suppressed, "#", "A")
+
+    def jobs(self, i, t, item):
+        k = self.world.keys[i]
+        density = np.round(np.clip(0.82 + 0.12 * _noise(k, 57) + 0.01 * _noise(k, t, 58), 0.4, 1.6), 2)
+        total = np.round(density * self.pop[i], -3)
+        return np.where(item == 3, density, total), np.full(len(i), "A")
+
+
 def _window(end: str) -> list[str]:
     y, m = map(int, end.split("-"))
     out = []
@@ -140,7 +193,30 @@ def survey_datasets(world: World) -> list[SimDataset]:
         return model.model(area_i, date_i, item_codes[dims["ITEM"]], model_measures[dims["MEASURES"]])
 
     note = "SYNTHETIC DEMO DATA served by lmi_demo."
+    annual = AnnualModel(world)
+    sex = Dim("SEX", [c for c, _ in ASHE_SEX], [n for _, n in ASHE_SEX])
+    pay = Dim("PAY", [c for c, _ in ASHE_PAY], [n for _, n in ASHE_PAY], type_text="item")
+    ashe_item = Dim("ITEM", [c for c, _ in ASHE_ITEMS], [n for _, n in ASHE_ITEMS])
+    jobs_item = Dim("ITEM", [c for c, _ in JOBS_ITEMS], [n for _, n in JOBS_ITEMS])
+
+    ashe_measures = np.array([c for c, _ in ASHE_MEASURES])
+
+    def ashe_values(area_i, date_i, dims):
+        return annual.ashe(area_i, date_i, np.array(sex.codes)[dims["SEX"]], np.array(pay.codes)[dims["PAY"]],
+                           np.array(ashe_item.codes)[dims["ITEM"]], ashe_measures[dims["MEASURES"]])
+
+    def jobs_values(area_i, date_i, dims):
+        return annual.jobs(area_i, date_i, np.array(jobs_item.codes)[dims["ITEM"]])
+
+
     return [
+        SimDataset("NM_30_1", "annual survey of hours and earnings - resident analysis", ASHE_YEARS, ASHE_YEARS,
+                   [sex, pay, ashe_item], ashe_values,
+                   f"Annual Survey of Hours and Earnings: resident analysis. {note}", measures=ASHE_MEASURES,
+                   geo_types=SURVEY_TYPES, released=ANNUAL_RELEASED, geography_is_gss=True),
+        SimDataset("NM_57_1", "jobs density", JOBS_YEARS, JOBS_YEARS, [jobs_item], jobs_values,
+                   f"Jobs density: jobs per resident aged 16-64. {note}", geo_types=SURVEY_TYPES,
+                   released=ANNUAL_RELEASED, geography_is_gss=True),
         SimDataset("NM_17_5", "annual population survey - variables (percentages)", model.dates, names, [variable],
                    aps_values, f"Annual Population Survey: percentages with confidence intervals. {note}",
                    measures=APS_MEASURES, geo_types=SURVEY_TYPES, released=APS_RELEASED),

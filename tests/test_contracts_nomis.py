@@ -29,9 +29,11 @@ TS066 = "nomis_kirklees__NM_2083_1_TS066_economic_activity_E08000034_2021.csv"
 TS007A = "nomis_kirklees__NM_2020_1_TS007A_age_E08000034_2021.csv"
 BRES = "nomis_kirklees__NM_189_1_BRES_total_E08000034_2024.csv"
 BUSINESS_COUNTS = "nomis_kirklees__NM_142_1_UK_business_counts_E08000034_2025.csv"
+ASHE = "nomis_kirklees__NM_30_1_ASHE_resident_median_pay_E08000034_2025.csv"
+JOBS_DENSITY = "nomis_kirklees__NM_57_1_jobs_density_E08000034_2023.csv"
 HTML_ERROR = "nomis_kirklees__ERROR_html_page_served_instead_of_csv.html.gz"
 TOMBOLO = "nomis_tombolo__NM_18_1_JSA_TYPE463_Jan2018__trimmed.csv"
-GOOD_BODIES = (CLAIMANT, APS_RATES, APS_NVQ, TS066, TS007A, BRES, BUSINESS_COUNTS)
+GOOD_BODIES = (CLAIMANT, APS_RATES, APS_NVQ, TS066, TS007A, BRES, BUSINESS_COUNTS, ASHE, JOBS_DENSITY)
 
 KIRKLEES_ID = "1774190688"  # TYPE423 "local authorities: county / unitary (as of April 2023)"
 KIRKLEES_GSS = "E08000034"
@@ -227,6 +229,8 @@ def test_ts066_id_without_a_gss_code_in_its_label_cannot_be_matched(httpserver, 
     (TS007A, (KIRKLEES_ID,)), (TS007A, (KIRKLEES_GSS,)),
     (BRES, (KIRKLEES_ID,)), (BRES, (KIRKLEES_GSS,)),
     (BUSINESS_COUNTS, (KIRKLEES_ID,)), (BUSINESS_COUNTS, (KIRKLEES_GSS,)),
+    (ASHE, (KIRKLEES_ID,)), (ASHE, (KIRKLEES_GSS,)),
+    (JOBS_DENSITY, (KIRKLEES_ID,)), (JOBS_DENSITY, (KIRKLEES_GSS,)),
 ])
 def test_gss_geography_bodies_are_read_whole(httpserver, name, geography):
     result = fetch_fixture(httpserver, name, geography=geography, labels=KIRKLEES_LABELS)
@@ -298,6 +302,27 @@ def test_tombolo_trimmed_select_body_is_refused_naming_the_missing_columns(https
     assert "Nomis NM_18_1 contract test" in message
     (request, _), = httpserver.log
     assert request.args["select"].split(",")[:8] == [c.upper() for c in tombolo_select]
+
+
+# -- ASHE and jobs density: GEOGRAPHY is the GSS code, labour-market TYPE423 -----------------------------------
+def test_ashe_dimensions_and_value_as_nomis_writes_them(httpserver):
+    table = fetch_fixture(httpserver, ASHE, labels=KIRKLEES_LABELS).table
+    (row,) = table.to_pylist()
+    assert (row["GEOGRAPHY"], row["GEOGRAPHY_TYPECODE"]) == (KIRKLEES_GSS, "423")
+    assert (row["SEX"], row["SEX_NAME"], row["SEX_TYPE"]) == ("7", "Total", "sex")
+    # PAY's type is written "item" by Nomis, as ITEM's is.
+    assert (row["PAY"], row["PAY_NAME"], row["PAY_TYPE"]) == ("7", "Annual pay - gross", "item")
+    assert (row["ITEM"], row["ITEM_NAME"], row["ITEM_TYPE"]) == ("2", "Median", "item")
+    assert (row["MEASURES"], row["MEASURES_NAME"], row["OBS_VALUE"], row["OBS_STATUS"]) == ("20100", "Value", "30238", "A")
+    assert (row["DATE"], row["DATE_NAME"]) == ("2025", "2025")
+    assert KIRKLEES_ID in row["URN"]
+
+
+def test_jobs_density_total_jobs_and_density(httpserver):
+    table = fetch_fixture(httpserver, JOBS_DENSITY, labels=KIRKLEES_LABELS).table
+    assert {r["ITEM_NAME"]: r["OBS_VALUE"] for r in table.to_pylist()} == {"Total jobs": "183000", "Jobs density": "0.66"}
+    assert set(table["ITEM"].to_pylist()) == {"1", "3"} and set(table["DATE"].to_pylist()) == {"2023"}
+    assert set(table["GEOGRAPHY"].to_pylist()) == {KIRKLEES_GSS}
 
 
 # -- the fixtures themselves ------------------------------------------------------------------------------------

@@ -46,6 +46,8 @@ NOMIS_DATASETS = {
     "census_age_activity": NomisDataset("NM_2124_1", "ward_or_lsoa"),
     "aps": NomisDataset("NM_17_5", None, all_benchmarks=False),
     "model_unemployment": NomisDataset("NM_127_1", None, all_benchmarks=False),
+    "ashe": NomisDataset("NM_30_1", None, all_benchmarks=False),
+    "jobs_density": NomisDataset("NM_57_1", None, all_benchmarks=False),
 }
 
 LEVEL_PATTERNS = {

@@ -83,6 +83,10 @@ def num(value: Any, unit: str = "") -> str:
         return "–"
     if unit == "%":
         return f"{value:.1f}%"
+    if unit == "£":  # ASHE pay, published to the pound's tenth: shown in whole pounds
+        return f"£{value:,.0f}"
+    if unit == "jobs per resident 16-64":  # jobs density, published to 2 dp
+        return f"{value:.2f}"
     if unit == "claimants" or float(value).is_integer():
         return f"{value:,.0f}"
     return f"{value:,.1f}"
