@@ -511,9 +511,9 @@ class Transport:
             self._check_deadline(t0)
             self._pace()
             self.requests_made += 1
-            headers, data = ACCEPT_ENCODING, None
+            headers, data = {**ACCEPT_ENCODING, **request.secret_headers}, None
             if request.method != "GET":
-                headers = {**ACCEPT_ENCODING, "Content-Type": "application/json", **request.secret_headers}
+                headers["Content-Type"] = "application/json"
                 data = request.json_body.encode()
             with self.session.request(request.method, url, params=params, data=data, stream=True,
                                       allow_redirects=False, headers=headers,
