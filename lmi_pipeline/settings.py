@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Optional
 
@@ -24,6 +24,7 @@ DEFAULT_NOMIS_URL = "https://www.nomisweb.co.uk/api/v01"
 DEFAULT_ONS_GEO_URL = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services"
 DEFAULT_DFE_URL = "https://api.education.gov.uk/statistics/v1"
 DEFAULT_DFE_CONTENT_URL = "https://content.explore-education-statistics.service.gov.uk/api"  # EES data catalogue
+DEFAULT_STATXPLORE_URL = "https://stat-xplore.dwp.gov.uk/webapi/rest/v1"  # DWP Stat-Xplore Open Data API
 # Nomis rate-limits without publishing the limit; peers pause 0.5 s between pages. Four request starts a
 # second, shared by the concurrent page fetches, keeps a big backfill polite.
 DEFAULT_NOMIS_MAX_RPS = 4.0
@@ -57,6 +58,9 @@ class Settings:
     snapshot_dir: Path
     dfe_content_url: str = DEFAULT_DFE_CONTENT_URL  # EES content API (data catalogue): the DfE fallback route
     upstream_backoff_seconds: float = 1.0  # first retry wait of every client (doubling: 1, 2, 4, 8, 16 s)
+    statxplore_url: str = DEFAULT_STATXPLORE_URL
+    # Optional: a free Stat-Xplore account's Open Data API key. Without it the UC source loads nothing.
+    statxplore_api_key: str | None = field(default=None, repr=False)
 
     @property
     def published_db(self) -> Path:
@@ -150,6 +154,8 @@ class _Environment(BaseSettings):
     nomis_max_rps: float = Field(DEFAULT_NOMIS_MAX_RPS, alias="NOMIS_MAX_REQUESTS_PER_SECOND")
     duckdb_memory_limit: str = Field(DEFAULT_DUCKDB_MEMORY_LIMIT, alias="LMI_DUCKDB_MEMORY_LIMIT")
     upstream_backoff_seconds: float = Field(1.0, alias="UPSTREAM_BACKOFF_SECONDS")
+    statxplore_url: str = Field(DEFAULT_STATXPLORE_URL, alias="STATXPLORE_URL")
+    statxplore_api_key: Optional[str] = Field(None, alias="STATXPLORE_API_KEY", repr=False)
     project_dir: Optional[str] = Field(None, alias="LMI_PROJECT_DIR")
     data_dir: Optional[str] = Field(None, alias="LMI_DATA_DIR")
     areas_file: Optional[str] = Field(None, alias="LMI_AREAS_FILE")
@@ -250,4 +256,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         snapshot_dir=_path(read.snapshot_dir, data_dir / "snapshot", root),
         dfe_content_url=read.dfe_content_url,
         upstream_backoff_seconds=read.upstream_backoff_seconds,
+        statxplore_url=read.statxplore_url,
+        statxplore_api_key=read.statxplore_api_key,
     )

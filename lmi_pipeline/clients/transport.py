@@ -1,6 +1,6 @@
 """HTTP transport shared by every upstream client: live, record and demo (replay).
 
-- live:   GET over a `requests.Session`, with retries on 429/5xx and network faults, exponential
+- live:   GET (or a POST with a JSON body, for Stat-Xplore's table query) over a `requests.Session`, with retries on 429/5xx and network faults, exponential
           back-off that honours `Retry-After` (and gives up at once when the wait asked for is longer than
           this run is willing to wait), and a whole-response deadline checked after every read, so a slow
           drip cannot hang a run. The body is read raw and decoded here (gzip/deflate, `_Body`), so neither
@@ -9,7 +9,8 @@
 - demo:   no network at all; responses are replayed from the snapshot directory.
 
 Every mode returns the same `Response`, so the clients parse replayed bytes exactly as live ones.
-Secrets (the Nomis `uid`) travel in `Request.secret_params`; they are sent, never stored, logged or raised:
+Secrets (the Nomis `uid`) travel in `Request.secret_params`, and header keys (Stat-Xplore's `APIKey`) in
+`Request.secret_headers`; they are sent, never stored, logged or raised:
 error messages show `uid=***`, a response body that echoes the key is masked before anyone sees it, and
 urllib3's debug log lines (which print full URLs) are masked too. Masking matches every way the key can be
 written (`_secret_pattern`: raw, percent-encoded in either hex case, `+` for a space, JSON and HTML escapes),
@@ -81,6 +82,16 @@ class Request:
     params: tuple[tuple[str, str], ...] = ()
     secret_params: dict[str, str] = field(default_factory=dict, compare=False, hash=False, repr=False)
     label: str = ""  # what a person calls this request, e.g. "Nomis NM_162_1 (claimant count)"
+    # A POST (Stat-Xplore's table query) carries its query as a JSON body: part of the request's identity.
+    method: str = "GET"
+    json_body: str = ""  # the body as sent (canonical JSON text); never a secret
+    # Keys sent as headers (Stat-Xplore's `APIKey`): sent, never stored, logged or raised, like secret_params.
+    secret_headers: dict[str, str] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @property
+    def secrets(self) -> dict[str, str]:
+        """Every secret the request sends, in the query or a header: what masking hides."""
+        return {**self.secret_params, **{f"header:{k}": v for k, v in self.secret_headers.items()}}
 
     @property
     def url(self) -> str:
@@ -90,14 +101,20 @@ class Request:
 
     def key(self) -> str:
         """Identity of the request for the snapshot: service, path and sorted params; never the secrets."""
-        canon = json.dumps([self.service, self.path, sorted(self.params)], separators=(",", ":"))
+        ident = [self.service, self.path, sorted(self.params)]
+        if self.method != "GET" or self.json_body:  # a GET's key is unchanged, so existing snapshots still match
+            ident += [self.method, hashlib.sha256(self.json_body.encode()).hexdigest()]
+        canon = json.dumps(ident, separators=(",", ":"))
         return hashlib.sha256(canon.encode()).hexdigest()
 
     def describe(self) -> str:
         """What a person needs to recognise the request: its label and URL, with any key shown as ***."""
         masked = urlencode([(k, MASK) for k in sorted(self.secret_params)], safe="*")
         url = self.url + (("&" if "?" in self.url else "?") + masked if masked else "")
-        return f"{self.label or self.service}; query {url}"
+        if self.method != "GET":
+            url = f"{self.method} {url}"
+        headers = "".join(f" (header {k}: {MASK})" for k in sorted(self.secret_headers))
+        return f"{self.label or self.service}; query {url}{headers}"
 
 
 @dataclass(frozen=True)
@@ -420,11 +437,12 @@ class Transport:
     # at once and saying when to come back, and its retries are neither counted in requests_made nor logged
     # with the (masked) query.
     def _get_live(self, request: Request) -> Response:
-        secrets = request.secret_params
+        secrets = request.secrets
         _SECRET_FILTER.add(secrets.values())
         params = list(request.params) + list(secrets.items())
         url = f"{request.base_url.rstrip('/')}/{request.path}"
         last_problem = ""
+        last_status: int | None = None
         started = time.monotonic()
         for attempt in range(1, self.max_retries + 2):
             wait: float | None = None
@@ -442,7 +460,7 @@ class Transport:
                 body = _mask_body(body, secrets)
                 if status == 200:
                     return Response(request, status, ctype, body, datetime.now(timezone.utc), "live", attempt)
-                last_problem = f"HTTP {status}"
+                last_problem, last_status = f"HTTP {status}", status
                 if status not in RETRY_STATUSES:
                     snippet = mask_secrets(body[:300].decode("utf-8", "replace"), secrets).strip()
                     raise UpstreamHTTPError(
@@ -475,6 +493,7 @@ class Transport:
             f"{time.monotonic() - started:.1f}s; last problem: {last_problem}. The service may be rate-limiting "
             "or down: nothing was loaded; try again later"
             + (", or set NOMIS_UID for a registered key's larger allowance." if request.service == "nomis" else "."),
+            last_status,
         ) from None
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
@@ -492,11 +511,21 @@ class Transport:
             self._check_deadline(t0)
             self._pace()
             self.requests_made += 1
-            with self.session.get(url, params=params, stream=True, allow_redirects=False, headers=ACCEPT_ENCODING,
-                                  timeout=(self.connect_timeout, self.read_timeout)) as r:
+            headers, data = {**ACCEPT_ENCODING, **request.secret_headers}, None
+            if request.method != "GET":
+                headers["Content-Type"] = "application/json"
+                data = request.json_body.encode()
+            with self.session.request(request.method, url, params=params, data=data, stream=True,
+                                      allow_redirects=False, headers=headers,
+                                      timeout=(self.connect_timeout, self.read_timeout)) as r:
                 target = self.session.get_redirect_target(r)
                 if target is None:
                     return r.status_code, r.headers.get("Content-Type", ""), self._read_body(request, r, t0), r.headers
+                if request.method != "GET":  # a POST is never replayed elsewhere, nor turned into a GET
+                    raise UpstreamHTTPError(mask_secrets(
+                        f"{request.describe()}: HTTP {r.status_code} redirects to {_show_origin(urljoin(r.url, target))}; a "
+                        f"{request.method} is not redirected, so nothing was loaded. If the service has moved, set "
+                        "its base URL to the new address.", request.secrets), r.status_code)
                 url, params = requote_uri(urljoin(r.url, target)), None  # the Location as given: no key added
                 if request.secret_params and not _same_origin(url, request.base_url):
                     names = ", ".join(sorted(request.secret_params))
@@ -577,6 +606,7 @@ def save_response(snapshot_dir: Path, response: Response, origin: str) -> Path:
         "path": request.path,
         "params": [list(p) for p in request.params],
         "url": request.url,
+        **({"method": request.method, "body": request.json_body} if request.method != "GET" else {}),
         "status": response.status,
         "content_type": response.content_type,
         "origin": origin,

@@ -5,6 +5,7 @@ import dagster as dg
 from lmi_pipeline.clients.dfe import DfeResource
 from lmi_pipeline.clients.nomis import NomisResource
 from lmi_pipeline.clients.ons_geo import OnsGeoResource
+from lmi_pipeline.clients.statxplore import StatXploreResource
 from lmi_pipeline.database.storage import WarehouseResource
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.runtime.run_start import RunLockResource
@@ -20,7 +21,12 @@ def build_resources(settings: Settings, record_origin: str = "recorded") -> dict
     uid = None
     if settings.nomis_uid:
         uid = dg.EnvVar("NOMIS_UID") if os.environ.get("NOMIS_UID") == settings.nomis_uid else settings.nomis_uid
+    sx_key = None
+    if settings.statxplore_api_key:
+        sx_key = (dg.EnvVar("STATXPLORE_API_KEY") if os.environ.get("STATXPLORE_API_KEY") == settings.statxplore_api_key
+                  else settings.statxplore_api_key)
     return {
+        "statxplore": StatXploreResource(base_url=settings.statxplore_url, api_key=sx_key, **common),
         "nomis": NomisResource(base_url=settings.nomis_url, uid=uid, max_requests_per_second=settings.nomis_max_rps,
                                **common),
         "ons_geo": OnsGeoResource(base_url=settings.ons_geo_url, **common),

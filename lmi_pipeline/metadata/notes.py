@@ -309,7 +309,7 @@ shares; the bridge is for comparing vintages by hand, and no indicator is moved 
 `source_requests`: every response received (one row per page), the raw material of `provenance`.
 """,
     'source_status': """\
-`source_status`: one row per source asset: `upstream`, `outcome` this run (`fresh`, `stale`, `unavailable`),
+`source_status`: one row per source asset: `upstream`, `outcome` this run (`fresh`, `stale`, `unavailable`, `needs_key`: an optional keyed source with no key),
 `reason`, `release` held, `latest_period`, `route` (e.g. DfE public API or data catalogue), `geography_level`,
 `last_success_at`, `checked_at`, `run_id` (docs/operations.md, "When a source fails").
 """,

@@ -29,7 +29,7 @@ CREATE_SOURCE_STATUS = """
 CREATE TABLE IF NOT EXISTS source_status (
     source_asset     VARCHAR PRIMARY KEY,  -- the raw table
     upstream         VARCHAR,      -- nomis:NM_162_1 | dfe:neet-16-17 ...
-    outcome          VARCHAR,      -- fresh | stale (last good data kept) | unavailable (no data at all)
+    outcome          VARCHAR,      -- fresh | stale (last good data kept) | unavailable (no data at all) | needs_key
     reason           VARCHAR,      -- why it is not fresh; NULL when fresh
     release          VARCHAR,      -- the upstream release the table holds (the last good one when stale)
     latest_period    VARCHAR,      -- the newest period the table holds
@@ -40,18 +40,21 @@ CREATE TABLE IF NOT EXISTS source_status (
     run_id           VARCHAR
 )"""
 
-OUTCOMES = ("fresh", "stale", "unavailable")
+# needs_key: an optional source behind a free key (Stat-Xplore) that is not configured: nothing was asked.
+OUTCOMES = ("fresh", "stale", "unavailable", "needs_key")
 
 HELD_RELEASE_SQL = "SELECT max(release) FROM source_requests WHERE source_asset = ? AND release <> ''"
 
 
-def isolated_source(empty_columns: Sequence[str] | Callable[[], Sequence[str]]):
+def isolated_source(empty_columns: Sequence[str] | Callable[[], Sequence[str]], upstream: str = ""):
     """Wrap a source asset's function so an `UpstreamError` degrades the source instead of failing the run.
 
     `empty_columns`: the raw table's columns (all text), for the empty table created when there is no
     last good load to keep. The asset's MaterializeResult metadata may carry `release`, `latest_period`,
-    `route` and `geography_level`; they are recorded in `source_status`.
+    `route` and `geography_level`; they are recorded in `source_status`. `upstream`: how source_status names
+    the upstream of a source outside UPSTREAMS (which has no release observation), e.g. statxplore:UC_Monthly.
     """
+    default_upstream = upstream
 
     def wrap(fn):
         @functools.wraps(fn)  # Dagster reads the wrapped signature (context, resources) through __wrapped__
@@ -59,7 +62,7 @@ def isolated_source(empty_columns: Sequence[str] | Callable[[], Sequence[str]]):
             warehouse: WarehouseResource = kwargs["warehouse"]
             asset = context.asset_key.to_user_string()
             found = upstream_of(asset)
-            upstream = found.ref if found else ""
+            upstream = found.ref if found else default_upstream
             try:
                 result = fn(context, *args, **kwargs)
             except UpstreamError as exc:

@@ -33,7 +33,10 @@ CREATE TABLE IF NOT EXISTS source_requests (
 def query_id(request: Request) -> str:
     """Identity of a logical query: the request without its paging offset."""
     params = sorted((k, v) for k, v in request.params if k not in PAGING_PARAMS)
-    return hashlib.sha256(json.dumps([request.service, request.path, params]).encode()).hexdigest()[:16]
+    ident = [request.service, request.path, params]
+    if request.json_body:  # a POST (Stat-Xplore) says what it asks in its body
+        ident.append(hashlib.sha256(request.json_body.encode()).hexdigest())
+    return hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:16]
 
 
 def log_requests(conn: duckdb.DuckDBPyConnection, asset: str, fetched: list[Fetched],
