@@ -34,7 +34,7 @@ LABEL_PX_PER_CHAR = 7  # at the 12 px tick font
 CELL_FONT_PX = 12
 
 
-def _wrapped(text: str, width: int = LABEL_WIDTH) -> list[str]:
+def wrapped(text: str, width: int = LABEL_WIDTH) -> list[str]:
     """The label in lines of at most `width` characters, split between words."""
     lines: list[str] = []
     for word in text.split():
@@ -45,6 +45,14 @@ def _wrapped(text: str, width: int = LABEL_WIDTH) -> list[str]:
     return lines or [""]
 
 
+def place_columns(df: pd.DataFrame) -> list[str]:
+    """Each row's column heading: one column per place code; a name held by two codes (a focus ward on old and
+    new boundaries) shows its code, and a district says so."""
+    names = df.drop_duplicates("place_code").groupby("place_name")["place_code"].count()
+    return [esc(n) + (" (district)" if lvl == "lad" else f" ({c})" if names[n] > 1 else "")
+            for n, lvl, c in zip(df.place_name, df.place_level, df.place_code)]
+
+
 def gap_matrix_chart(conn: duckdb.DuckDBPyConnection) -> Chart:
     df = conn.execute(GAPS_SQL).df()
     if df.empty:
@@ -52,10 +60,7 @@ def gap_matrix_chart(conn: duckdb.DuckDBPyConnection) -> Chart:
     label = labels_of(df)
     order = {code: i for i, (code, _, _) in enumerate(COVERAGE)}
     cells = {code: text for code, _, text in COVERAGE}
-    # One column per place code; a name held by two codes (a focus ward on old and new boundaries) shows its code.
-    names = df.drop_duplicates("place_code").groupby("place_name")["place_code"].count()
-    df["place"] = [esc(n) + (" (district)" if lvl == "lad" else f" ({c})" if names[n] > 1 else "")
-                   for n, lvl, c in zip(df.place_name, df.place_level, df.place_code)]
+    df["place"] = place_columns(df)
     places = list(dict.fromkeys(df["place"]))
     # Most frequent sources first (monthly claimant count ... decennial Census).
     indicators = list(dict.fromkeys(df.sort_values(["release_interval_months", "indicator"])["indicator"]))
@@ -78,7 +83,7 @@ def gap_matrix_chart(conn: duckdb.DuckDBPyConnection) -> Chart:
                 esc(r.limits) if isinstance(r.limits, str) else "", f"source: {esc(r.catalogue_source)}") if x))
         z.append(zr), text.append(tr), hover.append(hr)
     n = len(COVERAGE)
-    rows = [_wrapped(labels[i]) for i in indicators]
+    rows = [wrapped(labels[i]) for i in indicators]
     label_px = LABEL_PX_PER_CHAR * max(len(line) for lines in rows for line in lines) + 16
     colourscale = [[edge / n, colour] for i, (_, colour, _) in enumerate(COVERAGE) for edge in (i, i + 1)]
     fig = go.Figure(go.Heatmap(

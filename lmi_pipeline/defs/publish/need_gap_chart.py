@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from lmi_pipeline.database.storage import WarehouseResource
 from lmi_pipeline.defs.publish.charts import (
     Chart, EmbeddedChart, add_note, chart_note, esc, labels_of, month_name, publish_charts)
-from lmi_pipeline.defs.publish.gap_chart import CELL_FONT_PX, LABEL_PX_PER_CHAR, _wrapped
+from lmi_pipeline.defs.publish.gap_chart import CELL_FONT_PX, LABEL_PX_PER_CHAR, place_columns, wrapped
 from lmi_pipeline.project import ProjectResource
 
 NEED_GAPS_SQL = """
@@ -36,9 +36,7 @@ def need_gap_chart(conn: duckdb.DuckDBPyConnection) -> Chart:
     df["shown"] = [f"{s}_proxy" if s == "held" and h == "proxy" else s for s, h in zip(df.status, df.held_status)]
     order = {code: i for i, (code, _, _) in enumerate(STATUSES)}
     cells = {code: text for code, _, text in STATUSES}
-    names = df.drop_duplicates("place_code").groupby("place_name")["place_code"].count()
-    df["place"] = [esc(n) + (" (district)" if lvl == "lad" else f" ({c})" if names[n] > 1 else "")
-                   for n, lvl, c in zip(df.place_name, df.place_level, df.place_code)]
+    df["place"] = place_columns(df)
     places = list(dict.fromkeys(df.place))
     needs = list(dict.fromkeys(df.need_label))
     grid = df.set_index(["need_label", "place"])
@@ -57,7 +55,7 @@ def need_gap_chart(conn: duckdb.DuckDBPyConnection) -> Chart:
                 esc(r.what_to_do)) if x))
         z.append(zr), text.append(tr), hover.append(hr)
     n = len(STATUSES)
-    rows = [_wrapped(need) for need in needs]
+    rows = [wrapped(need) for need in needs]
     label_px = LABEL_PX_PER_CHAR * max(len(line) for lines in rows for line in lines) + 16
     colourscale = [[edge / n, colour] for i, (_, colour, _) in enumerate(STATUSES) for edge in (i, i + 1)]
     label = labels_of(df)
