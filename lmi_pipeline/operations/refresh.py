@@ -42,7 +42,7 @@ from lmi_pipeline.database.storage import quote_literal
 from lmi_pipeline.periods import months as month_range
 from lmi_pipeline.settings import PUBLISHED_DB_NAME, Settings, SettingsError, check_writable, data_dir_of
 from lmi_pipeline.sources.claimant_months import extend_claimant_months
-from lmi_pipeline.sources.upstream import CLAIMANT, UPSTREAMS, Observed, observed_releases
+from lmi_pipeline.sources.upstream import CLAIMANT, NO_KEY, UPSTREAMS, Observed, observed_releases
 
 CLAIMANT_DATASET = CLAIMANT.dataset
 CLAIMANT_ASSET = dg.AssetKey("raw_claimant_count")
@@ -397,7 +397,9 @@ def plan_refresh(instance: dg.DagsterInstance, nomis: NomisResource, start_month
                                         "fetching, to keep or replace what is held")
                 continue
             stamp, previous, lacking = seen.release, held.releases.get(name), source_gaps(held, name, lads)
-            if everything:
+            if stamp == NO_KEY:  # behind a key that is not set: the source would only record that again
+                plan.skipped[name] = f"{dataset}: no key set, nothing to load"
+            elif everything:
                 plan.refreshed[name] = f"full refresh ({dataset} release {stamp or '?'})"
             elif lacking:
                 plan.refreshed[name] = f"full refresh ({dataset} release {stamp or '?'}): {lacking}"

@@ -9,17 +9,19 @@ release for DfE. The raw source assets that read an upstream depend on its obser
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import dagster as dg
 
 from lmi_pipeline.clients.dfe import DfeResource
 from lmi_pipeline.clients.nomis import NomisResource
+from lmi_pipeline.clients.statxplore import StatXploreResource
 from lmi_pipeline.clients.transport import UpstreamError
 
 
 @dataclass(frozen=True)
 class Upstream:
-    service: str  # nomis | dfe
+    service: str  # nomis | dfe | statxplore
     dataset: str  # NM_162_1 | neet-16-17
     title: str
     sources: tuple[str, ...]  # the raw source assets (tables) loaded from it
@@ -36,6 +38,7 @@ class Upstream:
 
 
 CLAIMANT = Upstream("nomis", "NM_162_1", "Nomis claimant count", ("raw_claimant_count",))
+NO_KEY = "no key"  # the release stamp of an upstream behind a key that is not set: nothing to load
 UPSTREAMS: tuple[Upstream, ...] = (
     CLAIMANT,
     Upstream("nomis", "NM_2014_1", "Nomis small-area population estimates", ("raw_population",)),
@@ -46,6 +49,7 @@ UPSTREAMS: tuple[Upstream, ...] = (
     Upstream("nomis", "NM_2083_1", "Nomis Census 2021 TS066", ("raw_census_economic_activity",)),
     Upstream("nomis", "NM_2124_1", "Nomis Census 2021 RM024", ("raw_census_age_activity",)),
     Upstream("dfe", "neet-16-17", "DfE NEET and not known, 16-17", ("raw_neet",)),
+    Upstream("statxplore", "UC_Monthly", "DWP Stat-Xplore Universal Credit", ("raw_uc_conditionality",)),
 )
 
 
@@ -61,12 +65,19 @@ def by_dataset(service: str, dataset: str) -> Upstream:
     return found
 
 
-def release_stamp(upstream: Upstream, nomis: NomisResource, dfe: DfeResource) -> str:
+def release_stamp(upstream: Upstream, nomis: NomisResource, dfe: DfeResource,
+                  statxplore: StatXploreResource | None = None) -> str:
     """The upstream's current release stamp (one small metadata request; never a data download)."""
     if upstream.service == "nomis":
         return nomis.dataset_release(upstream.dataset).get("LastUpdated", "")
     if upstream.service == "dfe":
         return dfe.neet_release()
+    if upstream.service == "statxplore":
+        # Stat-Xplore gives no release stamp this pipeline reads, and without a key there is nothing to load: the
+        # stamp is NO_KEY (planning skips the source), or with a key the calendar month. No request either way.
+        if statxplore is None or not statxplore.has_key():
+            return NO_KEY
+        return f"month {date.today():%Y-%m}"
     raise ValueError(f"unknown upstream service {upstream.service!r}")
 
 
@@ -86,13 +97,14 @@ class Observed:
         return {"release": self.release, "error": self.error or "", "requests": self.requests}
 
 
-def observe(upstream: Upstream, nomis: NomisResource, dfe: DfeResource) -> Observed:
+def observe(upstream: Upstream, nomis: NomisResource, dfe: DfeResource,
+            statxplore: StatXploreResource | None = None) -> Observed:
     """Ask the upstream's release stamp; an upstream that cannot be asked is an observation too (its
     error), so planning degrades on it as it would on any request that fails."""
     transport = nomis.transport() if upstream.service == "nomis" else dfe.transport()
     with transport.collect() as fetched:
         try:
-            stamp = release_stamp(upstream, nomis, dfe)
+            stamp = release_stamp(upstream, nomis, dfe, statxplore)
         except UpstreamError as exc:
             return Observed("", str(exc), len(fetched))
     return Observed(stamp, None, len(fetched))

@@ -43,7 +43,7 @@ def _load(context: dg.AssetExecutionContext, statxplore: StatXploreResource,
                                           "route": "Stat-Xplore Open Data API", "geography_level": "ward"})
 
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["ward_lookup"])
+@dg.asset(group_name="sources", kinds={"duckdb"}, deps=["ward_lookup", "statxplore_uc_monthly"])
 def raw_uc_conditionality(context: dg.AssetExecutionContext, statxplore: StatXploreResource,
                           warehouse: WarehouseResource) -> dg.MaterializeResult:
     """DWP Stat-Xplore UC_Monthly: people on Universal Credit by conditionality regime, for every ward in

@@ -1,11 +1,12 @@
 """One observable source asset per upstream data set: its data version is the release stamp upstream
-gives (Nomis `LastUpdated`, the DfE NEET release). Observing is a few small metadata requests, never a
+gives (Nomis `LastUpdated`, the DfE NEET release; for Stat-Xplore "no key", or the month). Observing is a few small metadata requests, never a
 data download; the `refresh_on_release` sensor plans a run from what the observations say."""
 
 import dagster as dg
 
 from lmi_pipeline.clients.dfe import DfeResource
 from lmi_pipeline.clients.nomis import NomisResource
+from lmi_pipeline.clients.statxplore import StatXploreResource
 from lmi_pipeline.sources.upstream import UPSTREAMS, Upstream, observe
 
 
@@ -18,8 +19,9 @@ def upstream_release(upstream: Upstream) -> dg.SourceAsset:
         f"release stamp as the data version. Read by {', '.join(upstream.sources)}.",
         metadata={"dataset": upstream.dataset, "service": upstream.service},
     )
-    def release(context: dg.AssetExecutionContext, nomis: NomisResource, dfe: DfeResource) -> dg.ObserveResult:
-        seen = observe(upstream, nomis, dfe)
+    def release(context: dg.AssetExecutionContext, nomis: NomisResource, dfe: DfeResource,
+                statxplore: StatXploreResource) -> dg.ObserveResult:
+        seen = observe(upstream, nomis, dfe, statxplore)
         if seen.error:
             context.log.warning(f"{upstream.ref}: release stamp unknown ({seen.error})")
         return dg.ObserveResult(data_version=dg.DataVersion(seen.data_version), metadata=seen.metadata())
