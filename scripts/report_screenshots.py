@@ -4,7 +4,8 @@
 
 Run after `make run` (demo) with Chromium installed (`make chromium`). Writes the report's first two screens at
 1366 x 900 (report_screen_1.png, report_screen_2.png), the district comparison page's first screen
-(districts_screen_1.png) and, where a county map is published, the map alone (county_map.png); prints the report's
+(districts_screen_1.png), Hastings' claimant-rate map (map_hastings.png) and, where a county map is published,
+the map alone (county_map.png); prints the report's
 height and the PDF's page count.
 """
 
@@ -42,6 +43,9 @@ def main() -> None:
             county = page.locator("#at-a-glance .chart .plotly-graph-div")
             if county.count():
                 county.first.screenshot(path=str(args.out / "county_map.png"))
+            page.goto((args.assets / "charts" / "map_claimant_rate_E07000062.html").resolve().as_uri(), wait_until="load")
+            page.wait_for_function(DRAWN, timeout=60_000)
+            page.screenshot(path=str(args.out / "map_hastings.png"), full_page=True)
             page.goto(districts.resolve().as_uri(), wait_until="load")
             page.wait_for_function(DRAWN, timeout=60_000)
             page.screenshot(path=str(args.out / "districts_screen_1.png"))
