@@ -29,7 +29,7 @@ def serve_snapshot(snapshot_dir: Path, release_override: str | None = None) -> I
     """Yield (root URL, log). `release_override` rewrites Nomis LastUpdated stamps (a "new release")."""
     log = ReplayLog()
 
-    def handle(path: str, query: str) -> tuple[int, str, bytes]:
+    def handle(path: str, query: str, body: bytes | None = None, headers: dict | None = None) -> tuple[int, str, bytes]:
         log.requests.append(path + (f"?{query}" if query else ""))
         prefix = next((p for p in PREFIXES if path.startswith(p)), None)
         body, status, ctype = b"<html>not recorded</html>", 404, "text/html"

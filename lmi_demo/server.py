@@ -1,6 +1,7 @@
-"""One local HTTP server standing in for Nomis, the ONS geography portal and DfE.
+"""One local HTTP server standing in for Nomis, the ONS geography portal, DfE and DWP Stat-Xplore.
 
 Routes: /nomis/api/v01/...  /ons/arcgis/rest/services/...  /dfe/statistics/v1/...  /dfe-content/api/...
+        /statxplore/webapi/rest/v1/... (POST)
 Used to record the demo snapshot, by the tests (through pytest-httpserver or this server) and by the
 benchmark. It binds 127.0.0.1 only.
 """
@@ -17,12 +18,14 @@ from urllib.parse import parse_qsl, urlsplit
 from lmi_demo.dfe_sim import DfeSim
 from lmi_demo.nomis_sim import NomisSim, UnknownColumn
 from lmi_demo.ons_sim import OnsGeoSim
+from lmi_demo.statxplore_sim import StatXploreSim
 from lmi_demo.world import World
 
 NOMIS_PREFIX = "/nomis/api/v01/"
 ONS_PREFIX = "/ons/arcgis/rest/services/"
 DFE_PREFIX = "/dfe/statistics/v1/"
 DFE_CONTENT_PREFIX = "/dfe-content/api/"  # EES content API (data catalogue)
+STATXPLORE_PREFIX = "/statxplore/webapi/rest/v1/"
 
 
 @dataclass
@@ -36,11 +39,15 @@ class UpstreamSim:
         self.nomis = NomisSim(self.world, self.page_size)
         self.ons = OnsGeoSim(self.world)
         self.dfe = DfeSim()
+        self.statxplore = StatXploreSim(self.world)
         self.log: list[str] = []  # request paths with query, in arrival order
 
-    def handle(self, path: str, args: dict[str, str]) -> tuple[int, str, bytes]:
+    def handle(self, path: str, args: dict[str, str], body: bytes | None = None,
+               headers: dict[str, str] | None = None) -> tuple[int, str, bytes]:
         self.log.append(path + ("?" + "&".join(f"{k}={v}" for k, v in args.items()) if args else ""))
         try:
+            if path.startswith(STATXPLORE_PREFIX):
+                return self.statxplore.handle(path[len(STATXPLORE_PREFIX):], body, headers or {})
             if path.startswith(NOMIS_PREFIX):
                 return self.nomis.handle(path[len(NOMIS_PREFIX):], args)
             if path.startswith(ONS_PREFIX):
@@ -60,29 +67,35 @@ class UpstreamSim:
             "ONS_GEO_BASE_URL": root + ONS_PREFIX.rstrip("/"),
             "DFE_BASE_URL": root + DFE_PREFIX.rstrip("/"),
             "DFE_CONTENT_URL": root + DFE_CONTENT_PREFIX.rstrip("/"),
+            "STATXPLORE_URL": root + STATXPLORE_PREFIX.rstrip("/"),
         }
 
 
-# A request's path and raw query string -> (HTTP status, content type, body).
-Handle = Callable[[str, str], tuple[int, str, bytes]]
+# A request's path, raw query string, body (POST; None for GET) and headers (lower-case names)
+# -> (HTTP status, content type, body).
+Handle = Callable[[str, str, bytes | None, dict[str, str]], tuple[int, str, bytes]]
 
 
 @contextmanager
 def serve_requests(handle: Handle) -> Iterator[str]:
-    """Answer GET requests with `handle` on 127.0.0.1 (a free port) in a background thread; yields the root
-    URL. HTTP/1.1 with Content-Length, so clients keep connections alive as they do with the real services."""
+    """Answer GET (and POST) requests with `handle` on 127.0.0.1 (a free port) in a background thread; yields the
+    root URL. HTTP/1.1 with Content-Length, so clients keep connections alive as they do with the real services."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self, body: bytes | None = None) -> None:  # noqa: N802 (http.server's naming)
             parts = urlsplit(self.path)
-            status, ctype, body = handle(parts.path, parts.query)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status, ctype, body = handle(parts.path, parts.query, body, headers)
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        def do_POST(self) -> None:  # noqa: N802
+            self.do_GET(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
 
         def log_message(self, *args) -> None:
             pass
@@ -101,5 +114,6 @@ def serve_requests(handle: Handle) -> Iterator[str]:
 @contextmanager
 def serve(sim: UpstreamSim) -> Iterator[str]:
     """Serve `sim` on 127.0.0.1 (a free port) in a background thread; yields the root URL."""
-    with serve_requests(lambda path, query: sim.handle(path, dict(parse_qsl(query, keep_blank_values=True)))) as url:
+    with serve_requests(lambda path, query, body, headers: sim.handle(
+            path, dict(parse_qsl(query, keep_blank_values=True)), body, headers)) as url:
         yield url

@@ -24,7 +24,8 @@ from lmi_pipeline.geography.reference import reference
 from lmi_pipeline.settings import Settings
 
 MANIFEST = "manifest.json"
-GENERATOR_VERSION = 9  # bump when the synthetic upstream changes, so stale demo snapshots rebuild
+DEMO_STATXPLORE_KEY = "demo-key-for-the-synthetic-stat-xplore"  # not a secret: the local sim accepts any key
+GENERATOR_VERSION = 10  # bump when the synthetic upstream changes, so stale demo snapshots rebuild
 
 
 def _fingerprint(settings: Settings) -> str:
@@ -118,6 +119,9 @@ def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
             record = replace(settings, source_mode="record", nomis_url=urls["NOMIS_BASE_URL"],
                              ons_geo_url=urls["ONS_GEO_BASE_URL"], dfe_url=urls["DFE_BASE_URL"],
                              dfe_content_url=urls["DFE_CONTENT_URL"], nomis_uid=None,
+                             # Recorded with a stand-in key so that a demo run given any STATXPLORE_API_KEY
+                             # replays UC; without one the demo asks nothing, as a live run would.
+                             statxplore_url=urls["STATXPLORE_URL"], statxplore_api_key=DEMO_STATXPLORE_KEY,
                              nomis_max_rps=0.0,  # a local server: no pacing needed
                              snapshot_dir=staging / "snapshot", data_dir=staging / "data")
             resources = build_resources(record, record_origin="synthetic")

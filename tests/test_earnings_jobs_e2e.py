@@ -1,6 +1,7 @@
 """End to end on the demo data: ASHE median weekly pay and jobs density, recorded from the synthetic Nomis and
 replayed through one Dagster run, land in area_indicators for the configured districts with provenance, and in
-lmi_gaps as held for the district only (never a ward figure) for every focus ward."""
+lmi_gaps as held for the district only (never a ward figure) for every focus ward. The run is given a Stat-Xplore
+key, so Universal Credit by conditionality (recorded from the synthetic Stat-Xplore) is loaded for wards too."""
 
 import duckdb
 import pytest
@@ -11,6 +12,9 @@ from lmi_pipeline.settings import load_settings
 from tests.conftest import TEST_DISTRICTS, make_project, run_pipeline
 
 NEW = ("ashe_median_weekly_pay_ft", "jobs_density")
+UC_KEY = "sx-e2e-key-never-stored"
+UC = ("uc_searching_for_work", "uc_working_with_requirements", "uc_working_no_requirements", "uc_no_work_requirements",
+      "uc_planning_for_work", "uc_preparing_for_work", "uc_people")
 # Park Wood's ward changed code in 2023 (Maidstone's new wards): lmi_gaps has a place for each code.
 FOCUS_WARDS = {"Gensing", "Central St Leonards", "Castle", "Park Wood", "Park Wood & Mangravet"}
 
@@ -18,7 +22,7 @@ FOCUS_WARDS = {"Gensing", "Central St Leonards", "Castle", "Park Wood", "Park Wo
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
     project = make_project(tmp_path_factory.mktemp("earnings_demo"))
-    settings = load_settings({"LMI_SOURCE": "demo", "LMI_PROJECT_DIR": str(project)})
+    settings = load_settings({"LMI_SOURCE": "demo", "LMI_PROJECT_DIR": str(project), "STATXPLORE_API_KEY": UC_KEY})
     build_demo_snapshot(settings)
     result = run_pipeline(settings, raise_on_error=False)
     assert result.success, failure_messages(result)
@@ -60,3 +64,37 @@ def test_focus_wards_hold_them_for_their_district_only(published):
     catalogue = dict(published.execute("""SELECT indicator, source_outcome FROM indicator_catalogue
         WHERE indicator IN (SELECT unnest($i))""", {"i": list(NEW)}).fetchall())
     assert catalogue == {i: "fresh" for i in NEW}
+
+
+def test_with_a_key_uc_conditionality_is_held_for_every_focus_ward_on_the_newest_boundaries(published):
+    newest = published.execute("SELECT max(ward_vintage) FROM ward_lookup").fetchone()[0]
+    focus = dict(published.execute("SELECT ward_code, ward_name FROM ward_lookup WHERE is_focus AND ward_vintage = ?",
+                                   [newest]).fetchall())
+    rows = published.execute("""SELECT area_code, indicator, value, status, ward_vintage, data_label, area_level
+        FROM area_indicators WHERE indicator LIKE 'uc_%'""").fetchall()
+    assert {r[1] for r in rows} == set(UC)
+    assert {r[4] for r in rows if r[6] == "ward"} == {newest} and {r[0] for r in rows} >= set(focus)
+    # Each ward's district and England, the benchmarks a ward figure is read against (never a county or region).
+    assert {r[0] for r in rows if r[6] != "ward"} == set(TEST_DISTRICTS) | {"E92000001"}
+    assert {r[4] for r in rows if r[6] != "ward"} == {None}
+    assert {r[5] for r in rows} == {"synthetic demo data"}
+    by = {(r[0], r[1]): r for r in rows}
+    for code in focus:
+        regimes = [by[code, i][2] for i in UC[:-1]]
+        assert all(v is not None and v >= 0 for v in regimes)
+        assert by[code, "uc_people"][2] == sum(regimes) and by[code, "uc_people"][3] == "computed"
+        assert by[code, "uc_searching_for_work"][3] == "official"
+    gaps = published.execute("""SELECT place_code, status, held_status, indicator FROM lmi_need_gaps
+        WHERE need_id = 'universal_credit_conditionality' AND place_level = 'ward'""").fetchall()
+    held = {r[0]: r for r in gaps if r[1] == "held"}
+    assert set(focus) <= set(held) and {held[c][3] for c in focus} == {"uc_searching_for_work"}
+    lads = published.execute("""SELECT place_code FROM lmi_need_gaps WHERE need_id = 'universal_credit_conditionality'
+        AND place_level = 'lad' AND status = 'held'""").fetchall()
+    assert {r[0] for r in lads} == set(TEST_DISTRICTS)
+
+
+def test_the_stat_xplore_key_is_nowhere_in_the_published_database(published):
+    for table, in published.execute("SELECT table_name FROM duckdb_tables()").fetchall():
+        text = published.execute(f'SELECT string_agg(CAST(t AS VARCHAR), \'|\') FROM "{table}" AS t').fetchone()[0]
+        assert UC_KEY not in (text or ""), table
+

@@ -132,3 +132,15 @@ def test_published_file_holds_data_not_build_helpers(published):
     wrong = conn.execute("""SELECT count(*) FROM claimant_count AS c JOIN obs_status_codes AS s ON s.code = c.obs_status
                             WHERE c.is_suppressed IS DISTINCT FROM s.is_suppressed""").fetchone()[0]
     assert wrong == 0
+
+
+def test_without_a_stat_xplore_key_uc_is_available_with_a_key_and_nothing_was_asked(published):
+    _, conn, sim = published
+    assert not [p for p in sim.log if "statxplore" in p]
+    assert conn.execute("SELECT outcome FROM source_status WHERE source_asset = 'raw_uc_conditionality'").fetchall() \
+        == [("needs_key",)]
+    gaps = conn.execute("""SELECT place_level, status, source_to_add FROM lmi_need_gaps
+        WHERE need_id = 'universal_credit_conditionality'""").fetchall()
+    assert gaps and {r[1] for r in gaps} == {"free_key"} and all("UC_Monthly" in r[2] for r in gaps)
+    assert {r[0] for r in gaps} == {"ward", "lad"}
+    assert conn.execute("SELECT count(*) FROM area_indicators WHERE indicator LIKE 'uc_%'").fetchone()[0] == 0

@@ -14,6 +14,7 @@ from lmi_pipeline.clients.transport import UpstreamHTTPError
 from lmi_pipeline.database.storage import WarehouseResource
 from lmi_pipeline.defs.resources import build_resources
 from lmi_pipeline.defs.sources.uc_conditionality import raw_uc_conditionality
+from lmi_pipeline.defs.warehouse.uc_conditionality import uc_conditionality
 from lmi_pipeline.settings import load_settings
 from lmi_pipeline.sources import uc_conditionality as uc
 
@@ -112,8 +113,11 @@ def test_the_key_is_never_in_logs_snapshots_or_provenance(httpserver, tmp_path, 
 def _warehouse(tmp_path) -> WarehouseResource:
     db = tmp_path / "work.duckdb"
     with duckdb.connect(str(db)) as conn:
-        conn.execute("CREATE TABLE ward_lookup AS SELECT * FROM (VALUES ('E05000001', 'Ward A'), "
-                     "('E05000002', 'Ward B')) t(ward_code, ward_name)")
+        # Two boundary sets: Stat-Xplore holds only the newest, so the 2022-only ward is never asked for.
+        conn.execute("CREATE TABLE ward_lookup AS SELECT * FROM (VALUES ('E05000001', 'Ward A', 2024, 'E07000001'), "
+                     "('E05000002', 'Ward B', 2024, 'E07000001'), ('E05000002', 'Ward B', 2022, 'E07000001'), "
+                     "('E05000099', 'Old ward', 2022, 'E07000001')) t(ward_code, ward_name, ward_vintage, lad_code)")
+        conn.execute("ALTER TABLE ward_lookup ADD COLUMN country_code VARCHAR DEFAULT 'E92000001'")
     return WarehouseResource(database=str(db))
 
 
@@ -145,12 +149,12 @@ def test_the_configured_resources_have_no_key_unless_the_environment_gives_one(t
 
 def _uc_response(query: dict) -> bytes:
     """A response in the real format (fields/items/cubes, as the recorded bodies) for the UC query."""
-    wards = [m[0] for m in query["recodes"][uc.WARD_FIELD]["map"]]
+    areas = [m[0] for m in query["recodes"][uc.WARD_FIELD]["map"]]
     months = ["202501", "202502"]
     regimes = [("1", "Searching for work"), ("2", "No work requirements")]
     fields = [
         {"uri": uc.WARD_FIELD, "label": "Ward", "items": [
-            {"type": "RecodeItem", "uris": [w], "labels": [f"Ward {w[-1]}"]} for w in wards]},
+            {"type": "RecodeItem", "uris": [a], "labels": [f"Area {a[-1]}"]} for a in areas]},
         {"uri": uc.DATE_FIELD, "label": "Month", "items": [
             {"type": "RecodeItem", "uris": [f"str:value:UC_Monthly:F_UC_DATE:DATE_NAME:C_UC_DATE:{m}"],
              "labels": [m]} for m in months]},
@@ -158,25 +162,44 @@ def _uc_response(query: dict) -> bytes:
             {"type": "RecodeItem", "uris": [f"{uc.REGIME_FIELD.replace('field', 'value', 1)}:C_REGIME:{c}"],
              "labels": [label]} for c, label in regimes]},
     ]
-    values = [[[100.0 * (w + 1) + 10 * m + r for r in range(2)] for m in range(2)] for w in range(len(wards))]
+    values = [[[100.0 * (w + 1) + 10 * m + r for r in range(2)] for m in range(2)] for w in range(len(areas))]
     return json.dumps({"query": query, "fields": fields, "cubes": {uc.MEASURE: {"values": values}}}).encode()
 
 
 def test_with_a_key_the_latest_month_per_ward_and_regime_is_loaded_with_provenance(httpserver, tmp_path):
-    query = uc.conditionality_query(["E05000001", "E05000002"])
+    query = uc.conditionality_query(["E05000001", "E05000002"], ["E07000001"], ["E92000001"])
     httpserver.expect_request("/webapi/rest/v1/table", method="POST", headers={"APIKey": KEY},
                               json=query).respond_with_data(_uc_response(query), content_type="application/json")
-    result = dg.materialize([raw_uc_conditionality],
+    result = dg.materialize([raw_uc_conditionality, uc_conditionality],
                             resources={"statxplore": resource(httpserver, tmp_path),
                                        "warehouse": _warehouse(tmp_path)})
     assert result.success
     (outcome, reason, upstream), rows = _status(tmp_path)
     assert (outcome, reason, upstream) == ("fresh", None, "statxplore:UC_Monthly")
+    with duckdb.connect(str(tmp_path / "work.duckdb")) as conn:
+        tidy = conn.execute("SELECT area_code, area_level, ward_vintage, period::VARCHAR, regime_id, people "
+                            "FROM uc_conditionality ORDER BY ALL").fetchall()
+    assert tidy == [("E05000001", "ward", 2024, "2025-02-01", "no_work_requirements", 111.0),
+                    ("E05000001", "ward", 2024, "2025-02-01", "searching_for_work", 110.0),
+                    ("E05000002", "ward", 2024, "2025-02-01", "no_work_requirements", 211.0),
+                    ("E05000002", "ward", 2024, "2025-02-01", "searching_for_work", 210.0),
+                    ("E07000001", "lad", None, "2025-02-01", "no_work_requirements", 311.0),
+                    ("E07000001", "lad", None, "2025-02-01", "searching_for_work", 310.0),
+                    ("E92000001", "country", None, "2025-02-01", "no_work_requirements", 411.0),
+                    ("E92000001", "country", None, "2025-02-01", "searching_for_work", 410.0)]
+    # The values asked for: the newest boundaries' wards, then their district and country, by their valuesets.
+    assert [m[0].rsplit(":", 2)[-2:] for m in query["recodes"][uc.WARD_FIELD]["map"]] == [
+        ["V_C_MASTERGEOG21_WARD_TO_LA", "E05000001"], ["V_C_MASTERGEOG21_WARD_TO_LA", "E05000002"],
+        ["V_C_MASTERGEOG21_LA_TO_REGION", "E07000001"], ["V_C_MASTERGEOG21_COUNTRY_TO_GB", "E92000001"]]
     assert [r[:6] for r in rows] == [
-        ("E05000001", "Ward 1", "2025-02", "1", "Searching for work", "110"),
-        ("E05000001", "Ward 1", "2025-02", "2", "No work requirements", "111"),
-        ("E05000002", "Ward 2", "2025-02", "1", "Searching for work", "210"),
-        ("E05000002", "Ward 2", "2025-02", "2", "No work requirements", "211"),
+        ("E05000001", "Area 1", "2025-02", "1", "Searching for work", "110"),
+        ("E05000001", "Area 1", "2025-02", "2", "No work requirements", "111"),
+        ("E05000002", "Area 2", "2025-02", "1", "Searching for work", "210"),
+        ("E05000002", "Area 2", "2025-02", "2", "No work requirements", "211"),
+        ("E07000001", "Area 1", "2025-02", "1", "Searching for work", "310"),
+        ("E07000001", "Area 1", "2025-02", "2", "No work requirements", "311"),
+        ("E92000001", "Area 1", "2025-02", "1", "Searching for work", "410"),
+        ("E92000001", "Area 1", "2025-02", "2", "No work requirements", "411"),
     ]
     with duckdb.connect(str(tmp_path / "work.duckdb")) as conn:
         prov = conn.execute("SELECT query_id, url, parameters FROM source_requests").fetchall()

@@ -1,4 +1,5 @@
-"""DWP Stat-Xplore: people on Universal Credit by conditionality regime, for wards (optional: needs a key)."""
+"""DWP Stat-Xplore: people on Universal Credit by conditionality regime, for wards, their districts and countries
+(optional: needs a key)."""
 
 import dagster as dg
 import pyarrow as pa
@@ -19,14 +20,19 @@ def _empty_table(conn) -> None:
 def _load(context: dg.AssetExecutionContext, statxplore: StatXploreResource,
           warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as conn:
-        wards = [r[0] for r in conn.execute("SELECT DISTINCT ward_code FROM ward_lookup ORDER BY 1").fetchall()]
+        # Stat-Xplore holds one ward set (its current one): older boundaries' codes would be refused.
+        wards, lads, countries = conn.execute(
+            "SELECT list(DISTINCT ward_code ORDER BY ward_code), list(DISTINCT lad_code ORDER BY lad_code), "
+            "list(DISTINCT country_code ORDER BY country_code) FROM ward_lookup "
+            "WHERE ward_vintage = (SELECT max(ward_vintage) FROM ward_lookup)").fetchone()
     with statxplore.transport().collect() as fetched:
-        doc, response = statxplore.table(uc.conditionality_query(wards), "Stat-Xplore UC_Monthly (conditionality regime)")
+        query = uc.conditionality_query(wards or [], lads or [], countries or [])
+        doc, response = statxplore.table(query, "Stat-Xplore UC_Monthly (conditionality regime)")
     what = response.request.describe()
     rows = uc.latest_month(tidy_rows(doc, uc.WARD_FIELD, uc.DATE_FIELD, uc.REGIME_FIELD, what))
     qid = query_id(response.request)
     table = pa.Table.from_pylist(
-        [{"ward_code": r["area_code"], "ward_name": r["area_name"], "period": r["period"],
+        [{"area_code": r["area_code"], "area_name": r["area_name"], "period": r["period"],
           "regime_code": r["category_code"], "regime": r["category"],
           "people": None if r["value"] is None else f"{r['value']:g}", "query_id": qid} for r in rows],
         schema=pa.schema([(c, pa.string()) for c in uc.COLUMNS]))
@@ -38,7 +44,8 @@ def _load(context: dg.AssetExecutionContext, statxplore: StatXploreResource,
         conn.unregister("uc_rows")
         log_requests(conn, uc.ASSET, fetched, datasets={"table": "UC_Monthly"}, rows={response.request: len(rows)})
         conn.execute("COMMIT")
-    context.log.info(f"Stat-Xplore UC_Monthly: {len(rows):,} rows for {len(wards):,} wards, {latest}")
+    context.log.info(f"Stat-Xplore UC_Monthly: {len(rows):,} rows for {len(wards or []):,} wards, their districts "
+                     f"and countries, {latest}")
     return dg.MaterializeResult(metadata={"dagster/row_count": len(rows), "latest_period": latest,
                                           "route": "Stat-Xplore Open Data API", "geography_level": "ward"})
 
@@ -46,8 +53,8 @@ def _load(context: dg.AssetExecutionContext, statxplore: StatXploreResource,
 @dg.asset(group_name="sources", kinds={"duckdb"}, deps=["ward_lookup", "statxplore_uc_monthly"])
 def raw_uc_conditionality(context: dg.AssetExecutionContext, statxplore: StatXploreResource,
                           warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """DWP Stat-Xplore UC_Monthly: people on Universal Credit by conditionality regime, for every ward in
-    ward_lookup, latest month (every column text). Optional: with no STATXPLORE_API_KEY nothing is requested,
+    """DWP Stat-Xplore UC_Monthly: people on Universal Credit by conditionality regime, for the wards of the
+    newest boundaries in ward_lookup, their districts and countries, latest month (every column text). Optional: with no STATXPLORE_API_KEY nothing is requested,
     nothing fails, the table is left as it is (created empty the first time) and source_status records
     outcome `needs_key`, so the gap mapping shows the need as `free_key`.
     """
