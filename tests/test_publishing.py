@@ -71,3 +71,26 @@ def test_open_reader_keeps_its_view_and_never_blocks_a_run(httpserver, sim, tmp_
     reader.close()
     with duckdb.connect(str(settings.published_db), read_only=True) as fresh:
         assert fresh.execute("SELECT max(retrieved_at) FROM provenance").fetchone()[0] > old_run
+
+
+def _work_db(path, create):
+    create(path)
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("CREATE TABLE t AS SELECT range AS i, range * 0.5 AS x FROM range(50000)")
+        conn.execute("CREATE OR REPLACE TABLE t AS SELECT * FROM t WHERE i % 3 = 0")  # leaves freed blocks
+        conn.execute("COMMENT ON TABLE t IS 'kept'")
+    return path
+
+
+def test_a_working_database_in_the_published_format_is_published_as_a_file_copy(tmp_path):
+    """A run creates its working database in DuckDB 1.4's format, so publishing is a checkpoint and a file copy;
+    one from before (DuckDB's own newer default) is still copied table by table into a 1.4 file."""
+    from lmi_pipeline.database.storage import copy_database, create_database, storage_version
+    for create, how in ((create_database, "file"), (lambda p: duckdb.connect(str(p)).close(), "tables")):
+        work = _work_db(tmp_path / f"{how}.duckdb", create)
+        dest = tmp_path / f"{how}.published.duckdb"
+        assert copy_database(work, dest) == how
+        assert storage_version(dest).startswith("v1.4.0") and not (tmp_path / f"{how}.published.duckdb.wal").exists()
+        with duckdb.connect(str(dest), read_only=True) as conn:
+            assert conn.execute("SELECT count(*), sum(i) FROM t").fetchone() == (16667, sum(range(0, 50000, 3)))
+            assert conn.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 't'").fetchone()[0] == "kept"

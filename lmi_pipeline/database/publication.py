@@ -1,7 +1,8 @@
 """Publishing the researchers' copy: the working database and the files staged for assets/, together.
 
 DuckDB allows one writing process at a time, and a read-write holder blocks even readers. So assets write
-the working database, and publishing copies it into a fresh file and `os.replace`s `data/lmi.duckdb`: a
+the working database, and publishing copies it into a fresh file (a checkpoint and a file copy: the working
+database is kept in the published storage format) and `os.replace`s `data/lmi.duckdb`: a
 researcher's open read-only connection keeps its consistent old view, new connections see the new data,
 and a failed run never touches it. Plain code (no Dagster): the publish asset calls `publish`, the run
 lock's holder and `lmi` call `recover_publication` before anything else (docs/reliability.md).
@@ -69,7 +70,7 @@ def publish(work_db: Path, published: Path, staging_dir: Path, assets_dir: Path,
     """Publish the working database and every file staged for assets/ together; returns the files moved.
 
     1. refuse if a read-write session holds `published`; 2. journal "prepare" (what to delete if we die);
-    3. the database copy beside its destination, proved to open read-only, and each staged file copied beside
+    3. the database copy beside its destination (storage.copy_database), proved to open read-only, and each staged file copied beside
     its own destination; 4. journal "commit" (every rename, the stale write-ahead log of the
     published file, the database last); 5. the renames; 6. no journal; 7. the published file must open
     read-only. A run killed after 4 is completed by the next `recover_publication`; one killed before is

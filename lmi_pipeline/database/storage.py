@@ -1,7 +1,8 @@
 """DuckDB: the working database every asset writes, and the SQL and file helpers around it.
 
 Assets write `data/work/<family>/lmi_build.duckdb`; publication.py copies it (copy_database) into the
-researchers' `data/lmi.duckdb`. WarehouseResource only opens the database: the run lock and what a run
+researchers' `data/lmi.duckdb`. The working database is created in DuckDB 1.4's storage format, the format
+researchers' tools must read, so publishing is a checkpoint and a file copy, not a rewrite. WarehouseResource only opens the database: the run lock and what a run
 clears up at its start (a killed run's publication, Dagster runs and staging tables) are RunLockResource's
 (run_start.py), nested in it so every run that touches the database holds the lock.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import struct
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,8 +80,7 @@ class WarehouseResource(DuckDBResource):
 
     def _create(self) -> None:
         """Create an empty working database: the one explicit place a run does so."""
-        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        duckdb.connect(self.database, config=dict(self.connection_config)).close()
+        create_database(Path(self.database), dict(self.connection_config))
 
     def _check_opens(self) -> None:
         """Open the working database once, so a broken or busy file fails here, clearly, before any fetch."""
@@ -172,10 +173,65 @@ def limit_memory(conn: duckdb.DuckDBPyConnection, memory_limit: str) -> None:
     conn.execute(f"SET memory_limit = {quote_literal(memory_limit)}")
 
 
-def copy_database(work_db: Path, dest: Path, memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT) -> None:
-    """Copy every table of the working database into a new file `dest` (DuckDB 1.4 storage), fsynced."""
+def create_database(path: Path, config: dict | None = None) -> None:
+    """A new, empty DuckDB file in the published storage format (DuckDB keeps a file's format for its life)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    duckdb.connect(str(path), config={**(config or CONNECTION_CONFIG),
+                                      "storage_compatibility_version": PUBLISHED_STORAGE_VERSION}).close()
+
+
+def storage_version(db: Path) -> str:
+    """The storage format a DuckDB file is written in, e.g. 'v1.4.0+' (DuckDB's storage_version tag)."""
+    con = duckdb.connect(":memory:", config=dict(CONNECTION_CONFIG))
+    try:
+        con.execute(f"ATTACH {quote_literal(str(db))} AS probe (READ_ONLY)")
+        return con.execute("SELECT tags['storage_version'] FROM duckdb_databases() "
+                           "WHERE database_name = 'probe'").fetchone()[0] or ""
+    finally:
+        con.close()
+
+
+def copy_database(work_db: Path, dest: Path, memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT) -> str:
+    """Copy the working database into a new file `dest` (DuckDB 1.4 storage), fsynced; returns how ('file' or
+    'tables'). No connection to `work_db` may be open in this process meanwhile (the run lock keeps others out).
+
+    A working database in the published format (every one created since the format was set at creation) is
+    checkpointed, so the file alone holds every committed table, and copied as a file: seconds for gigabytes
+    (the kernel's copy; the filesystem may share the blocks). An older one is copied table by table into a new
+    1.4 file (COPY FROM DATABASE). To move an older working database to file copies, delete data/work: the next
+    run rebuilds it in the published format.
+    """
     for leftover in (dest, wal_of(dest)):
         leftover.unlink(missing_ok=True)
+    try:
+        if storage_version(work_db).startswith(PUBLISHED_STORAGE_VERSION):
+            _checkpoint(work_db)
+            shutil.copyfile(work_db, dest)
+            how = "file"
+        else:
+            _copy_tables(work_db, dest, memory_limit)
+            how = "tables"
+    except BaseException:
+        for leftover in (dest, wal_of(dest)):
+            leftover.unlink(missing_ok=True)
+        raise
+    fsync(dest)
+    return how
+
+
+def _checkpoint(db: Path) -> None:
+    """Fold the write-ahead log into the file: after it, the file alone is the database."""
+    con = duckdb.connect(str(db), config=dict(CONNECTION_CONFIG))
+    try:
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    if wal_of(db).exists() and wal_of(db).stat().st_size > 0:
+        raise WarehouseError(f"{db} still has a write-ahead log after a checkpoint (is another session writing "
+                             "it?): not copying a database the file alone does not hold.")
+
+
+def _copy_tables(work_db: Path, dest: Path, memory_limit: str) -> None:
     con = duckdb.connect(":memory:", config=dict(CONNECTION_CONFIG))
     try:
         limit_memory(con, memory_limit)
@@ -186,13 +242,8 @@ def copy_database(work_db: Path, dest: Path, memory_limit: str = DEFAULT_DUCKDB_
         con.execute("COPY FROM DATABASE work TO pub")
         con.execute("DETACH pub")
         con.execute("DETACH work")
-    except BaseException:
-        for leftover in (dest, wal_of(dest)):
-            leftover.unlink(missing_ok=True)
-        raise
     finally:
         con.close()
-    fsync(dest)
 
 
 def wal_of(db: Path) -> Path:

@@ -19,7 +19,8 @@ def published_database(context: dg.AssetExecutionContext, project: ProjectResour
     """data/lmi.duckdb for researchers, and the files under assets/, published together at the end, after
     every other asset of the run has succeeded (it depends on all of them).
 
-    The working database is copied into a new file (readable by DuckDB 1.4 and later, read-only on disk),
+    The working database, kept in DuckDB 1.4's storage format, is checkpointed and copied into a new file
+    (readable by DuckDB 1.4 and later, read-only on disk),
     then the staged files and the database are moved into place with atomic renames, under a journal
     (publication.publish) so a run killed halfway is completed by the next one. Any earlier failure leaves
     the previous publication exactly as it was; open read-only connections keep their old view. Every

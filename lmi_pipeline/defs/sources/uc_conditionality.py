@@ -11,7 +11,8 @@ from lmi_pipeline.sources.isolation import isolated_source, record
 from lmi_pipeline.sources.request_log import log_requests, query_id
 
 
-def _empty_table(conn) -> None:
+def create_empty_table(conn) -> None:
+    """The raw table with no rows, as it stands until a keyed run loads it."""
     conn.execute(f"CREATE TABLE IF NOT EXISTS {quote_ident(uc.ASSET)} ("
                  + ", ".join(f"{quote_ident(c)} VARCHAR" for c in uc.COLUMNS) + ")")
 
@@ -61,7 +62,7 @@ def raw_uc_conditionality(context: dg.AssetExecutionContext, statxplore: StatXpl
     if not statxplore.has_key():
         with warehouse.get_connection() as conn:
             conn.execute("BEGIN")
-            _empty_table(conn)
+            create_empty_table(conn)
             record(conn, uc.ASSET, uc.UPSTREAM, "needs_key", uc.NEEDS_KEY_REASON, context.run.run_id)
             conn.execute("COMMIT")
         context.log.info(f"{uc.ASSET}: skipped, no Stat-Xplore key. {uc.NEEDS_KEY_REASON}")

@@ -5,6 +5,7 @@ import dagster as dg
 
 from lmi_pipeline.database.sql import load_sql
 from lmi_pipeline.database.storage import WarehouseResource
+from lmi_pipeline.defs.sources.uc_conditionality import create_empty_table
 
 
 @dg.asset(group_name="warehouse", kinds={"duckdb"}, deps=["raw_uc_conditionality", "ward_lookup"],
@@ -18,6 +19,8 @@ def uc_conditionality(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """
     with warehouse.get_connection() as conn:
         conn.execute("BEGIN")
+        # A refresh skips the source while no key is set: in a new working database it was never created.
+        create_empty_table(conn)
         conn.execute(load_sql(__file__, "uc_conditionality"))
         conn.execute("COMMIT")
         n, wards = conn.execute("SELECT count(*), count(DISTINCT area_code) FILTER (WHERE area_level = 'ward') "
