@@ -11,8 +11,9 @@ wards), so the pipeline's LSOA best-fit path is the one the demo exercises; a te
 
 TS067 (C2021_HIQUAL_8: total 0, categories 1-7), TS063 (C2021_OCC_10: total 0, SOC 2020 major groups 1-9 labelled
 "1. Managers, ...") and TS060 (C2021_IND_88: total 0, detailed categories labelled with their SIC 2007 division
-number, "47 Retail trade, ...", plus section aggregates 1001-1021 labelled "A ...", "G ...": the codes and labels
-of the aggregates are unverified, made up in Nomis's style) are on the same types as TS066. Their totals are
+number, "47 Retail trade, ...", plus section aggregates 1001-1021 labelled "A: ...", "G: ...", as in the Nomis
+bulk files; the aggregates' codes are unverified, and only a few detailed categories of each section are served)
+are on the same types as TS066. Their totals are
 TS066's residents aged 16+ (TS067) and those in employment (TS060, TS063), so the tables agree with each other.
 
 Every count is SYNTHETIC DEMO DATA: whole numbers from a deterministic model (unemployment tracks each
@@ -81,7 +82,7 @@ OCCUPATIONS = [(0, "Total: All usual residents aged 16 years and over in employm
 # TS060: a shortened list of detailed categories (real SIC 2007 divisions; Nomis has 87), by section, with the
 # section's share of residents in employment (roughly England's in 2021).
 INDUSTRY_SECTIONS = [
-    ("A", "Agriculture, forestry and fishing", 0.008,
+    ("A", "Agriculture, Forestry and fishing", 0.008,
      ["01 Crop and animal production, hunting and related service activities", "02 Forestry and logging"]),
     ("B", "Mining and quarrying", 0.002, ["08 Other mining and quarrying"]),
     ("C", "Manufacturing", 0.075, ["10 Manufacture of food products", "25 Manufacture of fabricated metal products, "
@@ -306,7 +307,7 @@ def census_datasets(world: World) -> list[SimDataset]:
     leaf_no = 0
     for k, (letter, name, _, leaves) in enumerate(INDUSTRY_SECTIONS):
         ind_codes.append(1001 + k)
-        ind_labels.append(f"{letter} {name}")
+        ind_labels.append(f"{letter}: {name}")
         ind_rows.append((leaf_section == k).astype(float))
         for leaf in leaves:
             leaf_no += 1

@@ -119,6 +119,9 @@ def test_census_skills_warehouse_keeps_every_category_on_2022_wards(published):
            AND sum(value) FILTER (WHERE category_kind = 'section')
                <> sum(value) FILTER (WHERE category_kind = 'division')""").fetchall()
     assert bad == []
+    sections = published.execute("""SELECT count(DISTINCT sic_section) FROM census_skills_work
+        WHERE category_kind = 'section'""").fetchone()[0]
+    assert sections == 21  # A-U, each served as an aggregate ("G: ...") beside its detailed categories
     assert published.execute("SELECT count(*) FROM census_skills_work WHERE category_kind = 'unclassified'") \
         .fetchone()[0] == 0
 

@@ -7,8 +7,8 @@ same columns in the same order, every text field quoted and numbers bare, the ca
 _CODE carrying a leading underscore for a category ("_6") but not for the total ("0") or an aggregate ("1001"),
 measures 20100 Value and 20301 Percent, GEOGRAPHY the GSS code. The category labels are the ones public code
 querying the live API shows (traffordDataLab/open_data census2021 files; see defs/sources/census_skills.py);
-the counts are made up. TS060's section aggregates are unverified (no body or code shows their labels): both
-cases are tested, with and without them.
+the counts are made up. TS060's section aggregates are labelled "G: ..." as in the Nomis bulk files' column names
+(their codes are unverified): both cases are tested, with and without them.
 """
 
 from __future__ import annotations
@@ -58,9 +58,10 @@ INDUSTRY_LEAVES = [("0", IN_WORK, 600),
                    ("77", "86 Human health activities", 55), ("78", "87 Residential care activities", 14),
                    ("79", "88 Social work activities without accommodation", 18),
                    ("70", "85 Education", 355)]  # the rest of the 600, in one made-up category
-SECTIONS = [("1006", "F Construction", 52), ("1007", "G Wholesale and retail trade; repair of motor vehicles", 91),
-            ("1009", "I Accommodation and food service activities", 33),
-            ("1017", "Q Human health and social work activities", 87)]
+SECTIONS = [("1006", "F: Construction", 52),
+            ("1007", "G: Wholesale and retail trade; repair of motor vehicles and motorcycles", 91),
+            ("1009", "I: Accommodation and food service activities", 33),
+            ("1017", "Q: Human health and social work activities", 87)]
 
 
 def census_body(dataset: str, dim: str, dim_type: str, categories, areas=(KIRKLEES, WARD)) -> bytes:

@@ -41,7 +41,7 @@ categories AS (  -- qualifications and occupations: named categories
     WHERE w.categories IS NOT NULL
     GROUP BY w.indicator, w.topic, w.categories, r.area_code, r.area_level, r.ward_vintage, r.period
 ),
-published_sections AS (  -- a section aggregate Nomis serves (label "G ..."), as published
+published_sections AS (  -- a section aggregate Nomis serves (label "G: ..."), as published
     SELECT w.indicator, r.area_code, r.area_level, r.ward_vintage, r.value, r.obs_status
     FROM wanted AS w JOIN rows AS r ON r.topic = 'industry' AND r.category_kind = 'section' AND r.sic_section = w.section
 ),

@@ -6,7 +6,9 @@ census2021/*/pre-processing.R and its ward CSVs; burnley-council/scripts/economy
 (total 0, categories 1-7 "No qualifications" ... "Other qualifications"), TS063 is C2021_OCC_10 (total 0, the nine
 SOC 2020 major groups labelled "1. Managers, directors and senior officials" ... "9. Elementary occupations"),
 TS060 is C2021_IND_88 (total 0, 87 detailed categories labelled with their SIC 2007 division numbers, "47 Retail
-trade, ..."). TS060 is asked for every category (the dimension left out, so Nomis serves them all); the others
+trade, ...", and the SIC sections as aggregates, "G: Wholesale and retail trade; repair of motor vehicles and
+motorcycles", as the Nomis Census bulk files name their columns; the aggregates' codes, 1001-1021 for A-U, are
+inferred from public code asking c2021_ind_88=1010,1011,1013 for J, K and M: unverified). TS060 is asked for every category (the dimension left out, so Nomis serves them all); the others
 for each category by label, codes found at run time. Both TS060 and TS063 count residents aged 16+ in employment
 by the industry / occupation of their job: where they live, not where they work.
 """
@@ -65,7 +67,7 @@ level 2, apprenticeship, level 3, level 4 or above, other).""")
 raw_census_industry = nomis_source_asset(TS060_SOURCE, freshness_policy=freshness.DECENNIAL, description="""\
 Nomis NM_2077_1 (Census 2021 TS060, industry of usual residents aged 16+ in employment the week before the
 census), exactly as served (every column text), every category Nomis serves (the total, the detailed categories
-labelled by SIC 2007 division, and any section aggregates): the configured districts' 2022 wards, the districts
+labelled by SIC 2007 division, and the SIC section aggregates): the configured districts' 2022 wards, the districts
 and their benchmarks. Residents by the industry they work in, wherever the job is.""")
 
 raw_census_occupation = nomis_source_asset(TS063_SOURCE, freshness_policy=freshness.DECENNIAL, description="""\

@@ -5,8 +5,9 @@
 --
 -- TS060's detailed categories are labelled with their SIC 2007 division number(s) ("47 Retail trade, ..."):
 -- `sic_division` is the first of them and `sic_section` its section (SIC 2007: 45-47 are G, 55-56 I, ...). A
--- label that starts with a section letter ("G Wholesale ...") is a section aggregate Nomis serves; its pattern
--- is unverified against a real body (none was found), so a label of neither form is kept as 'unclassified'.
+-- label that starts with a section letter and a colon ("G: Wholesale and retail trade; ...", as in the Nomis
+-- Census bulk files' column names, "Industry (current): G: ...") is a section aggregate. No real API body of TS060
+-- was available to check: a label of neither form is kept as 'unclassified' (and left out of section sums).
 CREATE OR REPLACE TABLE census_skills_work AS
 WITH served AS (
     SELECT r.GEOGRAPHY_CODE, r.GEOGRAPHY_NAME, r.GEOGRAPHY_TYPE, r.DATE, 'qualification' AS topic,
@@ -36,7 +37,7 @@ typed AS (
 ),
 industry AS (  -- TS060's labels say where each category sits in SIC 2007
     SELECT *, TRY_CAST(nullif(regexp_extract(label, '^([0-9]{2})\b', 1), '') AS INTEGER) AS division,
-           nullif(regexp_extract(label, '^([A-U])\s', 1), '') AS section_letter
+           nullif(regexp_extract(label, '^([A-U]):?\s', 1), '') AS section_letter
     FROM typed
 ),
 sections AS (
