@@ -1,4 +1,5 @@
-"""Synthetic Census 2021 tables as Nomis serves them: TS066 (NM_2083_1) and RM024 (NM_2124_1).
+"""Synthetic Census 2021 tables as Nomis serves them: TS066 (NM_2083_1), RM024 (NM_2124_1), and TS067
+qualifications (NM_2084_1), TS060 industry (NM_2077_1) and TS063 occupation (NM_2080_1).
 
 Layouts follow Nomis: TS066 has dimension C2021_EASTAT_20 (leaf codes 1-19, aggregates 0, 1001, 1002,
 1006, 1007; labels with no space after the colons, as the API writes them); RM024 has C2021_EASTAT_7,
@@ -7,6 +8,13 @@ the GSS code, not the Nomis id, and a C2021_* category's _CODE carries a leading
 total "0" and aggregates such as "1001" do not). Geography types are the Census ones: 2021 LSOAs, 2022 wards,
 2022 districts and counties, regions, countries. RM024 is published for LSOAs and above only (not
 wards), so the pipeline's LSOA best-fit path is the one the demo exercises; a test can add the ward type.
+
+TS067 (C2021_HIQUAL_8: total 0, categories 1-7), TS063 (C2021_OCC_10: total 0, SOC 2020 major groups 1-9 labelled
+"1. Managers, ...") and TS060 (C2021_IND_88: total 0, detailed categories labelled with their SIC 2007 division
+number, "47 Retail trade, ...", plus section aggregates 1001-1021 labelled "A: ...", "G: ...", as in the Nomis
+bulk files; the aggregates' codes are unverified, and only a few detailed categories of each section are served)
+are on the same types as TS066. Their totals are
+TS066's residents aged 16+ (TS067) and those in employment (TS060, TS063), so the tables agree with each other.
 
 Every count is SYNTHETIC DEMO DATA: whole numbers from a deterministic model (unemployment tracks each
 area's made-up claimant rate), ward = sum of its LSOAs, district = sum of its wards.
@@ -62,6 +70,57 @@ def census_code_texts(codes: list[int]) -> list[str]:
     "0" for the total and the code itself for an aggregate (1001) or a negative one (-8, not seen in a real
     body)."""
     return [f"_{c}" if 0 < c < 1000 else str(c) for c in codes]
+QUALIFICATIONS = [(0, "Total: All usual residents aged 16 years and over"), (1, "No qualifications"),
+                  (2, "Level 1 and entry level qualifications"), (3, "Level 2 qualifications"), (4, "Apprenticeship"),
+                  (5, "Level 3 qualifications"), (6, "Level 4 qualifications or above"), (7, "Other qualifications")]
+OCCUPATIONS = [(0, "Total: All usual residents aged 16 years and over in employment the week before the census"),
+               (1, "1. Managers, directors and senior officials"), (2, "2. Professional occupations"),
+               (3, "3. Associate professional and technical occupations"),
+               (4, "4. Administrative and secretarial occupations"), (5, "5. Skilled trades occupations"),
+               (6, "6. Caring, leisure and other service occupations"), (7, "7. Sales and customer service occupations"),
+               (8, "8. Process, plant and machine operatives"), (9, "9. Elementary occupations")]
+# TS060: a shortened list of detailed categories (real SIC 2007 divisions; Nomis has 87), by section, with the
+# section's share of residents in employment (roughly England's in 2021).
+INDUSTRY_SECTIONS = [
+    ("A", "Agriculture, Forestry and fishing", 0.008,
+     ["01 Crop and animal production, hunting and related service activities", "02 Forestry and logging"]),
+    ("B", "Mining and quarrying", 0.002, ["08 Other mining and quarrying"]),
+    ("C", "Manufacturing", 0.075, ["10 Manufacture of food products", "25 Manufacture of fabricated metal products, "
+                                   "except machinery and equipment", "32 Other manufacturing"]),
+    ("D", "Electricity, gas, steam and air conditioning supply", 0.006,
+     ["35 Electricity, gas, steam and air conditioning supply"]),
+    ("E", "Water supply; sewerage, waste management and remediation activities", 0.007,
+     ["38 Waste collection, treatment and disposal activities; materials recovery"]),
+    ("F", "Construction", 0.087,
+     ["41 Construction of buildings; 42 Civil engineering; 43 Specialised construction activities"]),
+    ("G", "Wholesale and retail trade; repair of motor vehicles and motorcycles", 0.150,
+     ["45 Wholesale and retail trade and repair of motor vehicles and motorcycles",
+      "46 Wholesale trade, except of motor vehicles and motorcycles",
+      "47 Retail trade, except of motor vehicles and motorcycles"]),
+    ("H", "Transport and storage", 0.050, ["49 Land transport and transport via pipelines",
+                                           "52 Warehousing and support activities for transportation"]),
+    ("I", "Accommodation and food service activities", 0.050,
+     ["55 Accommodation", "56 Food and beverage service activities"]),
+    ("J", "Information and communication", 0.045, ["62 Computer programming, consultancy and related activities"]),
+    ("K", "Financial and insurance activities", 0.040,
+     ["64 Financial service activities, except insurance and pension funding"]),
+    ("L", "Real estate activities", 0.015, ["68 Real estate activities"]),
+    ("M", "Professional, scientific and technical activities", 0.065, ["69 Legal and accounting activities"]),
+    ("N", "Administrative and support service activities", 0.050, ["78 Employment activities",
+                                                                 "81 Services to buildings and landscape activities"]),
+    ("O", "Public administration and defence; compulsory social security", 0.065,
+     ["84 Public administration and defence; compulsory social security"]),
+    ("P", "Education", 0.095, ["85 Education"]),
+    ("Q", "Human health and social work activities", 0.145,
+     ["86 Human health activities", "87 Residential care activities", "88 Social work activities without accommodation"]),
+    ("R", "Arts, entertainment and recreation", 0.020, ["93 Sports activities and amusement and recreation activities"]),
+    ("S", "Other service activities", 0.022, ["96 Other personal service activities"]),
+    ("T", "Activities of households as employers", 0.002,
+     ["97 Activities of households as employers of domestic personnel"]),
+    ("U", "Activities of extraterritorial organisations and bodies", 0.001,
+     ["99 Activities of extraterritorial organisations and bodies"]),
+]
+INDUSTRY_TOTAL = "Total: All usual residents aged 16 years and over in employment the week before the census"
 # Share of all residents by age band (codes 1-6), typical of a coastal English district.
 AGE_SHARE = np.array([0.18, 0.105, 0.12, 0.18, 0.20, 0.215])
 
@@ -90,6 +149,21 @@ class CensusModel:
     def ts066(self) -> np.ndarray:
         """area x leaf (19) counts."""
         return self._summed(_ts066_leaves)
+
+    @cached_property
+    def ts067(self) -> np.ndarray:
+        """area x qualification category (1-7) counts."""
+        return self._summed(_ts067_cells)
+
+    @cached_property
+    def ts063(self) -> np.ndarray:
+        """area x SOC major group (1-9) counts."""
+        return self._summed(_ts063_cells)
+
+    @cached_property
+    def ts060(self) -> np.ndarray:
+        """area x detailed industry category counts, in INDUSTRY_SECTIONS order."""
+        return self._summed(_ts060_cells)
 
     @cached_property
     def rm024(self) -> np.ndarray:
@@ -121,6 +195,48 @@ def _ts066_leaves(a: Area, i: int) -> np.ndarray:
     shares = np.concatenate([(active - unemployed) * jobs, [unemployed], students_active * 0.88 * student_jobs / 0.92,
                              [students_active * 0.12], inactive])
     return np.round(residents * shares)
+
+
+def _split(total: float, shares: np.ndarray) -> np.ndarray:
+    """Whole counts in proportion to `shares` that add up to round(total) (largest remainders)."""
+    want = round(total) * shares / shares.sum()
+    out = np.floor(want)
+    short = int(round(total) - out.sum())
+    out[np.argsort(out - want)[:short]] += 1
+    return out
+
+
+def _employed(a: Area, i: int) -> tuple[float, float]:
+    """TS066's residents aged 16+ and those in employment (students included), for the other tables' totals."""
+    leaves = _ts066_leaves(a, i)
+    return float(leaves.sum()), float(leaves[0:6].sum() + leaves[7:13].sum())
+
+
+def _ts067_cells(a: Area, i: int) -> np.ndarray:
+    residents, _ = _employed(a, i)
+    r = _census_rate(a, i)
+    # Fewer degrees and more people without qualifications where (made-up) unemployment is high.
+    shares = np.array([0.16 + 0.012 * r, 0.095, 0.135, 0.055 + 0.01 * float(_noise(i, 61)), 0.165,
+                       max(0.12, 0.36 - 0.025 * r + 0.05 * float(_noise(i, 62))), 0.028])
+    return _split(residents, shares)
+
+
+def _ts063_cells(a: Area, i: int) -> np.ndarray:
+    _, employed = _employed(a, i)
+    r = _census_rate(a, i)
+    tilt = 0.02 * (r - 3)  # from the professions towards elementary and caring jobs as unemployment rises
+    shares = np.array([0.125 - tilt, 0.20 - 1.5 * tilt, 0.14 - 0.5 * tilt, 0.095, 0.10, 0.095 + tilt, 0.075,
+                       0.065 + 0.5 * tilt, 0.105 + 1.5 * tilt + 0.01 * float(_noise(i, 63))])
+    return _split(employed, np.clip(shares, 0.01, None))
+
+
+def _ts060_cells(a: Area, i: int) -> np.ndarray:
+    _, employed = _employed(a, i)
+    shares = []
+    for k, (_, _, share, leaves) in enumerate(INDUSTRY_SECTIONS):
+        section = share * (1 + 0.15 * float(_noise(i, 70 + k)))
+        shares += [section / len(leaves)] * len(leaves)
+    return _split(employed, np.array(shares))
 
 
 def _rm024_cells(a: Area, i: int) -> np.ndarray:
@@ -180,7 +296,54 @@ def census_datasets(world: World) -> list[SimDataset]:
         return value, np.full(len(value), "A")
 
     note = "SYNTHETIC DEMO DATA served by lmi_demo."
+    qual = Dim("C2021_HIQUAL_8", [c for c, _ in QUALIFICATIONS], [n for _, n in QUALIFICATIONS],
+               census_code_texts([c for c, _ in QUALIFICATIONS]))
+    occ = Dim("C2021_OCC_10", [c for c, _ in OCCUPATIONS], [n for _, n in OCCUPATIONS],
+              census_code_texts([c for c, _ in OCCUPATIONS]))
+    leaf_labels = [leaf for *_, leaves in INDUSTRY_SECTIONS for leaf in leaves]
+    leaf_section = np.array([k for k, (*_, leaves) in enumerate(INDUSTRY_SECTIONS) for _ in leaves])
+    # Nomis order: the total, then each section aggregate followed by its detailed categories.
+    ind_codes, ind_labels, ind_rows = [0], [INDUSTRY_TOTAL], [np.ones(len(leaf_labels))]
+    leaf_no = 0
+    for k, (letter, name, _, leaves) in enumerate(INDUSTRY_SECTIONS):
+        ind_codes.append(1001 + k)
+        ind_labels.append(f"{letter}: {name}")
+        ind_rows.append((leaf_section == k).astype(float))
+        for leaf in leaves:
+            leaf_no += 1
+            ind_codes.append(leaf_no)
+            ind_labels.append(leaf)
+            ind_rows.append(np.eye(len(leaf_labels))[leaf_no - 1])
+    ind = Dim("C2021_IND_88", ind_codes, ind_labels, census_code_texts(ind_codes))
+    ind_weights = np.array(ind_rows)
+
+    def with_total(cells: np.ndarray, pos: np.ndarray) -> np.ndarray:
+        """Code 0 is the total of the categories; code k the k-th category."""
+        full = np.concatenate([cells.sum(axis=1, keepdims=True), cells], axis=1)
+        return full[np.arange(len(pos)), pos]
+
+    def ts067_values(area_i, date_i, dims):
+        value = with_total(model.ts067[area_i], dims["C2021_HIQUAL_8"])
+        return value, np.full(len(value), "A")
+
+    def ts063_values(area_i, date_i, dims):
+        value = with_total(model.ts063[area_i], dims["C2021_OCC_10"])
+        return value, np.full(len(value), "A")
+
+    def ts060_values(area_i, date_i, dims):
+        value = (model.ts060[area_i] * ind_weights[dims["C2021_IND_88"]]).sum(axis=1)
+        return value, np.full(len(value), "A")
+
     return [
+        SimDataset("NM_2084_1", "TS067 - Highest level of qualification", ["2021"], ["2021"], [qual], ts067_values,
+                   f"Census 2021: highest level of qualification of usual residents aged 16 years and over. {note}",
+                   geo_types=CENSUS_TYPES, released=CENSUS_RELEASED, geography_is_gss=True),
+        SimDataset("NM_2077_1", "TS060 - Industry", ["2021"], ["2021"], [ind], ts060_values,
+                   f"Census 2021: industry of usual residents aged 16 years and over in employment. {note}",
+                   geo_types=CENSUS_TYPES, released=CENSUS_RELEASED, geography_is_gss=True),
+        SimDataset("NM_2080_1", "TS063 - Occupation", ["2021"], ["2021"], [occ], ts063_values,
+                   f"Census 2021: occupation of usual residents aged 16 years and over in employment. {note}",
+                   geo_types=CENSUS_TYPES, released=CENSUS_RELEASED, geography_is_gss=True),
         SimDataset("NM_2083_1", "TS066 - Economic activity status", ["2021"], ["2021"], [eastat], ts066_values,
                    f"Census 2021: economic activity status of usual residents aged 16 years and over. {note}",
                    geo_types=CENSUS_TYPES, released=CENSUS_RELEASED, geography_is_gss=True),

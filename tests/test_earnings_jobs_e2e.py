@@ -98,3 +98,78 @@ def test_the_stat_xplore_key_is_nowhere_in_the_published_database(published):
         text = published.execute(f'SELECT string_agg(CAST(t AS VARCHAR), \'|\') FROM "{table}" AS t').fetchone()[0]
         assert UC_KEY not in (text or ""), table
 
+
+# -- Census 2021 TS067 qualifications, TS060 industry, TS063 occupation (2022 wards and benchmarks) ---------------
+CENSUS_SKILLS = {"census_no_qualifications_pct": "NM_2084_1", "census_level4_plus_pct": "NM_2084_1",
+                 "census_apprenticeship_pct": "NM_2084_1", "census_elementary_occupations_pct": "NM_2080_1",
+                 "census_managers_professional_pct": "NM_2080_1", "census_industry_retail_pct": "NM_2077_1",
+                 "census_industry_accommodation_food_pct": "NM_2077_1",
+                 "census_industry_health_social_pct": "NM_2077_1", "census_industry_construction_pct": "NM_2077_1"}
+
+
+def _focus_wards_2022(published) -> dict[str, str]:
+    return dict(published.execute("""SELECT ward_code, ward_name FROM ward_lookup
+        WHERE is_focus AND ward_vintage = 2022""").fetchall())
+
+
+def test_census_skills_for_every_focus_ward_district_and_england_with_provenance(published):
+    focus = _focus_wards_2022(published)
+    assert set(focus.values()) == {"Gensing", "Central St Leonards", "Castle", "Park Wood"}
+    rows = published.execute("""SELECT area_code, area_level, ward_vintage, indicator, value, numerator, denominator,
+            unit, status, source_dataset, source_query_id, data_label, period FROM area_indicators
+        WHERE indicator IN (SELECT unnest($i))""", {"i": list(CENSUS_SKILLS)}).fetchall()
+    got = {(r[0], r[3]): r for r in rows}
+    assert len(got) == len(rows)  # one figure per area and indicator
+    for area in [*focus, *TEST_DISTRICTS, "E92000001"]:
+        for indicator, dataset in CENSUS_SKILLS.items():
+            code, level, vintage, _, value, num, den, unit, status, source, query_id, label, period = got[(area, indicator)]
+            assert (unit, period.isoformat(), label) == ("%", "2021-03-01", "synthetic demo data")
+            assert 0 < value < 100 and value == round(100 * num / den, 1), (area, indicator)
+            assert status == ("computed" if indicator == "census_managers_professional_pct" else "official")
+            assert source.startswith(dataset) and query_id
+            assert (level, vintage) == (("ward", 2022) if area in focus else
+                                        ("country", None) if area == "E92000001" else ("lad", None))
+    # The shares use the right denominators: TS067 of residents 16+, TS060/TS063 of those in work (as TS066).
+    ward = next(iter(focus))
+    ts066 = dict(published.execute("""SELECT status, value FROM census_economic_activity
+        WHERE area_code = ? AND age_band = '16+'""", [ward]).fetchall())
+    assert got[(ward, "census_no_qualifications_pct")][6] == ts066["all_residents"]
+    in_work = (ts066["active_excl_students"] - ts066["unemployed_excl_students"]
+               + ts066["active_students"] - ts066["unemployed_students"])
+    assert got[(ward, "census_elementary_occupations_pct")][6] == got[(ward, "census_industry_retail_pct")][6] \
+        == in_work
+    queries = {r[10] for r in rows}
+    prov = dict(published.execute("""SELECT query_id, dataset FROM provenance WHERE query_id IN (SELECT unnest($q))""",
+                                  {"q": list(queries)}).fetchall())
+    assert set(prov) == queries and set(prov.values()) == set(CENSUS_SKILLS.values())
+
+
+def test_census_skills_warehouse_keeps_every_category_on_2022_wards(published):
+    counts = dict(published.execute("""SELECT topic, count(DISTINCT category) FROM census_skills_work
+        GROUP BY topic""").fetchall())
+    assert counts["qualification"] == 8 and counts["occupation"] == 10 and counts["industry"] > 22
+    assert published.execute("""SELECT DISTINCT ward_vintage FROM census_skills_work WHERE area_level = 'ward'""") \
+        .fetchall() == [(2022,)]
+    # Sections add up: the published section aggregate equals the sum of its detailed categories (synthetic).
+    bad = published.execute("""SELECT area_code, sic_section FROM census_skills_work WHERE topic = 'industry'
+        GROUP BY area_code, area_level, ward_vintage, sic_section HAVING sic_section IS NOT NULL
+           AND sum(value) FILTER (WHERE category_kind = 'section')
+               <> sum(value) FILTER (WHERE category_kind = 'division')""").fetchall()
+    assert bad == []
+    sections = published.execute("""SELECT count(DISTINCT sic_section) FROM census_skills_work
+        WHERE category_kind = 'section'""").fetchone()[0]
+    assert sections == 21  # A-U, each served as an aggregate ("G: ...") beside its detailed categories
+    assert published.execute("SELECT count(*) FROM census_skills_work WHERE category_kind = 'unclassified'") \
+        .fetchone()[0] == 0
+
+
+def test_qualifications_need_is_held_for_the_focus_wards(published):
+    rows = published.execute("""SELECT place_code, place_name, status, indicator, held_status FROM lmi_need_gaps
+        WHERE place_level = 'ward' AND need_id = 'qualifications'""").fetchall()
+    focus = _focus_wards_2022(published)
+    by_code = {r[0]: r for r in rows}
+    for code in focus:
+        assert by_code[code][2:] == ("held", "census_no_qualifications_pct", "official"), by_code[code]
+    jobs = dict(published.execute("""SELECT place_code, status FROM lmi_need_gaps
+        WHERE place_level = 'ward' AND need_id = 'jobs_and_sectors'""").fetchall())
+    assert all(jobs[code] == "held" for code in focus)

@@ -74,6 +74,8 @@ INDICATORS: list[Indicator] = load_indicators()
 # it depends on, and says so when one of them is stale or unavailable this run (source_status).
 SOURCE_ASSETS = {"NM_162_1": "raw_claimant_count", "NM_2014_1": "raw_population",
                  "NM_2083_1": "raw_census_economic_activity", "NM_2124_1": "raw_census_age_activity",
+                 "NM_2084_1": "raw_census_qualifications", "NM_2077_1": "raw_census_industry",
+                 "NM_2080_1": "raw_census_occupation",
                  "NM_17_5": "raw_aps", "NM_127_1": "raw_model_unemployment", "NM_30_1": "raw_ashe_earnings",
                  "NM_57_1": "raw_jobs_density", "DfE EES": "raw_neet",
                  "Stat-Xplore UC_Monthly": "raw_uc_conditionality"}

@@ -29,7 +29,8 @@ Built from the tables above (SQL in `lmi_pipeline/defs/analyses/`; method and ca
     'Warehouse': '',
     'Raw upstream files': """\
 `raw_claimant_count`, `raw_population`, `raw_census_economic_activity` (NM_2083_1), `raw_census_age_activity`
-(NM_2124_1), `raw_aps` (NM_17_5), `raw_model_unemployment` (NM_127_1), `raw_ashe_earnings` (NM_30_1),
+(NM_2124_1), `raw_census_qualifications` (NM_2084_1), `raw_census_industry` (NM_2077_1), `raw_census_occupation`
+(NM_2080_1), `raw_aps` (NM_17_5), `raw_model_unemployment` (NM_127_1), `raw_ashe_earnings` (NM_30_1),
 `raw_jobs_density` (NM_57_1): the Nomis CSV exactly as served,
 every column text, plus `query_id`. `raw_neet`: the DfE file exactly as served (the API data set's 2025 or
 2026 column names, or the dashboard extract's), every column text, plus `query_id`. A source with no good
@@ -94,6 +95,10 @@ Nomis publishes RM024 for wards.
 | `census_unemployment_rate_16_24` | derived (computed where Nomis publishes RM024 for wards, and for districts and above) | Census 2021 RM024 (NM_2124_1), aged 16-24, the ONS definition: (unemployed + unemployed full-time students) / (in employment + unemployed, excluding and as full-time students), codes (2 + 4) / (1 + 2 + 3 + 4); ward figures summed from 2021 LSOAs by the ONS best-fit lookup |
 | `census_unemployment_rate_16_24_excl_students` | derived (computed as above) | Census 2021 RM024, aged 16-24: unemployed / (in employment + unemployed), both excluding full-time students (codes 2 / (1 + 2)) |
 | `census_inactive_long_term_sick`, `census_inactive_looking_after_home`, `census_inactive_other`, `census_inactive_student`, `census_inactive_retired` | computed | Census 2021 TS066: economically inactive for that reason (codes 18, 17, 19, 16, 15) as % of all usual residents aged 16+ |
+| `census_no_qualifications_pct`, `census_level4_plus_pct`, `census_apprenticeship_pct` | official | Census 2021 TS067 (NM_2084_1): no qualifications / Level 4 or above / apprenticeship as the highest qualification, % of all usual residents aged 16+; ward (2022) and above |
+| `census_elementary_occupations_pct` | official | Census 2021 TS063 (NM_2080_1): SOC 2020 major group 9, % of residents 16+ in employment (where they live, not where they work) |
+| `census_managers_professional_pct` | computed | Census 2021 TS063: SOC 2020 major groups 1-3 summed, % of residents 16+ in employment |
+| `census_industry_retail_pct`, `census_industry_accommodation_food_pct`, `census_industry_health_social_pct`, `census_industry_construction_pct` | official (computed should Nomis serve no section aggregate) | Census 2021 TS060 (NM_2077_1): residents 16+ in employment in SIC 2007 section G / I / Q / F, % of all residents 16+ in employment; the supply of labour, not the jobs located in the ward |
 | `census_neet_proxy_16_24` | proxy | Census 2021 RM024: aged 16-24 neither in work nor a full-time student (unemployed or inactive, excluding students) as % of all residents 16-24. A ward-level stand-in for NEET, not the DfE measure |
 | `aps_unemployment_rate`, `aps_unemployment_rate_16_64` | official | APS (NM_17_5 variables 83, 84): unemployed as % of economically active, 16+ / 16-64; districts and above, with 95% CI |
 | `aps_employment_rate`, `aps_inactivity_rate` | official | APS (NM_17_5 variables 45, 111), aged 16-64; districts and above, with 95% CI |
@@ -252,6 +257,17 @@ label), `value` (usual residents; ONS-perturbed whole numbers; NULL when suppres
 areas; or `lsoa_best_fit` for ward 16-24 figures summed from the ward's 2021 LSOAs when Nomis does not publish
 RM024 for wards, a coarser footprint), `lsoas` (how many LSOAs were summed),
 `source_dataset`, `source_query_id`, `lookup_query_id` (the LSOA lookup used).
+""",
+    'census_skills_work': """\
+`area_code`, `area_name`, `area_level`, `ward_vintage` (2022 for wards), `period` (`2021-03-01`), `topic`
+(`qualification`: TS067, usual residents 16+; `industry`: TS060 and `occupation`: TS063, usual residents 16+ in
+employment the week before the census, by their own job wherever it is), `category` (`total`; TS067
+`no_qualifications`, `level_1_entry`, `level_2`, `apprenticeship`, `level_3`, `level_4_plus`, `other`; TS063
+`soc_1` ... `soc_9`; TS060 `ind_<Nomis code>`), `category_code`, `category_label` (Nomis's), `category_kind`
+(`total`, `category`; TS060 `section`, `division` or `unclassified`), `sic_section` and `sic_division` (TS060,
+from the label), `value` (usual residents; ONS-perturbed whole numbers; NULL when suppressed), `obs_status`,
+`is_suppressed`, `source_dataset`, `source_query_id`. Every category Nomis served; wards are ONS's own 2022-ward
+aggregation of output areas.
 """,
     'aps_estimates': """\
 `area_code`, `area_name`, `area_level` (district and above), `period` (last month of the window), `period_name`

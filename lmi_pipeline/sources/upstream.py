@@ -48,6 +48,9 @@ UPSTREAMS: tuple[Upstream, ...] = (
     Upstream("nomis", "NM_57_1", "Nomis jobs density", ("raw_jobs_density",)),
     Upstream("nomis", "NM_2083_1", "Nomis Census 2021 TS066", ("raw_census_economic_activity",)),
     Upstream("nomis", "NM_2124_1", "Nomis Census 2021 RM024", ("raw_census_age_activity",)),
+    Upstream("nomis", "NM_2084_1", "Nomis Census 2021 TS067", ("raw_census_qualifications",)),
+    Upstream("nomis", "NM_2077_1", "Nomis Census 2021 TS060", ("raw_census_industry",)),
+    Upstream("nomis", "NM_2080_1", "Nomis Census 2021 TS063", ("raw_census_occupation",)),
     Upstream("dfe", "neet-16-17", "DfE NEET and not known, 16-17", ("raw_neet",)),
     Upstream("statxplore", "UC_Monthly", "DWP Stat-Xplore Universal Credit", ("raw_uc_conditionality",)),
 )
