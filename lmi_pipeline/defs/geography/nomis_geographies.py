@@ -10,11 +10,19 @@ Ward vintages: a dataset is read on its newest ward type, and also on each older
 oldest vintage any dataset here is published on, i.e. the Census's 2022 wards) in which a configured
 district's ward codes differ. So when Nomis moves a series to new wards, the old boundaries stay
 queryable beside the new; a vintage with identical codes adds nothing (same code, same area) and is skipped.
+
+Requests: a dataset costs one request for its TYPE list and one per benchmark level; its wards cost one per
+district and ward type, or, from NATIONAL_WARD_LISTS_FROM districts on, one per ward type for the whole
+country, the wards then given to their districts by GSS code through the bundled ONS ward lookup of that
+vintage (a district the lookup gives no ward of that type, e.g. one created after it, is still asked for
+itself). `python -m benchmarks.geography_requests` counts them per scale.
 """
 
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 
 import dagster as dg
 import pyarrow as pa
@@ -23,6 +31,7 @@ from lmi_pipeline.clients.nomis import NomisArea, NomisResource
 from lmi_pipeline.clients.transport import UpstreamError
 from lmi_pipeline.database.storage import WarehouseResource
 from lmi_pipeline.defs import freshness
+from lmi_pipeline.geography.reference import VINTAGES, reference
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.sources.request_log import log_requests
 
@@ -63,6 +72,10 @@ LEVEL_PATTERNS = {
     "country": re.compile(r"^countries$", re.I),
 }
 YEAR = re.compile(r"\b(19|20)(\d{2})\b")
+# From this many configured districts, a ward type is listed once for the country rather than per district:
+# two lists of a few thousand wards instead of hundreds of small requests (at Nomis's polite 4 a second,
+# ~700 requests a dataset nationally would take three minutes each).
+NATIONAL_WARD_LISTS_FROM = 10
 
 
 @dataclass(frozen=True)
@@ -214,6 +227,9 @@ def _dataset_rows(context, nomis: NomisResource, areas, role: str, spec: NomisDa
         if level in best:
             for a in nomis.areas(dataset, best[level].selector):
                 listed.setdefault(a.gss_code, (level, a))
+    ward_types = [g for g in types if g.level == "ward" and g.vintage >= oldest_kept] if small == "ward" else []
+    national = (_national_ward_lists(nomis, dataset, ward_types)
+                if len(areas.local_authorities) >= NATIONAL_WARD_LISTS_FROM else {})
     rows = []
     for la in areas.local_authorities:
         if la.code not in listed or listed[la.code][0] != "lad":
@@ -223,8 +239,7 @@ def _dataset_rows(context, nomis: NomisResource, areas, role: str, spec: NomisDa
             )
         lad = listed[la.code][1]
         if small == "ward":
-            wards = [g for g in types if g.level == "ward" and g.vintage >= oldest_kept]
-            for gt, found in _ward_vintages(nomis, dataset, lad, wards):
+            for gt, found in _ward_vintages(nomis, dataset, lad, la.code, ward_types, national):
                 rows += [_row(role, dataset, "ward", w, gt, la.code) for w in found]
         elif small == "lsoa":
             lsoas = nomis.areas(dataset, f"{lad.nomis_id}{best['lsoa'].selector}")
@@ -261,12 +276,34 @@ def _keep_previous(conn, roles: list[str], lad_codes: list[str]) -> bool:
     return conn.execute("SELECT count(*) FROM previous_geographies").fetchone()[0] > 0
 
 
-def _ward_vintages(nomis: NomisResource, dataset: str, lad: NomisArea,
-                   ward_types: list[GeoType]) -> list[tuple[GeoType, list[NomisArea]]]:
-    """The district's wards in its newest ward type, and in each older type whose ward codes differ."""
+def _national_ward_lists(nomis: NomisResource, dataset: str,
+                         ward_types: list[GeoType]) -> dict[str, dict[str, list[NomisArea]]]:
+    """{TYPE selector: {district GSS code: its wards}} from one country-wide list per ward type, for the ward
+    types whose vintage the bundled ONS lookup has (wards placed in districts by their GSS code)."""
+    lists: dict[str, dict[str, list[NomisArea]]] = {}
+    for gt in ward_types:
+        if gt.vintage not in VINTAGES:
+            continue
+        district_of = _district_of_ward(gt.vintage)
+        by_district: dict[str, list[NomisArea]] = defaultdict(list)
+        for ward in nomis.areas(dataset, gt.selector):
+            by_district[district_of.get(ward.gss_code, "")].append(ward)
+        lists[gt.selector] = dict(by_district)
+    return lists
+
+
+@cache
+def _district_of_ward(vintage: int) -> dict[str, str]:
+    return {w.code: w.lad_code for w in reference().wards if w.vintage == vintage}
+
+
+def _ward_vintages(nomis: NomisResource, dataset: str, lad: NomisArea, lad_code: str, ward_types: list[GeoType],
+                   national: dict[str, dict[str, list[NomisArea]]]) -> list[tuple[GeoType, list[NomisArea]]]:
+    """The district's wards in its newest ward type, and in each older type whose ward codes differ: from the
+    country-wide list where there is one holding the district, else asked for the district itself."""
     kept: list[tuple[GeoType, list[NomisArea]]] = []
     for gt in ward_types:  # newest first
-        found = nomis.areas(dataset, f"{lad.nomis_id}{gt.selector}")
+        found = national.get(gt.selector, {}).get(lad_code) or nomis.areas(dataset, f"{lad.nomis_id}{gt.selector}")
         codes = {w.gss_code for w in found}
         if found and all(codes != {w.gss_code for w in k} for _, k in kept):
             kept.append((gt, found))
