@@ -24,7 +24,7 @@ from lmi_pipeline.geography.reference import reference
 from lmi_pipeline.settings import Settings
 
 MANIFEST = "manifest.json"
-GENERATOR_VERSION = 9  # bump when the synthetic upstream changes, so stale demo snapshots rebuild
+GENERATOR_VERSION = 10  # bump when the synthetic upstream changes, so stale demo snapshots rebuild
 
 
 def _fingerprint(settings: Settings) -> str:
