@@ -25,4 +25,10 @@ SELECT c.area_code, c.area_name, c.area_level, c.ward_vintage, c.year,
        'NM_141_1' AS source_dataset, c.query_id AS source_query_id
 FROM cells AS c
 LEFT JOIN nomis_status AS st ON st.code = c.obs_status
-ORDER BY c.area_level, c.area_code, c.ward_vintage, c.year;
+WHERE c.industry IS NOT NULL
+UNION ALL  -- rows whose labels matched none of ours: one per area and year, industry NULL, for build to refuse
+SELECT area_code, any_value(area_name), area_level, ward_vintage, year, make_date(year, 3, 1), NULL, NULL, NULL,
+       NULL::DOUBLE, 5, NULL, false, 'NM_141_1', any_value(query_id)
+FROM cells WHERE industry IS NULL
+GROUP BY area_code, area_level, ward_vintage, year
+ORDER BY area_level, area_code, ward_vintage, year;
