@@ -92,3 +92,19 @@ def test_business_counts_local_units_as_served(run):
     # Only the totals were asked for: one row per area, vintage and year.
     assert conn.execute("SELECT count(*) FROM business_counts WHERE area_code = ? AND year = 2025",
                         [HASTINGS]).fetchone()[0] == 1
+
+
+def test_without_wards_on_nomis_the_district_figures_are_loaded_and_the_coverage_says_so(tmp_path):
+    # Should Nomis publish UK Business Counts for no ward type, the source is loaded at the lowest level it has.
+    sim = UpstreamSim()
+    for vintage in (2022, 2024):
+        sim.nomis.withdraw_ward_type("NM_141_1", vintage)
+    with serve(sim) as root:
+        settings = live_settings(make_project(tmp_path), sim, root)
+        assert materialize_upstream_of(settings, "business_counts").success
+    with duckdb.connect(str(settings.work_db), read_only=True) as conn:
+        levels = {lvl for (lvl,) in conn.execute("SELECT DISTINCT area_level FROM business_counts").fetchall()}
+        assert "ward" not in levels and {"lad", "region", "country"} <= levels
+        level, note = conn.execute("""SELECT small_area_level, problem FROM nomis_dataset_coverage
+            WHERE dataset = 'NM_141_1'""").fetchone()
+        assert level == "lad" and "not published for wards" in note
