@@ -35,7 +35,8 @@ _BROAD_GROUPS = [
     ("arts_recreation_other", r"arts"),
 ]
 BRES_INDUSTRIES = {"total": re.compile(r"^total$", re.I),
-                   **{name: re.compile(rf"^{n}\s*:\s*{start}", re.I) for n, (name, start) in enumerate(_BROAD_GROUPS, 1)}}
+                   **{name: re.compile(rf"^{n}\s*:\s*{start}", re.I)
+                      for n, (name, start) in enumerate(_BROAD_GROUPS, 1)}}
 # EMPLOYMENT_STATUS 1 "Employees" (the real body): employee jobs only, not working owners ("Employment" = 4).
 BRES_STATUS = {"employees": re.compile(r"^employees$", re.I)}
 # MEASURE 1 "Count", 2 "Industry percentage" (the real body): the count and Nomis's share of the area's total.

@@ -8,7 +8,8 @@ CREATE OR REPLACE TABLE bres_employees AS
 WITH cells AS (
     SELECT DISTINCT r.GEOGRAPHY_CODE AS area_code, r.GEOGRAPHY_NAME AS area_name,
            level_of_code(r.GEOGRAPHY_CODE) AS area_level,
-           CASE WHEN level_of_code(r.GEOGRAPHY_CODE) = 'ward' THEN vintage_of_type(r.GEOGRAPHY_TYPE) END AS ward_vintage,
+           CASE WHEN level_of_code(r.GEOGRAPHY_CODE) = 'ward'
+                THEN vintage_of_type(r.GEOGRAPHY_TYPE) END AS ward_vintage,
            CAST(r.DATE AS INTEGER) AS year, i.name AS industry, r.INDUSTRY_NAME AS industry_label,
            e.name AS employment_status, m.name AS measure,
            TRY_CAST(NULLIF(r.OBS_VALUE, '') AS DOUBLE) AS value, r.OBS_STATUS AS obs_status, r.query_id

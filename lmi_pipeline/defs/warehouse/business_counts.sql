@@ -6,7 +6,8 @@ CREATE OR REPLACE TABLE business_counts AS
 WITH cells AS (
     SELECT DISTINCT r.GEOGRAPHY_CODE AS area_code, r.GEOGRAPHY_NAME AS area_name,
            level_of_code(r.GEOGRAPHY_CODE) AS area_level,
-           CASE WHEN level_of_code(r.GEOGRAPHY_CODE) = 'ward' THEN vintage_of_type(r.GEOGRAPHY_TYPE) END AS ward_vintage,
+           CASE WHEN level_of_code(r.GEOGRAPHY_CODE) = 'ward'
+                THEN vintage_of_type(r.GEOGRAPHY_TYPE) END AS ward_vintage,
            CAST(r.DATE AS INTEGER) AS year,
            CASE WHEN z.name IS NOT NULL AND l.name IS NOT NULL THEN i.name END AS industry,
            z.name AS employment_sizeband, l.name AS legal_status,
