@@ -10,9 +10,10 @@ claimant count and APS but the GSS code in the Census tables (`SimDataset.geogra
 figure is an empty OBS_VALUE with OBS_STATUS "Q", "These figures are missing."; labels are served as
 Nomis writes them, stray spaces included.
 
-Datasets: NM_162_1 and NM_2014_1 here; the Census tables (census_sim.py) and the survey estimates
-(survey_sim.py) register themselves with their own geography types. Each dataset answers only for the
-types it offers, as Nomis does: the claimant count and population estimates on 2022 and 2024 wards (a
+Datasets: NM_162_1 and NM_2014_1 here; the Census tables (census_sim.py), the survey estimates
+(survey_sim.py) and BRES and UK Business Counts (business_sim.py) register themselves with their own geography
+types. Each dataset answers only for the types it offers, as Nomis does: the claimant count, population
+estimates, BRES and business counts on 2022 and 2024 wards (a
 district whose wards changed in 2023 has both sets, as after Nomis's 2026 switch), the Census on 2022
 wards only. A unitary, metropolitan district or London borough is in both local-authority types
 ("county / unitary" and "district / unitary"), as on Nomis; `offer_ward_type` and `withdraw_ward_type`
@@ -94,11 +95,12 @@ class NomisSim:
         self.world = world
         self.page_size = page_size
         self.released = released
+        from lmi_demo.business_sim import business_datasets
         from lmi_demo.census_sim import census_datasets
         from lmi_demo.survey_sim import survey_datasets
 
         self.datasets = {d.id: d for d in (self._claimant_count(), self._population(), *census_datasets(world),
-                                           *survey_datasets(world))}
+                                           *survey_datasets(world), *business_datasets(world))}
         self.extra_ward_types: dict[str, list[tuple[int, str]]] = {}
         self.withdrawn_ward_types: dict[str, set[int]] = {}
         self.withdrawn_levels: dict[str, set[str]] = {}  # dataset -> levels it no longer offers

@@ -25,7 +25,7 @@ from lmi_pipeline.settings import Settings
 
 MANIFEST = "manifest.json"
 DEMO_STATXPLORE_KEY = "demo-key-for-the-synthetic-stat-xplore"  # not a secret: the local sim accepts any key
-GENERATOR_VERSION = 11  # bump when the synthetic upstream changes, so stale demo snapshots rebuild
+GENERATOR_VERSION = 12  # bump when the synthetic upstream changes, so stale demo snapshots rebuild
 
 
 def _fingerprint(settings: Settings) -> str:

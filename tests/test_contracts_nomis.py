@@ -28,12 +28,15 @@ APS_NVQ = "nomis_kirklees__NM_17_5_APS_NVQ4_missing_values_E08000034.csv"
 TS066 = "nomis_kirklees__NM_2083_1_TS066_economic_activity_E08000034_2021.csv"
 TS007A = "nomis_kirklees__NM_2020_1_TS007A_age_E08000034_2021.csv"
 BRES = "nomis_kirklees__NM_189_1_BRES_total_E08000034_2024.csv"
+BRES_BROAD = "nomis_kirklees__NM_189_1_BRES_broad_industry_E08000034_2024.csv"
+BRES_SECTIONS = "nomis_kirklees__NM_189_1_BRES_SIC_sections_E08000034_2024.csv"
 BUSINESS_COUNTS = "nomis_kirklees__NM_142_1_UK_business_counts_E08000034_2025.csv"
 ASHE = "nomis_kirklees__NM_30_1_ASHE_resident_median_pay_E08000034_2025.csv"
 JOBS_DENSITY = "nomis_kirklees__NM_57_1_jobs_density_E08000034_2023.csv"
 HTML_ERROR = "nomis_kirklees__ERROR_html_page_served_instead_of_csv.html.gz"
 TOMBOLO = "nomis_tombolo__NM_18_1_JSA_TYPE463_Jan2018__trimmed.csv"
-GOOD_BODIES = (CLAIMANT, APS_RATES, APS_NVQ, TS066, TS007A, BRES, BUSINESS_COUNTS, ASHE, JOBS_DENSITY)
+GOOD_BODIES = (CLAIMANT, APS_RATES, APS_NVQ, TS066, TS007A, BRES, BRES_BROAD, BRES_SECTIONS, BUSINESS_COUNTS, ASHE,
+               JOBS_DENSITY)
 
 KIRKLEES_ID = "1774190688"  # TYPE423 "local authorities: county / unitary (as of April 2023)"
 KIRKLEES_GSS = "E08000034"

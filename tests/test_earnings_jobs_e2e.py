@@ -173,3 +173,65 @@ def test_qualifications_need_is_held_for_the_focus_wards(published):
     jobs = dict(published.execute("""SELECT place_code, status FROM lmi_need_gaps
         WHERE place_level = 'ward' AND need_id = 'jobs_and_sectors'""").fetchall())
     assert all(jobs[code] == "held" for code in focus)
+
+# -- BRES (NM_189_1) and UK Business Counts (NM_141_1): published for wards, so held for the focus wards ----------
+WARD_LEVEL = ("bres_employees_total", "bres_share_retail", "bres_share_accommodation_food", "business_local_units")
+WARD_LEVEL_SOURCE = {"bres_employees_total": "NM_189_1", "bres_share_retail": "NM_189_1",
+                     "bres_share_accommodation_food": "NM_189_1", "business_local_units": "NM_141_1"}
+
+
+@pytest.mark.parametrize("indicator,unit,period", [("bres_employees_total", "employee jobs", "2024-01-01"),
+                                                   ("bres_share_retail", "%", "2024-01-01"),
+                                                   ("business_local_units", "local units", "2025-03-01")])
+def test_ward_level_demand_for_focus_wards_districts_and_benchmarks_with_provenance(published, indicator, unit,
+                                                                                    period):
+    rows = published.execute("""SELECT a.area_code, a.area_name, a.area_level, a.ward_vintage, a.value, a.unit,
+            a.status, a.source_dataset, a.source_query_id, a.data_label, a.release, a.period
+        FROM area_indicators a WHERE a.indicator = ?
+          AND a.period = (SELECT max(period) FROM area_indicators WHERE indicator = ?)""",
+                             [indicator, indicator]).fetchall()
+    assert rows and {r[11].isoformat() for r in rows} == {period}
+    by_level: dict[str, set[str]] = {}
+    for r in rows:
+        by_level.setdefault(r[2], set()).add(r[0])
+        assert (r[5], r[6], r[7]) == (unit, "official", WARD_LEVEL_SOURCE[indicator]), r
+        assert r[4] is not None and r[4] > 0 and r[8] and r[9] == "synthetic demo data" and r[10], r
+        assert (r[3] is not None) == (r[2] == "ward"), r  # every ward row names its boundary vintage, only wards
+    assert set(TEST_DISTRICTS) <= by_level["lad"] and {"E12000008"} <= by_level["region"]
+    assert by_level["country"] == {"E92000001"}
+    focus = dict(published.execute("""SELECT ward_name, ward_code FROM ward_lookup WHERE is_focus""").fetchall())
+    assert set(focus) == FOCUS_WARDS and set(focus.values()) <= by_level["ward"]
+    # Maidstone's wards are held on both boundary sets, each row on its own vintage: 26 wards of 2022 and the
+    # 2024 set, never one mixed list.
+    vintages = dict(published.execute("""SELECT ward_vintage, count(DISTINCT area_code) FROM area_indicators
+        WHERE indicator = ? AND area_level = 'ward' AND period = ?::DATE AND area_code IN
+            (SELECT ward_code FROM ward_lookup WHERE lad_code = 'E07000110') GROUP BY 1""",
+                                      [indicator, period]).fetchall())
+    assert set(vintages) == {2022, 2024} and vintages[2022] == 26
+    prov = published.execute("""SELECT count(*), count(*) FILTER (WHERE dataset = ?) FROM provenance
+        WHERE query_id IN (SELECT source_query_id FROM area_indicators WHERE indicator = ?)""",
+                             [WARD_LEVEL_SOURCE[indicator], indicator]).fetchone()
+    assert prov[0] >= 1 and prov[0] == prov[1]
+
+
+def test_ward_level_demand_reaches_ward_indicators_and_gaps_as_the_wards_own(published):
+    rows = published.execute("""SELECT place_name, indicator, coverage, available_level, figure_status FROM lmi_gaps
+        WHERE place_level = 'ward' AND indicator IN (SELECT unnest($i))""", {"i": list(WARD_LEVEL)}).fetchall()
+    assert {r[0] for r in rows} == FOCUS_WARDS and len(rows) == len(FOCUS_WARDS) * len(WARD_LEVEL)
+    for place, indicator, coverage, level, status in rows:
+        assert (coverage, level, status) == ("available", "ward", "official"), (place, indicator)
+    held = published.execute("""SELECT count(DISTINCT ward_code) FROM ward_indicators
+        WHERE indicator = 'bres_employees_total' AND is_focus""").fetchone()[0]
+    assert held == len(FOCUS_WARDS)
+
+
+def test_need_gaps_hold_jobs_and_sectors_for_every_focus_ward(published):
+    rows = published.execute("""SELECT place_name, status, held_status, available_level, indicator FROM lmi_need_gaps
+        WHERE place_level = 'ward' AND need_id = 'jobs_and_sectors'""").fetchall()
+    assert {r[0] for r in rows} == FOCUS_WARDS and len(rows) == len(FOCUS_WARDS)
+    for place, status, held_status, level, indicator in rows:
+        # The workplace-jobs headline is the need's first indicator: named whenever it is held for the ward.
+        assert (status, held_status, level, indicator) == ("held", "official", "ward", "bres_employees_total"), place
+    districts = published.execute("""SELECT DISTINCT status, indicator FROM lmi_need_gaps
+        WHERE place_level = 'lad' AND need_id = 'jobs_and_sectors'""").fetchall()
+    assert districts == [("held", "bres_employees_total")]

@@ -189,7 +189,8 @@ def one_source_mode(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 # Source assets whose upstream failures degrade them instead of failing the run (sources/isolation.py).
 ISOLATED_SOURCES = ["raw_claimant_count", "raw_population", "raw_census_economic_activity", "raw_census_age_activity",
                     "raw_census_qualifications", "raw_census_industry", "raw_census_occupation",
-                    "raw_aps", "raw_model_unemployment", "raw_ashe_earnings", "raw_jobs_density", "raw_neet"]
+                    "raw_aps", "raw_model_unemployment", "raw_ashe_earnings", "raw_jobs_density", "raw_bres_employees",
+                    "raw_business_counts", "raw_neet"]
 SOURCE_STATUS_SQL = """
 SELECT outcome, reason, release, latest_period, route, geography_level, checked_at
 FROM source_status WHERE source_asset = ?

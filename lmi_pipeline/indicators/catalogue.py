@@ -77,7 +77,8 @@ SOURCE_ASSETS = {"NM_162_1": "raw_claimant_count", "NM_2014_1": "raw_population"
                  "NM_2084_1": "raw_census_qualifications", "NM_2077_1": "raw_census_industry",
                  "NM_2080_1": "raw_census_occupation",
                  "NM_17_5": "raw_aps", "NM_127_1": "raw_model_unemployment", "NM_30_1": "raw_ashe_earnings",
-                 "NM_57_1": "raw_jobs_density", "DfE EES": "raw_neet",
+                 "NM_57_1": "raw_jobs_density", "NM_189_1": "raw_bres_employees",
+                 "NM_141_1": "raw_business_counts", "DfE EES": "raw_neet",
                  "Stat-Xplore UC_Monthly": "raw_uc_conditionality"}
 
 

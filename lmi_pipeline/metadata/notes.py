@@ -31,7 +31,8 @@ Built from the tables above (SQL in `lmi_pipeline/defs/analyses/`; method and ca
 `raw_claimant_count`, `raw_population`, `raw_census_economic_activity` (NM_2083_1), `raw_census_age_activity`
 (NM_2124_1), `raw_census_qualifications` (NM_2084_1), `raw_census_industry` (NM_2077_1), `raw_census_occupation`
 (NM_2080_1), `raw_aps` (NM_17_5), `raw_model_unemployment` (NM_127_1), `raw_ashe_earnings` (NM_30_1),
-`raw_jobs_density` (NM_57_1): the Nomis CSV exactly as served,
+`raw_jobs_density` (NM_57_1), `raw_bres_employees` (NM_189_1), `raw_business_counts` (NM_141_1): the Nomis CSV
+exactly as served,
 every column text, plus `query_id`. `raw_neet`: the DfE file exactly as served (the API data set's 2025 or
 2026 column names, or the dashboard extract's), every column text, plus `query_id`. A source with no good
 load yet has an empty raw table of these columns.
@@ -105,6 +106,9 @@ Nomis publishes RM024 for wards.
 | `model_unemployment_rate` | official | ONS model-based unemployment rate 16+ (NM_127_1 item 2); districts and counties (local authorities only), with 95% CI |
 | `ashe_median_weekly_pay_ft` | official | ASHE resident analysis (NM_30_1): median gross weekly pay (£) of full-time workers living in the area; districts and above, a sample estimate (suppressed cells NULL) |
 | `jobs_density` | official | ONS jobs density (NM_57_1): jobs located in the area per resident aged 16-64, total jobs as its numerator; districts and above |
+| `bres_employees_total` | official | BRES open access (NM_189_1): employee jobs located in the area (workplace, employees only), ONS-rounded; wards where Nomis publishes them (on their own boundary vintage), districts and above |
+| `bres_share_retail`, `bres_share_accommodation_food` | official | BRES open access (NM_189_1): Nomis's industry percentage for broad groups 7 Retail and 9 Accommodation & food services, % of the area's employee jobs |
+| `business_local_units` | official | UK Business Counts (NM_141_1): VAT/PAYE-registered local units (sites), all sizes, March IDBR snapshot; wards where Nomis publishes them, districts and above |
 | `neet_nk_16_17`, `neet_16_17` | official | DfE: 16-17 year olds NEET or activity not known (the headline) / known NEET, % of the cohort; upper-tier local authorities, regions, England |
 | `iod_employment_deprivation` | derived | IoD 2025 Employment domain (MHCLG): % of the working-age population involuntarily excluded from work, 2022 reference year; the simple mean of the 2021 LSOA scores for wards (LSOA best fit, every ward vintage), districts and England; England only |
 

@@ -46,6 +46,8 @@ UPSTREAMS: tuple[Upstream, ...] = (
     Upstream("nomis", "NM_127_1", "Nomis model-based unemployment", ("raw_model_unemployment",)),
     Upstream("nomis", "NM_30_1", "Nomis ASHE resident analysis", ("raw_ashe_earnings",)),
     Upstream("nomis", "NM_57_1", "Nomis jobs density", ("raw_jobs_density",)),
+    Upstream("nomis", "NM_189_1", "Nomis BRES open access", ("raw_bres_employees",)),
+    Upstream("nomis", "NM_141_1", "Nomis UK Business Counts local units", ("raw_business_counts",)),
     Upstream("nomis", "NM_2083_1", "Nomis Census 2021 TS066", ("raw_census_economic_activity",)),
     Upstream("nomis", "NM_2124_1", "Nomis Census 2021 RM024", ("raw_census_age_activity",)),
     Upstream("nomis", "NM_2084_1", "Nomis Census 2021 TS067", ("raw_census_qualifications",)),

@@ -60,6 +60,10 @@ NOMIS_DATASETS = {
     "model_unemployment": NomisDataset("NM_127_1", None, all_benchmarks=False),
     "ashe": NomisDataset("NM_30_1", None, all_benchmarks=False),
     "jobs_density": NomisDataset("NM_57_1", None, all_benchmarks=False),
+    # Workplace jobs and business sites: for wards where Nomis publishes them for wards, else districts and above
+    # (never LSOA sums: BRES cells are rounded one by one, so sums of rounded LSOAs would pile up the rounding).
+    "bres": NomisDataset("NM_189_1"),
+    "business_counts": NomisDataset("NM_141_1"),
 }
 
 LEVEL_PATTERNS = {

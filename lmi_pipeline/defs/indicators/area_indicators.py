@@ -9,7 +9,7 @@ from lmi_pipeline.sources.isolation import CREATE_SOURCE_STATUS
 
 # Each source contributes `figures_<source>.sql` returning these columns for every area it covers.
 FIGURE_SOURCES = ["claimant_count", "census", "census_skills", "aps", "model_unemployment", "ashe", "jobs_density",
-                  "neet", "deprivation", "uc_conditionality"]
+                  "bres", "business_counts", "neet", "deprivation", "uc_conditionality"]
 FIGURE_COLUMNS = [
     "area_code", "area_name", "area_level", "ward_vintage", "period", "indicator", "value", "numerator",
     "denominator", "unit", "lower", "upper", "status", "rounding_base", "obs_status", "source_dataset",
@@ -72,8 +72,8 @@ ORDER BY c.indicator
 
 @dg.asset(group_name="indicators", kinds={"duckdb"},
           deps=["claimant_count", "population", "census_economic_activity", "census_skills_work", "aps_estimates",
-                "model_unemployment", "ashe_earnings", "jobs_density", "neet_participation", "provenance",
-                "iod_employment", "lsoa_ward_lookup", "uc_conditionality"],
+                "model_unemployment", "ashe_earnings", "jobs_density", "bres_employees", "business_counts",
+                "neet_participation", "provenance", "iod_employment", "lsoa_ward_lookup", "uc_conditionality"],
           pool="duckdb_writer")
 def area_indicators(project: ProjectResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Every indicator for every area held (wards, districts, counties, regions, England), long format.

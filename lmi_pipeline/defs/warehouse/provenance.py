@@ -15,8 +15,9 @@ GROUP BY table_name HAVING count(*) = 2 ORDER BY table_name
           deps=["nomis_geographies", "ons_ward_lookup", "raw_claimant_count", "raw_population",
                 "raw_census_economic_activity", "raw_census_age_activity", "raw_census_qualifications",
                 "raw_census_industry", "raw_census_occupation", "raw_aps", "raw_model_unemployment",
-                "raw_ashe_earnings", "raw_jobs_density", "raw_neet", "raw_uc_conditionality", "ons_lsoa_ward_lookup",
-                "ons_combined_authorities", "iod_employment", "ward_boundaries"],
+                "raw_ashe_earnings", "raw_jobs_density", "raw_bres_employees", "raw_business_counts", "raw_neet",
+                "raw_uc_conditionality", "ons_lsoa_ward_lookup", "ons_combined_authorities", "iod_employment",
+                "ward_boundaries"],
           pool="duckdb_writer")
 def provenance(project: ProjectResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Where every figure came from: one row per upstream query, with its URL (never the key),
