@@ -1,6 +1,7 @@
-"""One local HTTP server standing in for Nomis, the ONS geography portal and DfE.
+"""One local HTTP server standing in for Nomis, the ONS geography portal, DfE and GOV.UK's asset host (MHCLG).
 
 Routes: /nomis/api/v01/...  /ons/arcgis/rest/services/...  /dfe/statistics/v1/...  /dfe-content/api/...
+        /mhclg/media/...
 Used to record the demo snapshot, by the tests (through pytest-httpserver or this server) and by the
 benchmark. It binds 127.0.0.1 only.
 """
@@ -15,6 +16,7 @@ from typing import Callable, Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 from lmi_demo.dfe_sim import DfeSim
+from lmi_demo.mhclg_sim import MhclgSim
 from lmi_demo.nomis_sim import NomisSim, UnknownColumn
 from lmi_demo.ons_sim import OnsGeoSim
 from lmi_demo.world import World
@@ -23,6 +25,7 @@ NOMIS_PREFIX = "/nomis/api/v01/"
 ONS_PREFIX = "/ons/arcgis/rest/services/"
 DFE_PREFIX = "/dfe/statistics/v1/"
 DFE_CONTENT_PREFIX = "/dfe-content/api/"  # EES content API (data catalogue)
+MHCLG_PREFIX = "/mhclg/"  # GOV.UK's asset host (assets.publishing.service.gov.uk): MHCLG's IoD 2025 File 7
 
 
 @dataclass
@@ -36,6 +39,7 @@ class UpstreamSim:
         self.nomis = NomisSim(self.world, self.page_size)
         self.ons = OnsGeoSim(self.world)
         self.dfe = DfeSim()
+        self.mhclg = MhclgSim(self.world)
         self.log: list[str] = []  # request paths with query, in arrival order
 
     def handle(self, path: str, args: dict[str, str]) -> tuple[int, str, bytes]:
@@ -49,6 +53,8 @@ class UpstreamSim:
                 return self.dfe.handle(path[len(DFE_PREFIX):], args)
             if path.startswith(DFE_CONTENT_PREFIX):
                 return self.dfe.handle_content(path[len(DFE_CONTENT_PREFIX):], args)
+            if path.startswith(MHCLG_PREFIX):
+                return self.mhclg.handle(path[len(MHCLG_PREFIX):], args)
         except (KeyError, UnknownColumn) as exc:
             return 400, "text/html", f"<html><body>Bad request: {exc}</body></html>".encode()
         return 404, "text/html", b"<html><body>Not found</body></html>"
@@ -60,6 +66,7 @@ class UpstreamSim:
             "ONS_GEO_BASE_URL": root + ONS_PREFIX.rstrip("/"),
             "DFE_BASE_URL": root + DFE_PREFIX.rstrip("/"),
             "DFE_CONTENT_URL": root + DFE_CONTENT_PREFIX.rstrip("/"),
+            "MHCLG_BASE_URL": root + MHCLG_PREFIX.rstrip("/"),
         }
 
 

@@ -75,7 +75,7 @@ INDICATORS: list[Indicator] = load_indicators()
 SOURCE_ASSETS = {"NM_162_1": "raw_claimant_count", "NM_2014_1": "raw_population",
                  "NM_2083_1": "raw_census_economic_activity", "NM_2124_1": "raw_census_age_activity",
                  "NM_17_5": "raw_aps", "NM_127_1": "raw_model_unemployment", "NM_30_1": "raw_ashe_earnings",
-                 "NM_57_1": "raw_jobs_density", "DfE EES": "raw_neet"}
+                 "NM_57_1": "raw_jobs_density", "DfE EES": "raw_neet", "MHCLG File 7": "raw_iod"}
 
 
 def source_assets(source_dataset: str) -> list[str]:
