@@ -52,6 +52,13 @@ class MhclgSim:
             return 200, "text/csv", self.file7()
         return 404, "text/html; charset=utf-8", NOT_FOUND
 
+    def english_lsoas(self) -> list:
+        return sorted((s for s in self.world.lsoas if s.lad_code.startswith("E")), key=lambda s: s.code)
+
+    def lsoas(self) -> int:
+        """Rows of the File 7 served (one per English LSOA of the world)."""
+        return len(self.english_lsoas())
+
     def file7(self) -> bytes:
         if self._body is None:
             self._body = self._build()
@@ -61,8 +68,7 @@ class MhclgSim:
         buf = io.StringIO()
         out = csv.writer(buf, lineterminator="\n")  # unverified: the real file's line endings
         out.writerow(FILE7_HEADERS)
-        english = sorted((s for s in self.world.lsoas if s.lad_code.startswith("E")), key=lambda s: s.code)
-        for lsoa in english:
+        for lsoa in self.english_lsoas():
             key = code_key(lsoa.code)
             lad = self.world.by_code[lsoa.lad_code]
             row: list[str] = [lsoa.code, lsoa.name, lad.code, lad.name]

@@ -60,13 +60,15 @@ class UpstreamSim:
         return 404, "text/html", b"<html><body>Not found</body></html>"
 
     def base_urls(self, root: str) -> dict[str, str]:
-        """Environment variables that point the pipeline at this sim served from `root`."""
+        """Environment variables that point the pipeline at this sim served from `root` (and tell it how many
+        LSOAs this sim's File 7 holds: the demo areas', not England's 33,755)."""
         return {
             "NOMIS_BASE_URL": root + NOMIS_PREFIX.rstrip("/"),
             "ONS_GEO_BASE_URL": root + ONS_PREFIX.rstrip("/"),
             "DFE_BASE_URL": root + DFE_PREFIX.rstrip("/"),
             "DFE_CONTENT_URL": root + DFE_CONTENT_PREFIX.rstrip("/"),
             "MHCLG_BASE_URL": root + MHCLG_PREFIX.rstrip("/"),
+            "MHCLG_EXPECTED_LSOAS": str(self.mhclg.lsoas()),
         }
 
 

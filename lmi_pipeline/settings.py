@@ -63,6 +63,9 @@ class Settings:
     # Optional: a free Stat-Xplore account's Open Data API key. Without it the UC source loads nothing.
     statxplore_api_key: str | None = field(default=None, repr=False)
     mhclg_url: str = DEFAULT_MHCLG_URL
+    # Rows the IoD 2025 File 7 must have: every English 2021 LSOA. A stand-in server (the tests' synthetic
+    # upstream) serves a file for its own areas and says how many; 0 = not checked.
+    mhclg_expected_lsoas: int = 33_755
 
     @property
     def published_db(self) -> Path:
@@ -159,6 +162,7 @@ class _Environment(BaseSettings):
     statxplore_url: str = Field(DEFAULT_STATXPLORE_URL, alias="STATXPLORE_URL")
     statxplore_api_key: Optional[str] = Field(None, alias="STATXPLORE_API_KEY", repr=False)
     mhclg_url: str = Field(DEFAULT_MHCLG_URL, alias="MHCLG_BASE_URL")
+    mhclg_expected_lsoas: int = Field(33_755, ge=0, alias="MHCLG_EXPECTED_LSOAS")
     project_dir: Optional[str] = Field(None, alias="LMI_PROJECT_DIR")
     data_dir: Optional[str] = Field(None, alias="LMI_DATA_DIR")
     areas_file: Optional[str] = Field(None, alias="LMI_AREAS_FILE")
@@ -262,4 +266,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         statxplore_url=read.statxplore_url,
         statxplore_api_key=read.statxplore_api_key,
         mhclg_url=read.mhclg_url,
+        mhclg_expected_lsoas=read.mhclg_expected_lsoas,
     )

@@ -184,7 +184,7 @@ def _problems(table: pa.Table, expected_rows: int) -> list[str]:
     def first_bad(column: str, ok) -> str | None:
         return next((f"{column} {v!r} (LSOA {c})" for v, c in zip(rows[column], codes) if not ok(v)), None)
 
-    top = max(n, expected_rows or ENGLISH_LSOAS_2021)
+    top = max(n, ENGLISH_LSOAS_2021)  # ranks are national, whatever part of England the file holds
     checks = [(c, lambda v: bool(_INTEGER.match(v)) and 1 <= int(v) <= top, f"not a rank within 1..{top:,}")
               for c in RANKS]
     checks += [(c, lambda v: bool(_INTEGER.match(v)) and 1 <= int(v) <= 10, "not a decile 1..10") for c in DECILES]
