@@ -42,7 +42,8 @@ load yet has an empty raw table of these columns.
 # table -> its notes
 TABLE_NOTES = {
     'ward_indicators': """\
-Ward indicators: `claimant_*` (monthly) and the Census 2021 ones (`census_*`, 2022 wards). Indicators that
+Ward indicators: `claimant_*` (monthly), the Census 2021 ones (`census_*`, 2022 wards) and the IoD 2025 ones
+(`iod_*`, `imd_*`: LSOA best fit, every ward vintage held). Indicators that
 exist only for districts or counties and above (APS, model-based unemployment, DfE NEET) are not ward
 figures and are **not** in `ward_indicators`: find them in `area_indicators`.
 
