@@ -37,9 +37,12 @@ WITH lsoas AS (  -- one row per LSOA and indicator: its value and the weight it 
 ),
 indicators AS (
     SELECT * FROM (VALUES
-        ('iod_employment_deprivation', '%', 'Employment domain', 'mean of LSOA rates weighted by working-age population (mid 2022)', true),
-        ('iod_income_deprivation', '%', 'Income domain', 'mean of LSOA rates weighted by total population (mid 2022)', true),
-        ('imd_average_score', 'score', 'Index of Multiple Deprivation', 'mean of LSOA scores weighted by total population (mid 2022)', true),
+        ('iod_employment_deprivation', '%', 'Employment domain',
+         'mean of LSOA rates weighted by working-age population (mid 2022)', true),
+        ('iod_income_deprivation', '%', 'Income domain',
+         'mean of LSOA rates weighted by total population (mid 2022)', true),
+        ('imd_average_score', 'score', 'Index of Multiple Deprivation',
+         'mean of LSOA scores weighted by total population (mid 2022)', true),
         ('imd_share_lsoas_most_deprived_decile', '%', 'Index of Multiple Deprivation',
          'share of LSOAs in England''s most deprived 10%', false)
     ) AS t(indicator, unit, domain, method, weighted)

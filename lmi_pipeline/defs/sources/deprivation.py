@@ -16,7 +16,8 @@ UPSTREAM = "mhclg:iod2025-file7"  # source_status's name for it (no release obse
 
 @dg.asset(group_name="sources", kinds={"duckdb"}, pool="duckdb_writer")
 @isolated_source([*FILE7_COLUMNS, "query_id"], upstream=UPSTREAM)
-def raw_iod(context: dg.AssetExecutionContext, mhclg: MhclgResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def raw_iod(context: dg.AssetExecutionContext, mhclg: MhclgResource,
+            warehouse: WarehouseResource) -> dg.MaterializeResult:
     """MHCLG's English Indices of Deprivation 2025, File 7, for every 2021 LSOA in England: the overall IMD, Income
     and Employment domains' score, rank and decile, and the mid-2022 population denominators (every column text,
     named as in `lmi_pipeline/clients/mhclg.py` FILE7_COLUMNS), plus `query_id`. Downloaded from GOV.UK's asset
