@@ -36,9 +36,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections import Counter
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from lmi_pipeline.clients.base import UpstreamResource
@@ -164,39 +164,48 @@ def parse_file7(resp: Response, expected_rows: int = ENGLISH_LSOAS_2021) -> pa.T
     return table
 
 
+def _whole(column: pa.ChunkedArray, low: int, high: int | None = None) -> pa.ChunkedArray:
+    """True where the text is a whole number within low..high (vectorised, no row loop)."""
+    ok = pc.match_substring_regex(column, _INTEGER.pattern)
+    value = pc.cast(pc.if_else(ok, column, "0"), pa.int64())
+    ok = pc.and_(ok, pc.greater_equal(value, low))
+    return pc.and_(ok, pc.less_equal(value, high)) if high is not None else ok
+
+
+def _number(column: pa.ChunkedArray, low: float, high: float) -> pa.ChunkedArray:
+    """True where the text is a decimal number within low..high."""
+    ok = pc.match_substring_regex(column, _NUMBER.pattern)
+    value = pc.cast(pc.if_else(ok, column, "0"), pa.float64())
+    return pc.and_(ok, pc.and_(pc.greater_equal(value, low), pc.less_equal(value, high)))
+
+
 def _problems(table: pa.Table, expected_rows: int) -> list[str]:
-    """What is wrong with the table, at most one sentence a check, each naming an example."""
-    rows = table.to_pydict()
+    """What is wrong with the table, at most one sentence a check, each naming an example (vectorised checks)."""
     n = table.num_rows
     out = []
     if n == 0:
         return ["header only, no rows"]
     if expected_rows and n != expected_rows:
         out.append(f"{n:,} rows, expected {expected_rows:,} (one per 2021 LSOA in England)")
-    codes = rows["lsoa_code"]
-    bad = next((c for c in codes if not LSOA_CODE.match(c)), None)
-    if bad is not None:
-        out.append(f"{bad!r} is not an English 2021 LSOA code (E01 and six digits)")
-    if len(set(codes)) != n:
-        twice = next(c for c, k in Counter(codes).items() if k > 1)
-        out.append(f"LSOA listed more than once: {twice}")
-
-    def first_bad(column: str, ok) -> str | None:
-        return next((f"{column} {v!r} (LSOA {c})" for v, c in zip(rows[column], codes) if not ok(v)), None)
-
+    codes = table["lsoa_code"]
+    at = pc.index(pc.match_substring_regex(codes, LSOA_CODE.pattern), False).as_py()
+    if at >= 0:
+        out.append(f"{codes[at].as_py()!r} is not an English 2021 LSOA code (E01 and six digits)")
+    counts = pc.value_counts(codes)
+    twice = counts.filter(pc.greater(counts.field("counts"), 1))
+    if len(twice):
+        out.append(f"LSOA listed more than once: {twice.field('values')[0].as_py()}")
     top = max(n, ENGLISH_LSOAS_2021)  # ranks are national, whatever part of England the file holds
-    checks = [(c, lambda v: bool(_INTEGER.match(v)) and 1 <= int(v) <= top, f"not a rank within 1..{top:,}")
-              for c in RANKS]
-    checks += [(c, lambda v: bool(_INTEGER.match(v)) and 1 <= int(v) <= 10, "not a decile 1..10") for c in DECILES]
-    checks += [(c, lambda v: bool(_NUMBER.match(v)) and 0 <= float(v) <= 1, "not a rate within 0-1") for c in RATES]
-    checks += [("imd_score", lambda v: bool(_NUMBER.match(v)) and 0 <= float(v) <= 100, "not a score within 0-100")]
+    checks = [(c, _whole(table[c], 1, top), f"not a rank within 1..{top:,}") for c in RANKS]
+    checks += [(c, _whole(table[c], 1, 10), "not a decile 1..10") for c in DECILES]
+    checks += [(c, _number(table[c], 0, 1), "not a rate within 0-1") for c in RATES]
+    checks += [("imd_score", _number(table["imd_score"], 0, 100), "not a score within 0-100")]
     # A total or working-age population is never 0; a student LSOA may have no dependent children.
-    checks += [(c, lambda v: bool(_INTEGER.match(v)) and int(v) > 0, "not a positive whole number")
+    checks += [(c, _whole(table[c], 1), "not a positive whole number")
                for c in ("population_total", "population_working_age")]
-    checks += [(c, lambda v: bool(_INTEGER.match(v)), "not a whole number") for c in ("population_0_15",
-                                                                                      "population_60_plus")]
+    checks += [(c, _whole(table[c], 0), "not a whole number") for c in ("population_0_15", "population_60_plus")]
     for column, ok, why in checks:
-        found = first_bad(column, ok)
-        if found:
-            out.append(f"{found}: {why}")
+        at = pc.index(ok, False).as_py()
+        if at >= 0:
+            out.append(f"{column} {table[column][at].as_py()!r} (LSOA {codes[at].as_py()}): {why}")
     return out
