@@ -172,6 +172,8 @@ def replay(workdir: Path):
         # No polite pacing against the local server: the floor has no network either (see docs/performance.md).
         env = {"LMI_SOURCE": "live", "NOMIS_MAX_REQUESTS_PER_SECOND": "0", "NOMIS_BASE_URL": f"{root}/nomis/api/v01",
                "ONS_GEO_BASE_URL": f"{root}/ons/arcgis/rest/services", "DFE_BASE_URL": f"{root}/dfe/statistics/v1",
+               # The recorded File 7 is the synthetic one, for the world's LSOAs only: no national row count.
+               "MHCLG_BASE_URL": f"{root}/mhclg", "MHCLG_EXPECTED_LSOAS": "0",
                "LMI_DUCKDB_MEMORY_LIMIT": memory_limit()}
         (workdir / "env.json").write_text(json.dumps(env))
         yield log

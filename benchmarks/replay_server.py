@@ -15,7 +15,8 @@ from urllib.parse import parse_qsl
 from lmi_demo.server import serve_requests
 from lmi_pipeline.clients.transport import Request, _slug
 
-PREFIXES = {"/nomis/api/v01/": "nomis", "/ons/arcgis/rest/services/": "ons_geo", "/dfe/statistics/v1/": "dfe"}
+PREFIXES = {"/nomis/api/v01/": "nomis", "/ons/arcgis/rest/services/": "ons_geo", "/dfe/statistics/v1/": "dfe",
+            "/mhclg/": "mhclg"}
 
 
 class ReplayLog:

@@ -1,7 +1,8 @@
-"""One local HTTP server standing in for Nomis, the ONS geography portal, DfE and DWP Stat-Xplore.
+"""One local HTTP server standing in for Nomis, the ONS geography portal, DfE, DWP Stat-Xplore and GOV.UK's asset
+host (MHCLG).
 
 Routes: /nomis/api/v01/...  /ons/arcgis/rest/services/...  /dfe/statistics/v1/...  /dfe-content/api/...
-        /statxplore/webapi/rest/v1/... (POST)
+        /statxplore/webapi/rest/v1/... (POST)  /mhclg/media/...
 Used to record the demo snapshot, by the tests (through pytest-httpserver or this server) and by the
 benchmark. It binds 127.0.0.1 only.
 """
@@ -16,6 +17,7 @@ from typing import Callable, Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 from lmi_demo.dfe_sim import DfeSim
+from lmi_demo.mhclg_sim import MhclgSim
 from lmi_demo.nomis_sim import NomisSim, UnknownColumn
 from lmi_demo.ons_sim import OnsGeoSim
 from lmi_demo.statxplore_sim import StatXploreSim
@@ -26,6 +28,7 @@ ONS_PREFIX = "/ons/arcgis/rest/services/"
 DFE_PREFIX = "/dfe/statistics/v1/"
 DFE_CONTENT_PREFIX = "/dfe-content/api/"  # EES content API (data catalogue)
 STATXPLORE_PREFIX = "/statxplore/webapi/rest/v1/"
+MHCLG_PREFIX = "/mhclg/"  # GOV.UK's asset host (assets.publishing.service.gov.uk): MHCLG's IoD 2025 File 7
 
 
 @dataclass
@@ -40,6 +43,7 @@ class UpstreamSim:
         self.ons = OnsGeoSim(self.world)
         self.dfe = DfeSim()
         self.statxplore = StatXploreSim(self.world)
+        self.mhclg = MhclgSim(self.world)
         self.log: list[str] = []  # request paths with query, in arrival order
 
     def handle(self, path: str, args: dict[str, str], body: bytes | None = None,
@@ -56,18 +60,23 @@ class UpstreamSim:
                 return self.dfe.handle(path[len(DFE_PREFIX):], args)
             if path.startswith(DFE_CONTENT_PREFIX):
                 return self.dfe.handle_content(path[len(DFE_CONTENT_PREFIX):], args)
+            if path.startswith(MHCLG_PREFIX):
+                return self.mhclg.handle(path[len(MHCLG_PREFIX):], args)
         except (KeyError, UnknownColumn) as exc:
             return 400, "text/html", f"<html><body>Bad request: {exc}</body></html>".encode()
         return 404, "text/html", b"<html><body>Not found</body></html>"
 
     def base_urls(self, root: str) -> dict[str, str]:
-        """Environment variables that point the pipeline at this sim served from `root`."""
+        """Environment variables that point the pipeline at this sim served from `root` (and tell it how many
+        LSOAs this sim's File 7 holds: the demo areas', not England's 33,755)."""
         return {
             "NOMIS_BASE_URL": root + NOMIS_PREFIX.rstrip("/"),
             "ONS_GEO_BASE_URL": root + ONS_PREFIX.rstrip("/"),
             "DFE_BASE_URL": root + DFE_PREFIX.rstrip("/"),
             "DFE_CONTENT_URL": root + DFE_CONTENT_PREFIX.rstrip("/"),
             "STATXPLORE_URL": root + STATXPLORE_PREFIX.rstrip("/"),
+            "MHCLG_BASE_URL": root + MHCLG_PREFIX.rstrip("/"),
+            "MHCLG_EXPECTED_LSOAS": str(self.mhclg.lsoas()),
         }
 
 

@@ -25,7 +25,7 @@ from lmi_pipeline.settings import Settings
 
 MANIFEST = "manifest.json"
 DEMO_STATXPLORE_KEY = "demo-key-for-the-synthetic-stat-xplore"  # not a secret: the local sim accepts any key
-GENERATOR_VERSION = 12  # bump when the synthetic upstream changes, so stale demo snapshots rebuild
+GENERATOR_VERSION = 13  # bump when the synthetic upstream changes, so stale demo snapshots rebuild
 
 
 def _fingerprint(settings: Settings) -> str:
@@ -118,7 +118,8 @@ def build_demo_snapshot(settings: Settings, world: World | None = None) -> Path:
             urls = sim.base_urls(root)
             record = replace(settings, source_mode="record", nomis_url=urls["NOMIS_BASE_URL"],
                              ons_geo_url=urls["ONS_GEO_BASE_URL"], dfe_url=urls["DFE_BASE_URL"],
-                             dfe_content_url=urls["DFE_CONTENT_URL"], nomis_uid=None,
+                             dfe_content_url=urls["DFE_CONTENT_URL"], mhclg_url=urls["MHCLG_BASE_URL"],
+                             nomis_uid=None,
                              # Recorded with a stand-in key so that a demo run given any STATXPLORE_API_KEY
                              # replays UC; without one the demo asks nothing, as a live run would.
                              statxplore_url=urls["STATXPLORE_URL"], statxplore_api_key=DEMO_STATXPLORE_KEY,

@@ -25,6 +25,7 @@ DEFAULT_ONS_GEO_URL = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest
 DEFAULT_DFE_URL = "https://api.education.gov.uk/statistics/v1"
 DEFAULT_DFE_CONTENT_URL = "https://content.explore-education-statistics.service.gov.uk/api"  # EES data catalogue
 DEFAULT_STATXPLORE_URL = "https://stat-xplore.dwp.gov.uk/webapi/rest/v1"  # DWP Stat-Xplore Open Data API
+DEFAULT_MHCLG_URL = "https://assets.publishing.service.gov.uk"  # GOV.UK's asset host: MHCLG's IoD 2025 files
 # Nomis rate-limits without publishing the limit; peers pause 0.5 s between pages. Four request starts a
 # second, shared by the concurrent page fetches, keeps a big backfill polite.
 DEFAULT_NOMIS_MAX_RPS = 4.0
@@ -61,6 +62,10 @@ class Settings:
     statxplore_url: str = DEFAULT_STATXPLORE_URL
     # Optional: a free Stat-Xplore account's Open Data API key. Without it the UC source loads nothing.
     statxplore_api_key: str | None = field(default=None, repr=False)
+    mhclg_url: str = DEFAULT_MHCLG_URL
+    # Rows the IoD 2025 File 7 must have: every English 2021 LSOA. A stand-in server (the tests' synthetic
+    # upstream) serves a file for its own areas and says how many; 0 = not checked.
+    mhclg_expected_lsoas: int = 33_755
 
     @property
     def published_db(self) -> Path:
@@ -156,6 +161,8 @@ class _Environment(BaseSettings):
     upstream_backoff_seconds: float = Field(1.0, alias="UPSTREAM_BACKOFF_SECONDS")
     statxplore_url: str = Field(DEFAULT_STATXPLORE_URL, alias="STATXPLORE_URL")
     statxplore_api_key: Optional[str] = Field(None, alias="STATXPLORE_API_KEY", repr=False)
+    mhclg_url: str = Field(DEFAULT_MHCLG_URL, alias="MHCLG_BASE_URL")
+    mhclg_expected_lsoas: int = Field(33_755, ge=0, alias="MHCLG_EXPECTED_LSOAS")
     project_dir: Optional[str] = Field(None, alias="LMI_PROJECT_DIR")
     data_dir: Optional[str] = Field(None, alias="LMI_DATA_DIR")
     areas_file: Optional[str] = Field(None, alias="LMI_AREAS_FILE")
@@ -258,4 +265,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         upstream_backoff_seconds=read.upstream_backoff_seconds,
         statxplore_url=read.statxplore_url,
         statxplore_api_key=read.statxplore_api_key,
+        mhclg_url=read.mhclg_url,
+        mhclg_expected_lsoas=read.mhclg_expected_lsoas,
     )

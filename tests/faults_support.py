@@ -247,12 +247,13 @@ def run_through(settings: Settings, asset: str, upstream: bool = False, instance
 
 def child_env(settings: Settings, dagster_home: Path, **extra: str) -> dict[str, str]:
     """Environment for `lmi` in a subprocess: this project, this server, live mode."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LMI_", "NOMIS_", "ONS_", "DFE_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LMI_", "NOMIS_", "ONS_", "DFE_", "MHCLG_"))}
     env.update({
         "LMI_SOURCE": settings.source_mode, "LMI_PROJECT_DIR": str(settings.project_dir),
         "NOMIS_BASE_URL": settings.nomis_url, "ONS_GEO_BASE_URL": settings.ons_geo_url,
         "DFE_BASE_URL": settings.dfe_url, "DFE_CONTENT_URL": settings.dfe_content_url, "DAGSTER_HOME": str(dagster_home), "PYTHONPATH": str(ROOT),
         "NOMIS_MAX_REQUESTS_PER_SECOND": "0",  # a local server: no polite pacing
+        "MHCLG_BASE_URL": settings.mhclg_url, "MHCLG_EXPECTED_LSOAS": str(settings.mhclg_expected_lsoas),
         **extra,
     })
     dagster_home.mkdir(parents=True, exist_ok=True)

@@ -22,9 +22,9 @@ def test_demo_mode_is_labelled_synthetic_everywhere(tmp_path):
     build_demo_snapshot(settings)
     assert run_pipeline(settings).success
     with duckdb.connect(str(settings.published_db), read_only=True) as conn:
-        # Every upstream response is synthetic; the one real file bundled with the code (IoD 2025) says so.
+        # Every upstream response is synthetic, MHCLG's IoD 2025 File 7 included (the demo's is made up).
         labels = dict(conn.execute("SELECT source_asset, any_value(data_label) FROM provenance GROUP BY 1").fetchall())
-        assert labels.pop("iod_employment") == "bundled copy of published statistics"
+        assert labels.pop("raw_iod") == "synthetic demo data"
         assert set(labels.values()) == {"synthetic demo data"}
         assert conn.execute("SELECT DISTINCT data_label FROM ward_indicators").fetchall() == [("synthetic demo data",)]
         assert conn.execute("SELECT DISTINCT source_mode FROM provenance").fetchall() == [("demo",)]

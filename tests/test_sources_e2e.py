@@ -18,10 +18,13 @@ from tests.sources_helpers import nomis_id, served_neet, served_rows
 
 GENSING, PARK_WOOD, HASTINGS, MAIDSTONE, EAST_SUSSEX = "E05011207", "E05005002", "E07000062", "E07000110", "E10000011"
 WARDS = {HASTINGS: 16, MAIDSTONE: 26}
-# IoD 2025 is bundled for real English LSOAs; the demo world's LSOA codes are made up, so in demo mode it exists
-# for England only (test_deprivation.py covers its ward figures).
+# IoD 2025: the demo's File 7 is synthetic, for the demo world's (made-up) LSOAs, so every ward has the figures,
+# built from LSOAs by best fit on every ward vintage held (test_deprivation.py works them by hand).
 DEPRIVATION = "iod_employment_deprivation"
-WARD_INDICATORS = {i.indicator for i in INDICATORS if i.lowest_level == "ward"} - {DEPRIVATION}
+IOD = {DEPRIVATION, "iod_income_deprivation", "imd_share_lsoas_most_deprived_decile", "imd_average_score"}
+# Stat-Xplore needs a key, and this demo run has none: its UC figures are absent (test_earnings_jobs_e2e has a key).
+KEYED = {i.indicator for i in INDICATORS if i.source_dataset.startswith("Stat-Xplore")}
+WARD_INDICATORS = {i.indicator for i in INDICATORS if i.lowest_level == "ward"} - KEYED
 AREA_ONLY = {i.indicator for i in INDICATORS if i.lowest_level != "ward"}
 
 
@@ -49,11 +52,15 @@ def test_every_ward_indicator_for_every_configured_ward(demo):
     for indicator, lad, wards, values, n in rows:
         found[indicator][lad] = (wards, values, n)
     assert set(found) == WARD_INDICATORS  # and nothing else: survey and DfE figures are not ward figures
-    for indicator in WARD_INDICATORS:
+    for indicator in WARD_INDICATORS - IOD:
         for lad, n_wards in WARDS.items():
-            if lad == MAIDSTONE and indicator.startswith("claimant"):
-                n_wards += 22  # the claimant count is published on Maidstone's 2024 wards too
+            if lad == MAIDSTONE and indicator.startswith(("claimant", "bres", "business")):
+                n_wards += 22  # the claimant count, BRES and business counts are on Maidstone's 2024 wards too
             assert found[indicator][lad] == (n_wards, n_wards, n_wards), (indicator, lad)
+    # IoD is built by LSOA best fit on every ward vintage held (2022 and 2024): Hastings' 16 wards, unchanged, have a
+    # row on each; Maidstone's 26 wards of 2022 and 22 of 2024 one each.
+    for indicator in IOD:
+        assert found[indicator] == {HASTINGS: (16, 32, 32), MAIDSTONE: (48, 48, 48)}, indicator
     census = conn.execute("""SELECT DISTINCT period, ward_vintage, change_12m FROM ward_indicators
         WHERE indicator LIKE 'census%'""").fetchall()
     assert [(p.isoformat(), v, c) for p, v, c in census] == [("2021-03-01", 2022, None)]  # a snapshot: no change
@@ -72,13 +79,12 @@ def test_area_level_indicators_live_in_area_indicators(demo):
     assert held["neet_nk_16_17"] == "E10000011,E10000016,E12000008,E92000001"  # upper tier, region, England
     catalogue = dict(conn.execute("SELECT indicator, status FROM indicator_catalogue").fetchall())
     assert catalogue["census_unemployment_rate_16_24"] == "derived" and catalogue["census_neet_proxy_16_24"] == "proxy"
-    assert set(catalogue) == WARD_INDICATORS | AREA_ONLY | {DEPRIVATION}
-    labels = conn.execute(f"SELECT DISTINCT data_label FROM area_indicators WHERE indicator <> '{DEPRIVATION}'"
-                          ).fetchall()
+    assert set(catalogue) == WARD_INDICATORS | AREA_ONLY | KEYED and IOD <= WARD_INDICATORS
+    labels = conn.execute("SELECT DISTINCT data_label FROM area_indicators").fetchall()
     assert labels == [("synthetic demo data",)]
-    deprivation = conn.execute(f"""SELECT area_level, status, data_label FROM area_indicators
-        WHERE indicator = '{DEPRIVATION}'""").fetchall()
-    assert deprivation == [("country", "derived", "bundled copy of published statistics")]
+    deprivation = conn.execute(f"""SELECT DISTINCT area_level, status, data_label FROM area_indicators
+        WHERE indicator = '{DEPRIVATION}' ORDER BY 1""").fetchall()
+    assert deprivation == [(level, "derived", "synthetic demo data") for level in ("country", "lad", "ward")]
 
 
 def test_census_cells_by_hand(demo):

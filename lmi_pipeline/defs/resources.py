@@ -3,6 +3,7 @@ import os
 import dagster as dg
 
 from lmi_pipeline.clients.dfe import DfeResource
+from lmi_pipeline.clients.mhclg import MhclgResource
 from lmi_pipeline.clients.nomis import NomisResource
 from lmi_pipeline.clients.ons_geo import OnsGeoResource
 from lmi_pipeline.clients.statxplore import StatXploreResource
@@ -30,6 +31,7 @@ def build_resources(settings: Settings, record_origin: str = "recorded") -> dict
         "nomis": NomisResource(base_url=settings.nomis_url, uid=uid, max_requests_per_second=settings.nomis_max_rps,
                                **common),
         "ons_geo": OnsGeoResource(base_url=settings.ons_geo_url, **common),
+        "mhclg": MhclgResource(base_url=settings.mhclg_url, expected_lsoas=settings.mhclg_expected_lsoas, **common),
         "dfe": DfeResource(base_url=settings.dfe_url, content_url=settings.dfe_content_url, **common),
         "warehouse": WarehouseResource(
             database=str(settings.work_db), memory_limit=settings.duckdb_memory_limit,

@@ -79,7 +79,7 @@ SOURCE_ASSETS = {"NM_162_1": "raw_claimant_count", "NM_2014_1": "raw_population"
                  "NM_17_5": "raw_aps", "NM_127_1": "raw_model_unemployment", "NM_30_1": "raw_ashe_earnings",
                  "NM_57_1": "raw_jobs_density", "NM_189_1": "raw_bres_employees",
                  "NM_141_1": "raw_business_counts", "DfE EES": "raw_neet",
-                 "Stat-Xplore UC_Monthly": "raw_uc_conditionality"}
+                 "Stat-Xplore UC_Monthly": "raw_uc_conditionality", "MHCLG File 7": "raw_iod"}
 
 
 def source_assets(source_dataset: str) -> list[str]:

@@ -34,7 +34,9 @@ Built from the tables above (SQL in `lmi_pipeline/defs/analyses/`; method and ca
 `raw_jobs_density` (NM_57_1), `raw_bres_employees` (NM_189_1), `raw_business_counts` (NM_141_1): the Nomis CSV
 exactly as served,
 every column text, plus `query_id`. `raw_neet`: the DfE file exactly as served (the API data set's 2025 or
-2026 column names, or the dashboard extract's), every column text, plus `query_id`. A source with no good
+2026 column names, or the dashboard extract's), every column text, plus `query_id`. `raw_iod`: the columns of
+MHCLG's IoD 2025 File 7 that are loaded, renamed (the File 7 header of each is its description), every column
+text, plus `query_id`. A source with no good
 load yet has an empty raw table of these columns.
 """,
 }
@@ -42,7 +44,8 @@ load yet has an empty raw table of these columns.
 # table -> its notes
 TABLE_NOTES = {
     'ward_indicators': """\
-Ward indicators: `claimant_*` (monthly) and the Census 2021 ones (`census_*`, 2022 wards). Indicators that
+Ward indicators: `claimant_*` (monthly), the Census 2021 ones (`census_*`, 2022 wards) and the IoD 2025 ones
+(`iod_*`, `imd_*`: LSOA best fit, every ward vintage held). Indicators that
 exist only for districts or counties and above (APS, model-based unemployment, DfE NEET) are not ward
 figures and are **not** in `ward_indicators`: find them in `area_indicators`.
 
@@ -110,7 +113,8 @@ Nomis publishes RM024 for wards.
 | `bres_share_retail`, `bres_share_accommodation_food` | official | BRES open access (NM_189_1): Nomis's industry percentage for broad groups 7 Retail and 9 Accommodation & food services, % of the area's employee jobs |
 | `business_local_units` | official | UK Business Counts (NM_141_1): VAT/PAYE-registered local units (sites), all sizes, March IDBR snapshot; wards where Nomis publishes them, districts and above |
 | `neet_nk_16_17`, `neet_16_17` | official | DfE: 16-17 year olds NEET or activity not known (the headline) / known NEET, % of the cohort; upper-tier local authorities, regions, England |
-| `iod_employment_deprivation` | derived | IoD 2025 Employment domain (MHCLG): % of the working-age population involuntarily excluded from work, 2022 reference year; the simple mean of the 2021 LSOA scores for wards (LSOA best fit, every ward vintage), districts and England; England only |
+| `iod_employment_deprivation`, `iod_income_deprivation` | derived | IoD 2025 Employment / Income domains (MHCLG File 7): % of the working-age population involuntarily excluded from work / % of the population in income deprivation, 2022 reference year; the mean of the 2021 LSOA rates weighted by File 7's mid-2022 working-age / total population, for wards (LSOA best fit, every ward vintage), districts and England; England only |
+| `imd_share_lsoas_most_deprived_decile`, `imd_average_score` | derived | IMD 2025 (MHCLG File 7): % of the area's 2021 LSOAs in England's most deprived 10% (IMD decile 1; each LSOA once) / the IMD score averaged over its LSOAs weighted by total population (mid 2022); wards (LSOA best fit), districts and England; England only |
 
 Census 2021 indicators. The headline unemployment rates follow the ONS definition (ONS, *Census 2021
 dictionary*, economic activity status): economically active full-time students are in the labour force, and
@@ -125,22 +129,26 @@ ward boundary counts wholly in one ward), so a ward's 16+ and 16-24 figures can 
 populations. Each ward row's `source_dataset` says which, e.g. `NM_2083_1 (ONS 2022 ward figures: output
 areas by best fit)` or `NM_2124_1 (2021 LSOAs aggregated to 2022 wards by LSOA21 best fit)`.
 
-#### Employment deprivation (IoD 2025): `iod_employment_deprivation`
-The Employment Deprivation Domain of the English Indices of Deprivation 2025 (MHCLG, published 30 October
-2025; Open Government Licence v3.0, © Crown copyright): the proportion of the working-age population
-involuntarily excluded from the labour market (unemployment, sickness or disability, caring responsibilities),
-counted from DWP benefit data, as a %. MHCLG publishes it for 2021 LSOAs only; every figure here is ours
-(`derived`): a ward's value is the simple (unweighted) mean of the scores of the LSOAs the ONS LSOA21 -> ward
-lookup best-fits to it, for every ward vintage in `lsoa_ward_lookup`; a district's the mean over its LSOAs; and
-England's the mean over all 33,755 English LSOAs. A simple mean because the bundled file has no population
-denominators; LSOAs are of similar size, so it approximates a population-weighted mean, but the district
-values are not MHCLG's population-weighted district summaries. `period` is `2022-01-01`, the start of the 2022
-reference year (`reference_months` 12), a single time point: no change on a year earlier. `value` is rounded to
-1 dp; `numerator`, `denominator`, `lower`, `upper` and `rounding_base` are NULL. England only: Welsh wards and
-districts have no row; a ward with some LSOAs unscored would have a NULL value, never the mean of part of it.
-The figures are real published data in every source mode (demo included, where the made-up LSOAs match none,
-so only England has a figure); `data_label` is `bundled copy of published statistics`. It is an optional
-component of the priority ranking (`employment_deprivation`, weight 0 unless lmi.toml gives it one).
+#### Deprivation (IoD 2025): `iod_employment_deprivation`, `iod_income_deprivation`, `imd_share_lsoas_most_deprived_decile`, `imd_average_score`
+The English Indices of Deprivation 2025 (MHCLG, published 30 October 2025; Open Government Licence v3.0, ©
+Crown copyright), from File 7 (`iod_lsoa`). MHCLG publishes them for 2021 LSOAs only; every figure here is ours
+(`derived`), for wards (the LSOAs the ONS LSOA21 -> ward lookup best-fits to the ward, for every ward vintage in
+`lsoa_ward_lookup`), districts (their LSOAs) and England (every LSOA in the file). The Employment score (the
+proportion of the working-age population involuntarily excluded from the labour market: unemployment, sickness
+or disability, caring responsibilities, from DWP benefit data) and the Income score (the proportion of the
+population in income deprivation) are rates, so an area's figure is the mean of its LSOAs' rates weighted by the
+denominators File 7 publishes with them (working-age population 18-66 / total population, mid 2022): the area's
+own rate, as a %, with that population as `denominator` (`denominator_year` 2022) and no `numerator` (the LSOA
+rates are rounded to 3 dp, so an implied count would look more exact than it is). The IMD score is not a rate:
+`imd_average_score` weights it by total population, as MHCLG's local-authority "average score" does, and
+`imd_share_lsoas_most_deprived_decile` is the % of the area's LSOAs in IMD decile 1 (each LSOA once; England
+10% by construction). District values are not MHCLG's own summaries and can differ. `period` is `2022-01-01`,
+the start of the 2022 reference year (`reference_months` 12), a single time point: no change on a year earlier.
+Values are rounded to 1 dp; `lower`, `upper` and `rounding_base` are NULL. England only: Welsh wards and
+districts have no row; a ward with some LSOAs missing from the file would have a NULL value, never the figure of
+part of it. Live runs download MHCLG's file; the demo's File 7 is synthetic (`data_label` `synthetic demo data`).
+Employment deprivation is an optional component of the priority ranking (`employment_deprivation`, weight 0
+unless lmi.toml gives it one).
 """,
     'lmi_gaps': """\
 `place_level` (`ward` or `lad`), `place_code`, `place_name`, `lad_code`, `lad_name`; `indicator`, `label`, `unit`,
@@ -241,13 +249,17 @@ counties), E13 (Inner/Outer London) and a CTYUA code equal to the district's own
 `focus_match` (`as named`; `same name` on other boundaries; or `most of its LSOAs (best fit)` where the name
 changed with the boundaries, e.g. Park Wood -> Park Wood & Mangravet), `source_service` (the ONS lookup it came from).
 """,
-    'iod_employment': """\
-`lsoa_code`, `employment_score` (% of the working-age population involuntarily excluded from work: MHCLG's
-score, a proportion, x 100, to 1 dp), `employment_rank` (1 = most deprived of 33,755), `employment_decile`
-(1 = most deprived 10%), `vintage` (`IoD 2025`), `lsoa_vintage` (2021), `source_query_id` (its provenance
-row: `service` and origin `bundled`). Loaded as is from the bundled
-`lmi_pipeline/geography/data/iod2025_employment_lsoa21.csv.gz` (origin, licence, row count and sha256 in the
-README there), never fetched: the same real data in every source mode. No Welsh LSOAs.
+    'iod_lsoa': """\
+Loaded from MHCLG's *English indices of deprivation 2025*, File 7 ("All ranks, scores, deciles and population
+denominators"), downloaded from GOV.UK (`MHCLG_BASE_URL`, path `media/691ded56d140bbbaa59a2a7d/File_7_...csv`)
+in live runs and replayed from the snapshot in the demo, where the synthetic upstream serves a made-up File 7 in
+the real layout for the demo's LSOAs (labelled `synthetic demo data` in provenance). Only the overall IMD, the
+Income and Employment domains and the four population denominators are kept; the file's headers are read by
+name (`lmi_pipeline/clients/mhclg.py`). Scores are as published: the Income and Employment scores are rates
+(proportions 0-1, 3 dp); the IMD score is not a rate. Before loading, the body is checked: a CSV (not an HTML
+page), every header present, English 2021 LSOA codes once each, 33,755 rows for the real file, ranks within
+1..33,755, deciles 1..10, rates within 0-1, population denominators whole numbers; a body that fails (or a
+failed download) leaves the last good load as it was (`source_status` says why). No Welsh LSOAs.
 """,
     'census_economic_activity': """\
 `area_code`, `area_name`, `area_level` (`lsoa`, `ward`, `lad`, `county`, `region`, `country`), `ward_vintage`

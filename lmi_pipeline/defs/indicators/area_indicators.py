@@ -73,13 +73,14 @@ ORDER BY c.indicator
 @dg.asset(group_name="indicators", kinds={"duckdb"},
           deps=["claimant_count", "population", "census_economic_activity", "census_skills_work", "aps_estimates",
                 "model_unemployment", "ashe_earnings", "jobs_density", "bres_employees", "business_counts",
-                "neet_participation", "provenance", "iod_employment", "lsoa_ward_lookup", "uc_conditionality"],
+                "neet_participation", "provenance", "iod_lsoa", "lsoa_ward_lookup", "uc_conditionality"],
           pool="duckdb_writer")
 def area_indicators(project: ProjectResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Every indicator for every area held (wards, districts, counties, regions, England), long format.
 
     Official figures are the publisher's own; derived ones (youth claimant rates, Census 16-24 rates of
-    wards built from LSOAs by best fit, IoD 2025 employment deprivation averaged from LSOAs, England only)
+    wards built from LSOAs by best fit, IoD 2025 employment and income deprivation and the IMD aggregated from
+    LSOAs, England only)
     are computed here, identically at every level; proxies stand in
     for what no one publishes (a Census NEET proxy for wards). `lower`/`upper` give the range the
     nearest-5 rounding of a claimant count allows, or the 95% confidence interval of a survey estimate;

@@ -16,15 +16,15 @@ GROUP BY table_name HAVING count(*) = 2 ORDER BY table_name
                 "raw_census_economic_activity", "raw_census_age_activity", "raw_census_qualifications",
                 "raw_census_industry", "raw_census_occupation", "raw_aps", "raw_model_unemployment",
                 "raw_ashe_earnings", "raw_jobs_density", "raw_bres_employees", "raw_business_counts", "raw_neet",
-                "raw_uc_conditionality", "ons_lsoa_ward_lookup", "ons_combined_authorities", "iod_employment",
+                "raw_uc_conditionality", "ons_lsoa_ward_lookup", "ons_combined_authorities", "raw_iod",
                 "ward_boundaries"],
           pool="duckdb_writer")
 def provenance(project: ProjectResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Where every figure came from: one row per upstream query, with its URL (never the key),
     parameters, retrieval time, source mode, release stamp, the period "latest" resolved to, row count,
     a SHA-256 of the bytes received, and the periods the query found revised upstream (details in
-    `source_revisions`). Demo rows are labelled "synthetic demo data"; the bundled IoD 2025 file (real published
-    data in every mode) "bundled copy of published statistics".
+    `source_revisions`). Demo rows are labelled "synthetic demo data" (the IoD 2025 File 7 too: the demo's is
+    synthetic, a live run downloads MHCLG's).
     """
     with warehouse.get_connection() as conn:
         raw_tables = [r[0] for r in conn.execute(RAW_WITH_DATES_SQL).fetchall()]

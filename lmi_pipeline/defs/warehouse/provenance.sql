@@ -15,8 +15,8 @@ SELECT
     CASE
         WHEN bool_or(r.origin = 'synthetic') THEN 'synthetic demo data'
         WHEN bool_or(r.origin = 'recorded')  THEN 'replayed recording of real responses'
-        -- A real published file shipped with the pipeline (the IoD 2025 Employment domain): real in every
-        -- source mode, never fetched live, so labelled as neither.
+        -- A real published file shipped with the pipeline, real in every source mode: none is today (the IoD
+        -- 2025 Employment file once was; File 7 is now downloaded, and synthetic in the demo).
         WHEN bool_or(r.origin = 'bundled')   THEN 'bundled copy of published statistics'
         ELSE 'live official statistics'
     END                                                          AS data_label,
