@@ -54,8 +54,8 @@ def test_every_ward_indicator_for_every_configured_ward(demo):
     assert set(found) == WARD_INDICATORS  # and nothing else: survey and DfE figures are not ward figures
     for indicator in WARD_INDICATORS - IOD:
         for lad, n_wards in WARDS.items():
-            if lad == MAIDSTONE and indicator.startswith(("claimant", "bres", "business")):
-                n_wards += 22  # the claimant count, BRES and business counts are on Maidstone's 2024 wards too
+            if lad == MAIDSTONE and indicator.startswith(("claimant", "bres", "business", "population")):
+                n_wards += 22  # the claimant count, BRES, business counts and population are on Maidstone's 2024 wards too
             assert found[indicator][lad] == (n_wards, n_wards, n_wards), (indicator, lad)
     # IoD is built by LSOA best fit on every ward vintage held (2022 and 2024): Hastings' 16 wards, unchanged, have a
     # row on each; Maidstone's 26 wards of 2022 and 22 of 2024 one each.

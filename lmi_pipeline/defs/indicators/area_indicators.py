@@ -9,7 +9,7 @@ from lmi_pipeline.sources.isolation import CREATE_SOURCE_STATUS
 
 # Each source contributes `figures_<source>.sql` returning these columns for every area it covers.
 FIGURE_SOURCES = ["claimant_count", "census", "census_skills", "aps", "model_unemployment", "ashe", "jobs_density",
-                  "bres", "business_counts", "neet", "deprivation", "uc_conditionality"]
+                  "bres", "business_counts", "neet", "deprivation", "uc_conditionality", "population"]
 FIGURE_COLUMNS = [
     "area_code", "area_name", "area_level", "ward_vintage", "period", "indicator", "value", "numerator",
     "denominator", "unit", "lower", "upper", "status", "rounding_base", "obs_status", "source_dataset",
