@@ -24,12 +24,12 @@ EMPLOYMENT, INCOME = "iod_employment_deprivation", "iod_income_deprivation"
 IMD_SHARE, IMD_SCORE = "imd_share_lsoas_most_deprived_decile", "imd_average_score"
 
 # iod_lsoa as the asset leaves it (only the columns the figures read), scores as published (rates 0-1):
-# (lsoa, IMD score, IMD decile, Income rate, Employment rate, total population, working-age population)
-IOD = [("E01000001", 10.0, 5, 0.200, 0.100, 2000, 1000),
-       ("E01000002", 40.0, 1, 0.100, 0.154, 1000, 1000),
-       ("E01000003", 30.0, 1, 0.300, 0.200, 2000, 1500),
-       ("E01000004", 5.0, 10, 0.050, 0.046, 1000, 600),
-       ("E01000005", 50.0, 1, 0.400, 0.300, 2000, 1000)]
+# (lsoa, district, IMD score, IMD decile, Income rate, Employment rate, total population, working-age population)
+IOD = [("E01000001", "E07000001", 10.0, 5, 0.200, 0.100, 2000, 1000),
+       ("E01000002", "E07000001", 40.0, 1, 0.100, 0.154, 1000, 1000),
+       ("E01000003", "E07000001", 30.0, 1, 0.300, 0.200, 2000, 1500),
+       ("E01000004", "E07000001", 5.0, 10, 0.050, 0.046, 1000, 600),
+       ("E01000005", "E07000002", 50.0, 1, 0.400, 0.300, 2000, 1000)]
 # lsoa_ward_lookup: (lsoa, ward, ward name, vintage, district, district name)
 LOOKUP = [
     # District Alpha, 2023 wards: A = LSOAs 1 and 2, B = LSOAs 3 and 4.
@@ -58,13 +58,29 @@ FIGURES_SQL = (f"SELECT {', '.join(area_indicators.FIGURE_COLUMNS)} "  # what ar
 @pytest.fixture
 def db(tmp_path):
     conn = duckdb.connect(str(tmp_path / "f.duckdb"))
-    conn.execute("CREATE TABLE iod_lsoa (lsoa_code VARCHAR, imd_score DOUBLE, imd_decile INTEGER, income_score DOUBLE, "
-                 "employment_score DOUBLE, population_total INTEGER, population_working_age INTEGER, "
-                 "source_query_id VARCHAR)")
-    conn.executemany("INSERT INTO iod_lsoa VALUES (?, ?, ?, ?, ?, ?, ?, 'q-iod')", IOD)
+    conn.execute("CREATE TABLE iod_lsoa (lsoa_code VARCHAR, lad_code VARCHAR, imd_score DOUBLE, imd_decile INTEGER, "
+                 "income_score DOUBLE, employment_score DOUBLE, population_total INTEGER, "
+                 "population_working_age INTEGER, source_query_id VARCHAR)")
+    conn.executemany("INSERT INTO iod_lsoa VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'q-iod')", IOD)
     conn.execute("CREATE TABLE lsoa_ward_lookup (lsoa_code VARCHAR, ward_code VARCHAR, ward_name VARCHAR, "
                  "ward_vintage BIGINT, lad_code VARCHAR, lad_name VARCHAR)")
     conn.executemany("INSERT INTO lsoa_ward_lookup VALUES (?, ?, ?, ?, ?, ?)", LOOKUP)
+    # Both English districts are in one county and region (as area_indicators registers from the reference).
+    conn.execute("""CREATE TABLE district_parents AS SELECT * FROM (VALUES
+        ('E07000001', 'E10000001', 'County', 'E12000001', 'Region'),
+        ('E07000002', 'E10000001', 'County', 'E12000001', 'Region'),
+        ('W06000001', NULL, NULL, NULL, NULL)) AS t(lad_code, county_code, county_name, region_code, region_name)""")
+    conn.execute("""CREATE TABLE districts AS SELECT * FROM (VALUES
+        ('E07000001', 'Alpha', 'shire district', 'E10000001', NULL, 'E12000001', 'E92000001'),
+        ('E07000002', 'Beta', 'shire district', 'E10000001', NULL, 'E12000001', 'E92000001'),
+        ('W06000001', 'Gwlad', 'Welsh principal area', NULL, NULL, NULL, 'W92000004'))
+        AS t(lad_code, lad_name, kind, county_code, combined_authority_code, region_code, country_code)""")
+    conn.execute("""ALTER TABLE districts ADD COLUMN benchmarks STRUCT(level VARCHAR, code VARCHAR, name VARCHAR)[]""")
+    conn.execute("""UPDATE districts SET benchmarks = [{'level': 'county', 'code': county_code, 'name': 'County'},
+                  {'level': 'region', 'code': region_code, 'name': 'Region'},
+                  {'level': 'country', 'code': country_code, 'name': 'England'}] WHERE country_code = 'E92000001'""")
+    conn.execute("UPDATE districts SET benchmarks = [{'level': 'country', 'code': 'W92000004', 'name': 'Wales'}] "
+                 "WHERE benchmarks IS NULL")
     yield conn
     conn.close()
 
@@ -150,8 +166,12 @@ def test_part_of_an_area_unscored_gives_no_value_and_wales_gets_no_row(every_fig
     # The Welsh ward and district: no scored LSOA at all, so no row (England only).
     assert not [k for k in every_figure if k[0].startswith("W")]
     assert set(figures) == {("E05000001", 2023), ("E05000002", 2023), ("E05000011", 2024), ("E05000012", 2024),
-                            ("E05000021", 2023), ("E07000001", None), ("E07000002", None), ("E92000001", None)}
+                            ("E05000021", 2023), ("E07000001", None), ("E07000002", None), ("E10000001", None),
+                            ("E12000001", None), ("E92000001", None)}
     assert len(every_figure) == 4 * len(figures)
+    # The county and region of the districts: every LSOA File 7 places in their districts (as England: the file).
+    for code, level in (("E10000001", "county"), ("E12000001", "region")):
+        assert (figures[(code, None)]["area_level"], figures[(code, None)]["value"]) == (level, 17.3)
 
 
 def test_an_empty_file_gives_no_figures(db):
@@ -167,26 +187,17 @@ def test_ward_indicators_benchmark_and_rank_it_and_the_blocking_checks_pass(db):
                    NULL::TIMESTAMP AS retrieved_at FROM ({FIGURES_SQL})""")
     db.execute("""CREATE TABLE ward_lookup AS SELECT DISTINCT ward_code, ward_name,
                   ward_vintage::INTEGER AS ward_vintage, lad_code, lad_name, false AS is_focus FROM lsoa_ward_lookup""")
-    db.execute("""CREATE TABLE districts AS SELECT * FROM (VALUES
-        ('E07000001', 'Alpha', 'shire district', 'E10000001', NULL, 'E12000001', 'E92000001'),
-        ('E07000002', 'Beta', 'shire district', 'E10000001', NULL, 'E12000001', 'E92000001'),
-        ('W06000001', 'Gwlad', 'Welsh principal area', NULL, NULL, NULL, 'W92000004'))
-        AS t(lad_code, lad_name, kind, county_code, combined_authority_code, region_code, country_code)""")
-    db.execute("""ALTER TABLE districts ADD COLUMN benchmarks STRUCT(level VARCHAR, code VARCHAR, name VARCHAR)[]""")
-    db.execute("""UPDATE districts SET benchmarks = [{'level': 'county', 'code': county_code, 'name': 'County'},
-                  {'level': 'region', 'code': region_code, 'name': 'Region'},
-                  {'level': 'country', 'code': country_code, 'name': 'England'}] WHERE country_code = 'E92000001'""")
-    db.execute("UPDATE districts SET benchmarks = [{'level': 'country', 'code': 'W92000004', 'name': 'Wales'}] "
-               "WHERE benchmarks IS NULL")
     db.execute(load_sql(ward_indicators_module.__file__, "ward_indicators"))
     got = {(r[0], r[1]): r[2:] for r in db.execute(
         "SELECT ward_code, ward_vintage, value, lad_value, country_value, county_value, change_12m, rank_in_lad, "
         "n_wards_in_lad FROM ward_indicators WHERE indicator = 'iod_employment_deprivation'").fetchall()}
     # Alpha's 2023 wards: B 15.6 ranks above A 12.7 (1 = most deprived); its 2024 wards rank apart: C 15.8, D 4.6.
-    assert got[("E05000001", 2023)] == (12.7, 14.2, 17.3, None, None, 2, 2)
-    assert got[("E05000002", 2023)] == (15.6, 14.2, 17.3, None, None, 1, 2)
+    # The county holds all five English LSOAs, so it equals England here: (10 000 + 15 400 + 30 000 + 2 760 +
+    # 30 000) / 5 100 = 17.3.
+    assert got[("E05000001", 2023)] == (12.7, 14.2, 17.3, 17.3, None, 2, 2)
+    assert got[("E05000002", 2023)] == (15.6, 14.2, 17.3, 17.3, None, 1, 2)
     assert got[("E05000011", 2024)][5:] == (1, 2) and got[("E05000012", 2024)][5:] == (2, 2)
-    assert got[("E05000021", 2023)] == (None, None, 17.3, None, None, None, 0)
+    assert got[("E05000021", 2023)] == (None, None, 17.3, 17.3, None, None, 0)
     assert not [k for k in got if k[0].startswith("W")]
     for name in ("MISSING_BENCHMARKS_SQL", "BAD_RATES_SQL", "RANGES_CONTAIN_VALUES_SQL", "DUPLICATE_KEYS_SQL"):
         assert db.execute(getattr(checks, name)).fetchall() == [], name

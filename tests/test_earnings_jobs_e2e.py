@@ -259,7 +259,7 @@ def test_iod_domains_arrive_for_every_focus_ward_with_provenance_labelled_synthe
                             "File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv")
         assert release == "IoD 2025 (MHCLG, published 30 October 2025)" and n > 100
     status = published.execute("SELECT outcome, upstream FROM source_status WHERE source_asset = 'raw_iod'").fetchone()
-    assert status == ("fresh", "mhclg:iod2025-file7")
+    assert status == ("fresh", "mhclg:IoD2025")
 
 
 def test_a_focus_ward_income_rate_is_its_lsoas_served_rates_weighted_by_population(published):

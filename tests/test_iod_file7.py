@@ -196,14 +196,14 @@ def test_the_asset_loads_file7_then_keeps_it_when_a_later_download_fails(httpser
     result = dg.materialize([raw_iod, iod_lsoa], resources=_resources(httpserver, tmp_path, expected=56))
     assert result.success
     (outcome, reason, upstream), (n, qid), spot = _state(tmp_path)
-    assert (outcome, reason, upstream, n) == ("fresh", None, "mhclg:iod2025-file7", 56)
+    assert (outcome, reason, upstream, n) == ("fresh", None, "mhclg:IoD2025", 56)
     assert spot == (0.237, 4386, 0.380, 42.079, 2, 900, "IoD 2025", 2021)
     with duckdb.connect(str(tmp_path / "work.duckdb"), read_only=True) as conn:
         prov = conn.execute("SELECT query_id, source_asset, service, dataset, url, origin, rows, release "
                             "FROM source_requests").fetchall()
     assert prov == [(qid, "raw_iod", "mhclg", "English Indices of Deprivation 2025, File 7 (all ranks, scores, "
                      "deciles and population denominators)", httpserver.url_for(path), "live", 56,
-                     "IoD 2025 (MHCLG, published 30 October 2025)")]
+                     "IoD 2025 (MHCLG, published 30 October 2025): " + FILE7_PATH)]
 
     # GOV.UK answers with an HTML page (200), then a 404, then a short file for the real one: each is refused
     # with the file named, and the last good load is kept as it was (stale).
@@ -264,12 +264,18 @@ def test_real_hastings_values_aggregate_to_its_wards_by_the_real_lookup(tmp_path
     with LOOKUP.open(encoding="utf-8-sig", newline="") as f:
         lookup = list(csv.DictReader(f))
     conn = duckdb.connect(str(tmp_path / "f.duckdb"))
-    conn.execute("CREATE TABLE iod_lsoa (lsoa_code VARCHAR, imd_score DOUBLE, imd_decile INTEGER, income_score DOUBLE, "
-                 "employment_score DOUBLE, population_total INTEGER, population_working_age INTEGER, "
-                 "source_query_id VARCHAR)")
-    conn.executemany("INSERT INTO iod_lsoa VALUES (?, ?, ?, ?, ?, 1500, 900, 'q-real')",
-                     [(c, r["IMD_score"], r["IMD_decile"], r["Income_score"], r["Employment_score"])
-                      for c, r in real.items()])
+    conn.execute("CREATE TABLE iod_lsoa (lsoa_code VARCHAR, lad_code VARCHAR, imd_score DOUBLE, imd_decile INTEGER, "
+                 "income_score DOUBLE, employment_score DOUBLE, population_total INTEGER, "
+                 "population_working_age INTEGER, source_query_id VARCHAR)")
+    district_of = {r["LSOA21CD"]: r["LAD23CD"] for r in lookup}
+    conn.executemany("INSERT INTO iod_lsoa VALUES (?, ?, ?, ?, ?, ?, 1500, 900, 'q-real')",
+                     [(c, district_of.get(c, "E06000001"), r["IMD_score"], r["IMD_decile"], r["Income_score"],
+                       r["Employment_score"]) for c, r in real.items()])
+    # Hastings's county and region (no benchmark asked here: figures_deprivation gives those it is asked for).
+    conn.execute("CREATE TABLE district_parents AS SELECT 'E07000062' AS lad_code, 'E10000011' AS county_code, "
+                 "'East Sussex' AS county_name, 'E12000008' AS region_code, 'South East' AS region_name")
+    conn.execute("CREATE TABLE districts AS SELECT 'E07000062' AS lad_code, "
+                 "[]::STRUCT(level VARCHAR, code VARCHAR, name VARCHAR)[] AS benchmarks")
     conn.execute("CREATE TABLE lsoa_ward_lookup (lsoa_code VARCHAR, ward_code VARCHAR, ward_name VARCHAR, "
                  "ward_vintage BIGINT, lad_code VARCHAR, lad_name VARCHAR)")
     conn.executemany("INSERT INTO lsoa_ward_lookup VALUES (?, ?, ?, 2023, ?, ?)",

@@ -50,6 +50,15 @@ FILE7_PATH = "media/691ded56d140bbbaa59a2a7d/" + FILE7_NAME
 FILE7_TITLE = "English Indices of Deprivation 2025, File 7 (all ranks, scores, deciles and population denominators)"
 PUBLICATION_URL = "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2025"
 RELEASE = "IoD 2025 (MHCLG, published 30 October 2025)"
+
+
+def file7_release(path: str = FILE7_PATH) -> str:
+    """The release stamp of File 7 at `path`: a GOV.UK asset is never replaced in place (a new release is a new
+    address), so the release and the address name what was published. Recorded with the download and observed
+    without a request, so a refresh downloads it only when it changes."""
+    return f"{RELEASE}: {path}"
+
+
 ENGLISH_LSOAS_2021 = 33_755  # LSOA 2021 in England (IoD 2019 used 32,844 LSOA 2011)
 LSOA_CODE = re.compile(r"^E01[0-9]{6}$")
 

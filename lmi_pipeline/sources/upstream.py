@@ -14,6 +14,7 @@ from datetime import date
 import dagster as dg
 
 from lmi_pipeline.clients.dfe import DfeResource
+from lmi_pipeline.clients.mhclg import file7_release
 from lmi_pipeline.clients.nomis import NomisResource
 from lmi_pipeline.clients.statxplore import StatXploreResource
 from lmi_pipeline.clients.transport import UpstreamError
@@ -21,7 +22,7 @@ from lmi_pipeline.clients.transport import UpstreamError
 
 @dataclass(frozen=True)
 class Upstream:
-    service: str  # nomis | dfe | statxplore
+    service: str  # nomis | dfe | statxplore | mhclg
     dataset: str  # NM_162_1 | neet-16-17
     title: str
     sources: tuple[str, ...]  # the raw source assets (tables) loaded from it
@@ -55,6 +56,7 @@ UPSTREAMS: tuple[Upstream, ...] = (
     Upstream("nomis", "NM_2080_1", "Nomis Census 2021 TS063", ("raw_census_occupation",)),
     Upstream("dfe", "neet-16-17", "DfE NEET and not known, 16-17", ("raw_neet",)),
     Upstream("statxplore", "UC_Monthly", "DWP Stat-Xplore Universal Credit", ("raw_uc_conditionality",)),
+    Upstream("mhclg", "IoD2025", "MHCLG English Indices of Deprivation 2025, File 7", ("raw_iod",)),
 )
 
 
@@ -83,6 +85,8 @@ def release_stamp(upstream: Upstream, nomis: NomisResource, dfe: DfeResource,
         if statxplore is None or not statxplore.has_key():
             return NO_KEY
         return f"month {date.today():%Y-%m}"
+    if upstream.service == "mhclg":
+        return file7_release()  # no request: a new release is a new address
     raise ValueError(f"unknown upstream service {upstream.service!r}")
 
 

@@ -3,6 +3,7 @@ import pyarrow as pa
 
 from lmi_pipeline.database.sql import load_sql
 from lmi_pipeline.database.storage import WarehouseResource
+from lmi_pipeline.geography.reference import reference
 from lmi_pipeline.indicators.catalogue import catalogue_rows
 from lmi_pipeline.project import ProjectResource
 from lmi_pipeline.sources.isolation import CREATE_SOURCE_STATUS
@@ -91,9 +92,18 @@ def area_indicators(project: ProjectResource, warehouse: WarehouseResource) -> d
     cols = ", ".join(FIGURE_COLUMNS)
     figures = " UNION ALL BY NAME ".join(
         f"SELECT {cols} FROM ({load_sql(__file__, 'figures_' + source)})" for source in FIGURE_SOURCES)
+    # Every district's county and region (the bundled ONS reference), so figures built from LSOAs (IoD) can
+    # give the configured districts' county and region benchmarks.
+    parents = pa.Table.from_pylist(
+        [{"lad_code": d.code, "county_code": d.county_code, "county_name": d.county_name,
+          "region_code": d.region_code, "region_name": d.region_name} for d in reference().districts.values()],
+        schema=pa.schema([(c, pa.string()) for c in ("lad_code", "county_code", "county_name", "region_code",
+                                                      "region_name")]))
     with warehouse.get_connection() as conn:
         conn.execute("BEGIN")
+        conn.register("district_parents", parents)
         conn.execute(AREA_INDICATORS_SQL.format(figures=figures), {"small_number_threshold": threshold})
+        conn.unregister("district_parents")
         conn.execute("COMMIT")
         n = conn.execute("SELECT count(*) FROM area_indicators").fetchone()[0]
     return dg.MaterializeResult(metadata={"dagster/row_count": n})

@@ -25,15 +25,16 @@
 -- period: 2022-01-01, the start of the 2022 reference year of the domains' data (the catalogue gives
 -- reference_months = 12); the indices are published for one time point, so there is no change on a year earlier.
 WITH lsoas AS (  -- one row per LSOA and indicator: its value and the weight it carries
-    SELECT lsoa_code, 'iod_employment_deprivation' AS indicator, 100 * employment_score AS value,
+    SELECT lsoa_code, lad_code, 'iod_employment_deprivation' AS indicator, 100 * employment_score AS value,
            population_working_age AS weight, source_query_id FROM iod_lsoa
     UNION ALL
-    SELECT lsoa_code, 'iod_income_deprivation', 100 * income_score, population_total, source_query_id FROM iod_lsoa
+    SELECT lsoa_code, lad_code, 'iod_income_deprivation', 100 * income_score, population_total, source_query_id
+    FROM iod_lsoa
     UNION ALL
-    SELECT lsoa_code, 'imd_average_score', imd_score, population_total, source_query_id FROM iod_lsoa
+    SELECT lsoa_code, lad_code, 'imd_average_score', imd_score, population_total, source_query_id FROM iod_lsoa
     UNION ALL
-    SELECT lsoa_code, 'imd_share_lsoas_most_deprived_decile', CASE WHEN imd_decile = 1 THEN 100.0 ELSE 0.0 END, 1,
-           source_query_id FROM iod_lsoa
+    SELECT lsoa_code, lad_code, 'imd_share_lsoas_most_deprived_decile',
+           CASE WHEN imd_decile = 1 THEN 100.0 ELSE 0.0 END, 1, source_query_id FROM iod_lsoa
 ),
 indicators AS (
     SELECT * FROM (VALUES
@@ -73,6 +74,22 @@ districts AS (
     GROUP BY d.lad_code, k.indicator
     HAVING count(i.lsoa_code) > 0
 ),
+-- The configured districts' county and region benchmarks: every LSOA File 7 places in a district of it
+-- (district_parents: the bundled ONS reference, registered by area_indicators).
+larger_areas AS (
+    SELECT lad_code, county_code AS area_code, county_name AS area_name, 'county' AS area_level
+    FROM district_parents WHERE county_code IS NOT NULL
+    UNION ALL
+    SELECT lad_code, region_code, region_name, 'region' FROM district_parents WHERE region_code IS NOT NULL
+),
+larger AS (
+    SELECT a.area_code, any_value(a.area_name) AS area_name, a.area_level, i.indicator,
+           sum(i.value * i.weight) / sum(i.weight) AS value, sum(i.weight) AS weight, count(*) AS n,
+           any_value(i.source_query_id) AS source_query_id
+    FROM lsoas i JOIN larger_areas a ON a.lad_code = i.lad_code
+    WHERE a.area_code IN (SELECT DISTINCT (unnest(benchmarks)).code FROM main.districts)  -- the table, not the CTE
+    GROUP BY a.area_code, a.area_level, i.indicator
+),
 england AS (
     SELECT indicator, sum(value * weight) / sum(weight) AS value, sum(weight) AS weight, count(*) AS n,
            any_value(source_query_id) AS source_query_id
@@ -87,6 +104,10 @@ figures AS (
     SELECT lad_code, lad_name, 'lad', NULL::INTEGER, indicator, value, weight,
            '(to districts; not MHCLG''s own district summary; ', source_query_id
     FROM districts
+    UNION ALL
+    SELECT area_code, area_name, area_level, NULL::INTEGER, indicator, value, weight,
+           '(to the ' || area_level || ', ' || n || ' LSOAs; ', source_query_id
+    FROM larger
     UNION ALL
     SELECT 'E92000001', 'England', 'country', NULL::INTEGER, indicator, value, weight,
            '(to England, ' || n || ' LSOAs; ', source_query_id

@@ -4,17 +4,18 @@ the synthetic upstream serves a made-up File 7 in the real file's format)."""
 
 import dagster as dg
 
-from lmi_pipeline.clients.mhclg import FILE7_COLUMNS, FILE7_TITLE, PUBLICATION_URL, RELEASE, MhclgResource
+from lmi_pipeline.clients.mhclg import (FILE7_COLUMNS, FILE7_TITLE, PUBLICATION_URL, RELEASE, MhclgResource,
+                                       file7_release)
 from lmi_pipeline.database.storage import WarehouseResource
 from lmi_pipeline.sources.isolation import isolated_source
 from lmi_pipeline.sources.request_log import log_requests, query_id
 
 ASSET = "raw_iod"
 
-UPSTREAM = "mhclg:iod2025-file7"  # source_status's name for it (no release observation: a one-off publication)
+UPSTREAM = "mhclg:IoD2025"  # source_status names it by its upstream (sources/upstream.py UPSTREAMS)
 
 
-@dg.asset(group_name="sources", kinds={"duckdb"}, pool="duckdb_writer")
+@dg.asset(group_name="sources", kinds={"duckdb"}, pool="duckdb_writer", deps=["mhclg_iod2025"])
 @isolated_source([*FILE7_COLUMNS, "query_id"], upstream=UPSTREAM)
 def raw_iod(context: dg.AssetExecutionContext, mhclg: MhclgResource,
             warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -34,7 +35,7 @@ def raw_iod(context: dg.AssetExecutionContext, mhclg: MhclgResource,
                      [query_id(resp.request)])
         conn.unregister("file7")
         log_requests(conn, ASSET, fetched, datasets={mhclg.file7_path: FILE7_TITLE},
-                     releases={mhclg.file7_path: RELEASE}, rows={resp.request: table.num_rows})
+                     releases={mhclg.file7_path: file7_release(mhclg.file7_path)}, rows={resp.request: table.num_rows})
         # What the bundled Employment-only file (before File 7 was downloaded) left in an older working database.
         conn.execute("DROP TABLE IF EXISTS iod_employment")
         conn.execute("DELETE FROM source_requests WHERE source_asset = 'iod_employment'")
