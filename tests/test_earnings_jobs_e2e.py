@@ -7,6 +7,7 @@ import duckdb
 import pytest
 
 from lmi_demo.snapshot import build_demo_snapshot
+from lmi_pipeline.clients.mhclg import FILE7_PATH
 from lmi_pipeline.operations.runs import failure_messages
 from lmi_pipeline.settings import load_settings
 from tests.conftest import TEST_DISTRICTS, make_project, run_pipeline
@@ -257,7 +258,7 @@ def test_iod_domains_arrive_for_every_focus_ward_with_provenance_labelled_synthe
         assert (label, prov_label, asset, service) == ("synthetic demo data", "synthetic demo data", "raw_iod", "mhclg")
         assert url.endswith("/media/691ded56d140bbbaa59a2a7d/"
                             "File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv")
-        assert release == "IoD 2025 (MHCLG, published 30 October 2025)" and n > 100
+        assert release == "IoD 2025 (MHCLG, published 30 October 2025): " + FILE7_PATH and n > 100
     status = published.execute("SELECT outcome, upstream FROM source_status WHERE source_asset = 'raw_iod'").fetchone()
     assert status == ("fresh", "mhclg:IoD2025")
 

@@ -84,7 +84,9 @@ def test_area_level_indicators_live_in_area_indicators(demo):
     assert labels == [("synthetic demo data",)]
     deprivation = conn.execute(f"""SELECT DISTINCT area_level, status, data_label FROM area_indicators
         WHERE indicator = '{DEPRIVATION}' ORDER BY 1""").fetchall()
-    assert deprivation == [(level, "derived", "synthetic demo data") for level in ("country", "lad", "ward")]
+    # county and region: the configured districts' benchmarks, from the LSOAs File 7 places in them
+    assert deprivation == [(level, "derived", "synthetic demo data")
+                           for level in ("country", "county", "lad", "region", "ward")]
 
 
 def test_census_cells_by_hand(demo):
