@@ -24,7 +24,6 @@ SELECT f.*,
        p.data_label, p.release, p.retrieved_at
 FROM ({figures}) AS f
 LEFT JOIN provenance AS p ON p.query_id = f.source_query_id
-ORDER BY f.indicator, f.area_level, f.area_code, f.period
 """
 
 CATALOGUE_SQL = """
@@ -71,6 +70,16 @@ ORDER BY c.indicator
 """
 
 
+def district_parents(ref) -> pa.Table:
+    """Every district's county and region (the bundled ONS reference), so figures built from LSOAs (IoD) can
+    give the configured districts' county and region benchmarks."""
+    return pa.Table.from_pylist(
+        [{"lad_code": d.code, "county_code": d.county_code, "county_name": d.county_name,
+          "region_code": d.region_code, "region_name": d.region_name} for d in ref.districts.values()],
+        schema=pa.schema([(c, pa.string()) for c in ("lad_code", "county_code", "county_name", "region_code",
+                                                      "region_name")]))
+
+
 @dg.asset(group_name="indicators", kinds={"duckdb"},
           deps=["claimant_count", "population", "census_economic_activity", "census_skills_work", "aps_estimates",
                 "model_unemployment", "ashe_earnings", "jobs_density", "bres_employees", "business_counts",
@@ -92,16 +101,9 @@ def area_indicators(project: ProjectResource, warehouse: WarehouseResource) -> d
     cols = ", ".join(FIGURE_COLUMNS)
     figures = " UNION ALL BY NAME ".join(
         f"SELECT {cols} FROM ({load_sql(__file__, 'figures_' + source)})" for source in FIGURE_SOURCES)
-    # Every district's county and region (the bundled ONS reference), so figures built from LSOAs (IoD) can
-    # give the configured districts' county and region benchmarks.
-    parents = pa.Table.from_pylist(
-        [{"lad_code": d.code, "county_code": d.county_code, "county_name": d.county_name,
-          "region_code": d.region_code, "region_name": d.region_name} for d in reference().districts.values()],
-        schema=pa.schema([(c, pa.string()) for c in ("lad_code", "county_code", "county_name", "region_code",
-                                                      "region_name")]))
     with warehouse.get_connection() as conn:
         conn.execute("BEGIN")
-        conn.register("district_parents", parents)
+        conn.register("district_parents", district_parents(reference()))
         conn.execute(AREA_INDICATORS_SQL.format(figures=figures), {"small_number_threshold": threshold})
         conn.unregister("district_parents")
         conn.execute("COMMIT")

@@ -15,11 +15,14 @@ latest_pop AS (
 denominators AS (
     SELECT c.area_code, c.area_level, c.ward_vintage, c.period, c.age_band, p.value AS population,
            p.year AS denominator_year, p.age_band AS denominator_band, p.source_query_id AS denominator_query_id
-    FROM counts c
+    -- The year and band wanted are columns before the join, so the join matches on them: a condition on the
+    -- latest year's subquery was applied after joining every year of the area's estimates.
+    FROM (SELECT *, least(year(period), (SELECT year FROM latest_pop)) AS wanted_year,
+                 CASE age_band WHEN '16+' THEN '16-64' ELSE age_band END AS wanted_band
+          FROM counts) AS c
     JOIN population p
       ON p.area_code = c.area_code AND p.area_level = c.area_level
-     AND p.age_band = CASE c.age_band WHEN '16+' THEN '16-64' ELSE c.age_band END
-     AND p.year = least(year(c.period), (SELECT year FROM latest_pop))
+     AND p.age_band = c.wanted_band AND p.year = c.wanted_year
     QUALIFY row_number() OVER (PARTITION BY c.area_code, c.area_level, c.ward_vintage, c.period, c.age_band
                                ORDER BY p.ward_vintage IS NOT DISTINCT FROM c.ward_vintage DESC,
                                         p.ward_vintage DESC NULLS LAST) = 1

@@ -57,5 +57,4 @@ LEFT JOIN benchmarks ctry ON ctry.area_code = f.country_code AND ctry.area_level
                          AND ctry.indicator = f.indicator    AND ctry.period = f.period
 LEFT JOIN area_indicators prev
        ON prev.area_code = f.ward_code AND prev.area_level = 'ward' AND prev.ward_vintage = f.ward_vintage
-      AND prev.indicator = f.indicator AND prev.period = f.period - INTERVAL 12 MONTH
-ORDER BY f.lad_code, f.ward_code, f.indicator, f.period;
+      AND prev.indicator = f.indicator AND prev.period = f.period - INTERVAL 12 MONTH;

@@ -6,8 +6,10 @@ WITH cells AS (
            r.DATE, r.DATE_NAME, v.name AS variable, r.VARIABLE_NAME AS variable_label, m.name AS measure,
            TRY_CAST(NULLIF(r.OBS_VALUE, '') AS DOUBLE) AS value, r.OBS_STATUS AS obs_status, r.query_id
     FROM raw_aps AS r
-    LEFT JOIN labels AS v ON v.grp = 'variable' AND regexp_matches(label_text(r.VARIABLE_NAME), v.pattern)
-    LEFT JOIN labels AS m ON m.grp = 'measures' AND regexp_matches(label_text(r.MEASURES_NAME), m.pattern)
+    LEFT JOIN label_names('variable', (SELECT list(DISTINCT VARIABLE_NAME) FROM raw_aps)) AS v
+           ON v.label = r.VARIABLE_NAME
+    LEFT JOIN label_names('measures', (SELECT list(DISTINCT MEASURES_NAME) FROM raw_aps)) AS m
+           ON m.label = r.MEASURES_NAME
 ),
 wide AS (  -- a unitary authority can come back twice (county and district types): identical cells merge
     SELECT area_code, any_value(area_name) AS area_name, area_level, CAST(DATE || '-01' AS DATE) AS period,

@@ -7,10 +7,14 @@ WITH cells AS (
            r.SEX_NAME AS sex_label, r.PAY_NAME AS pay_label, r.ITEM_NAME AS item_label, m.name AS measure,
            TRY_CAST(NULLIF(r.OBS_VALUE, '') AS DOUBLE) AS value, r.OBS_STATUS AS obs_status, r.query_id
     FROM raw_ashe_earnings AS r
-    LEFT JOIN labels AS s ON s.grp = 'sex' AND regexp_matches(label_text(r.SEX_NAME), s.pattern)
-    LEFT JOIN labels AS p ON p.grp = 'pay' AND regexp_matches(label_text(r.PAY_NAME), p.pattern)
-    LEFT JOIN labels AS i ON i.grp = 'item' AND regexp_matches(label_text(r.ITEM_NAME), i.pattern)
-    LEFT JOIN labels AS m ON m.grp = 'measures' AND regexp_matches(label_text(r.MEASURES_NAME), m.pattern)
+    LEFT JOIN label_names('sex', (SELECT list(DISTINCT SEX_NAME) FROM raw_ashe_earnings)) AS s
+           ON s.label = r.SEX_NAME
+    LEFT JOIN label_names('pay', (SELECT list(DISTINCT PAY_NAME) FROM raw_ashe_earnings)) AS p
+           ON p.label = r.PAY_NAME
+    LEFT JOIN label_names('item', (SELECT list(DISTINCT ITEM_NAME) FROM raw_ashe_earnings)) AS i
+           ON i.label = r.ITEM_NAME
+    LEFT JOIN label_names('measures', (SELECT list(DISTINCT MEASURES_NAME) FROM raw_ashe_earnings)) AS m
+           ON m.label = r.MEASURES_NAME
 ),
 wide AS (  -- a unitary authority can come back twice (county and district types): identical cells merge
     SELECT area_code, any_value(area_name) AS area_name, area_level, CAST(DATE AS INTEGER) AS year,

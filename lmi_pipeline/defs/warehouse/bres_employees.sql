@@ -14,10 +14,12 @@ WITH cells AS (
            e.name AS employment_status, m.name AS measure,
            TRY_CAST(NULLIF(r.OBS_VALUE, '') AS DOUBLE) AS value, r.OBS_STATUS AS obs_status, r.query_id
     FROM raw_bres_employees AS r
-    LEFT JOIN labels AS i ON i.grp = 'industry' AND regexp_matches(label_text(r.INDUSTRY_NAME), i.pattern)
-    LEFT JOIN labels AS e ON e.grp = 'employment_status'
-                         AND regexp_matches(label_text(r.EMPLOYMENT_STATUS_NAME), e.pattern)
-    LEFT JOIN labels AS m ON m.grp = 'measure' AND regexp_matches(label_text(r.MEASURE_NAME), m.pattern)
+    LEFT JOIN label_names('industry', (SELECT list(DISTINCT INDUSTRY_NAME) FROM raw_bres_employees)) AS i
+           ON i.label = r.INDUSTRY_NAME
+    LEFT JOIN label_names('employment_status', (SELECT list(DISTINCT EMPLOYMENT_STATUS_NAME) FROM raw_bres_employees)) AS e
+           ON e.label = r.EMPLOYMENT_STATUS_NAME
+    LEFT JOIN label_names('measure', (SELECT list(DISTINCT MEASURE_NAME) FROM raw_bres_employees)) AS m
+           ON m.label = r.MEASURE_NAME
 ),
 counts AS (SELECT * FROM cells WHERE measure = 'count' AND employment_status IS NOT NULL AND industry IS NOT NULL),
 shares AS (SELECT * FROM cells WHERE measure = 'industry_share' AND employment_status IS NOT NULL),

@@ -13,10 +13,12 @@ WITH cells AS (
            z.name AS employment_sizeband, l.name AS legal_status,
            TRY_CAST(NULLIF(r.OBS_VALUE, '') AS DOUBLE) AS value, r.OBS_STATUS AS obs_status, r.query_id
     FROM raw_business_counts AS r
-    LEFT JOIN labels AS i ON i.grp = 'industry' AND regexp_matches(label_text(r.INDUSTRY_NAME), i.pattern)
-    LEFT JOIN labels AS z ON z.grp = 'employment_sizeband'
-                         AND regexp_matches(label_text(r.EMPLOYMENT_SIZEBAND_NAME), z.pattern)
-    LEFT JOIN labels AS l ON l.grp = 'legal_status' AND regexp_matches(label_text(r.LEGAL_STATUS_NAME), l.pattern)
+    LEFT JOIN label_names('industry', (SELECT list(DISTINCT INDUSTRY_NAME) FROM raw_business_counts)) AS i
+           ON i.label = r.INDUSTRY_NAME
+    LEFT JOIN label_names('employment_sizeband', (SELECT list(DISTINCT EMPLOYMENT_SIZEBAND_NAME) FROM raw_business_counts)) AS z
+           ON z.label = r.EMPLOYMENT_SIZEBAND_NAME
+    LEFT JOIN label_names('legal_status', (SELECT list(DISTINCT LEGAL_STATUS_NAME) FROM raw_business_counts)) AS l
+           ON l.label = r.LEGAL_STATUS_NAME
 )
 SELECT c.area_code, c.area_name, c.area_level, c.ward_vintage, c.year,
        make_date(c.year, 3, 1) AS period,  -- the IDBR snapshot is taken in March of the year

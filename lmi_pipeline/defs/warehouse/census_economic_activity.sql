@@ -18,7 +18,8 @@ WITH ts066 AS (
            r.C2021_EASTAT_20_NAME AS status_label, TRY_CAST(NULLIF(r.OBS_VALUE, '') AS DOUBLE) AS value,
            r.OBS_STATUS AS obs_status, 'NM_2083_1' AS source_dataset, r.query_id AS source_query_id
     FROM raw_census_economic_activity AS r
-    LEFT JOIN labels AS c ON c.grp = 'NM_2083_1' AND regexp_matches(label_text(r.C2021_EASTAT_20_NAME), c.pattern)
+    LEFT JOIN label_names('NM_2083_1', (SELECT list(DISTINCT C2021_EASTAT_20_NAME) FROM raw_census_economic_activity)) AS c
+           ON c.label = r.C2021_EASTAT_20_NAME
 ),
 rm024 AS (
     SELECT r.GEOGRAPHY_CODE AS area_code, r.GEOGRAPHY_NAME AS area_name, level_of_code(r.GEOGRAPHY_CODE) AS area_level,
@@ -26,7 +27,8 @@ rm024 AS (
            r.C2021_EASTAT_7_NAME AS status_label, TRY_CAST(NULLIF(r.OBS_VALUE, '') AS DOUBLE) AS value,
            r.OBS_STATUS AS obs_status, 'NM_2124_1' AS source_dataset, r.query_id AS source_query_id
     FROM raw_census_age_activity AS r
-    LEFT JOIN labels AS c ON c.grp = 'NM_2124_1' AND regexp_matches(label_text(r.C2021_EASTAT_7_NAME), c.pattern)
+    LEFT JOIN label_names('NM_2124_1', (SELECT list(DISTINCT C2021_EASTAT_7_NAME) FROM raw_census_age_activity)) AS c
+           ON c.label = r.C2021_EASTAT_7_NAME
 ),
 published AS (
     SELECT area_code, area_name, area_level, CASE WHEN area_level = 'ward' THEN type_vintage END AS ward_vintage,

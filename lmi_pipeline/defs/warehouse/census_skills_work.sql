@@ -14,12 +14,14 @@ WITH served AS (
            c.name AS category, r.C2021_HIQUAL_8 AS category_code, r.C2021_HIQUAL_8_NAME AS category_label,
            r.OBS_VALUE, r.OBS_STATUS, 'NM_2084_1' AS source_dataset, r.query_id
     FROM raw_census_qualifications AS r
-    LEFT JOIN labels AS c ON c.grp = 'NM_2084_1' AND regexp_matches(label_text(r.C2021_HIQUAL_8_NAME), c.pattern)
+    LEFT JOIN label_names('NM_2084_1', (SELECT list(DISTINCT C2021_HIQUAL_8_NAME) FROM raw_census_qualifications)) AS c
+           ON c.label = r.C2021_HIQUAL_8_NAME
     UNION ALL
     SELECT r.GEOGRAPHY_CODE, r.GEOGRAPHY_NAME, r.GEOGRAPHY_TYPE, r.DATE, 'occupation', c.name, r.C2021_OCC_10,
            r.C2021_OCC_10_NAME, r.OBS_VALUE, r.OBS_STATUS, 'NM_2080_1', r.query_id
     FROM raw_census_occupation AS r
-    LEFT JOIN labels AS c ON c.grp = 'NM_2080_1' AND regexp_matches(label_text(r.C2021_OCC_10_NAME), c.pattern)
+    LEFT JOIN label_names('NM_2080_1', (SELECT list(DISTINCT C2021_OCC_10_NAME) FROM raw_census_occupation)) AS c
+           ON c.label = r.C2021_OCC_10_NAME
     UNION ALL
     SELECT r.GEOGRAPHY_CODE, r.GEOGRAPHY_NAME, r.GEOGRAPHY_TYPE, r.DATE, 'industry',
            CASE WHEN regexp_matches(label_text(r.C2021_IND_88_NAME), '(?i)^total') THEN 'total'

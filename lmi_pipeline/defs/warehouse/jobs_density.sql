@@ -5,8 +5,10 @@ WITH cells AS (
            r.DATE, i.name AS item, m.name AS measure,
            TRY_CAST(NULLIF(r.OBS_VALUE, '') AS DOUBLE) AS value, r.OBS_STATUS AS obs_status, r.query_id
     FROM raw_jobs_density AS r
-    LEFT JOIN labels AS i ON i.grp = 'item' AND regexp_matches(label_text(r.ITEM_NAME), i.pattern)
-    LEFT JOIN labels AS m ON m.grp = 'measures' AND regexp_matches(label_text(r.MEASURES_NAME), m.pattern)
+    LEFT JOIN label_names('item', (SELECT list(DISTINCT ITEM_NAME) FROM raw_jobs_density)) AS i
+           ON i.label = r.ITEM_NAME
+    LEFT JOIN label_names('measures', (SELECT list(DISTINCT MEASURES_NAME) FROM raw_jobs_density)) AS m
+           ON m.label = r.MEASURES_NAME
     WHERE m.name = 'value' OR m.name IS NULL
 ),
 wide AS (  -- a unitary authority can come back twice (county and district types): identical cells merge

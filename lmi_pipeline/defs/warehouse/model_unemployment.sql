@@ -6,8 +6,10 @@ WITH cells AS (
            r.DATE, r.DATE_NAME, i.name AS item, r.ITEM_NAME AS item_label, m.name AS measure,
            TRY_CAST(NULLIF(r.OBS_VALUE, '') AS DOUBLE) AS value, r.OBS_STATUS AS obs_status, r.query_id
     FROM raw_model_unemployment AS r
-    LEFT JOIN labels AS i ON i.grp = 'item' AND regexp_matches(label_text(r.ITEM_NAME), i.pattern)
-    LEFT JOIN labels AS m ON m.grp = 'measures' AND regexp_matches(label_text(r.MEASURES_NAME), m.pattern)
+    LEFT JOIN label_names('item', (SELECT list(DISTINCT ITEM_NAME) FROM raw_model_unemployment)) AS i
+           ON i.label = r.ITEM_NAME
+    LEFT JOIN label_names('measures', (SELECT list(DISTINCT MEASURES_NAME) FROM raw_model_unemployment)) AS m
+           ON m.label = r.MEASURES_NAME
 ),
 wide AS (
     SELECT area_code, any_value(area_name) AS area_name, area_level, CAST(DATE || '-01' AS DATE) AS period,
