@@ -367,6 +367,52 @@ def _failed_section(scale: str, f: dict, r: dict) -> list[str]:
     return lines
 
 
+DOC_TEMPLATE = ROOT / "benchmarks" / "performance.template.md"
+
+
+def targets(facts: dict, results: dict) -> str:
+    """The issue's targets against the largest scale measured (national in `make bench`)."""
+    scale = list(results)[-1]
+    r = results[scale]
+    if not r["runs"]:
+        return f"The pipeline failed at {scale} scale ({r['pipeline_failed']['stage']}); no target can be judged."
+    runs = [_pipeline_stages(run, r["geography"]) for run in r["runs"]]
+    floors = [_floor_stages(fl) for fl in r["floor"]]
+    med = lambda xs, k: statistics.median(x[k] for x in xs)  # noqa: E731
+    floor_total = med(floors, "total")
+    whole = med(runs, "total") / floor_total
+    like = statistics.median(x["read"] + x["claimant_path"] + x["publish"] for x in runs) / floor_total
+    rss = max(max(x["read_rss"], x["transform_rss"], x["publish_rss"]) for x in runs)
+    no = r["noop"]
+    verdict = lambda ok: "met" if ok else "**not met**"  # noqa: E731
+    return "\n".join([
+        f"At **{scale}** scale ({facts[scale]['wards']:,} wards), medians of {len(runs)} alternating runs each:\n",
+        "| target | measured | |", "|---|---|---|",
+        f"| ingest + transform + publish within 2x of the independent floor (goal 1.5x), every warehouse and "
+        f"indicator asset counted | **{whole:.2f}x** ({med(runs, 'total'):.1f} s against {floor_total:.1f} s) | "
+        f"{verdict(whole <= 2)} |",
+        f"| the same, like for like: the claimant path only (ingest, then claimant_count, population, "
+        f"area_indicators and ward_indicators, then publish), the floor's own scope | **{like:.2f}x** | "
+        f"{verdict(like <= 2)} |",
+        f"| peak RSS under 2 GiB (every pipeline stage's process) | **{rss:,.0f} MB** | {verdict(rss < 2048)} |",
+        f"| nightly refresh with nothing new: under 30 s, a handful of small requests | **{no['wall']:.1f} s, "
+        f"{no['server_requests']} requests** | {verdict(no['wall'] < 30)} |",
+        f"| the floor computes the same ward_indicators (EXCEPT both ways) | "
+        f"**{'agree' if r['comparison']['agree'] else 'DISAGREE'}** on {r['comparison']['p_rows']:,} rows | |",
+    ])
+
+
+def render_doc(facts: dict, results: dict, extras: dict) -> str:
+    """docs/performance.md: the template's prose with this run's measurements filled in."""
+    fill = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "targets": targets(facts, results),
+            "results": report(facts, results), "repeat": str(len(next(iter(results.values()))["floor"])),
+            **extras}
+    text = DOC_TEMPLATE.read_text(encoding="utf-8")
+    for key, value in fill.items():
+        text = text.replace("{{" + key + "}}", value)
+    return text
+
+
 def machine() -> str:
     cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
                 if l.startswith("model name")), platform.processor())
@@ -390,6 +436,9 @@ def main() -> None:
                         help="also run the project's own SQL without Dagster once (orchestration overhead only)")
     parser.add_argument("--reuse", action="store_true",
                         help="measure again on a response set an earlier run generated (skip generating)")
+    parser.add_argument("--doc", type=Path, help="write the performance page (docs/performance.md) from "
+                        "benchmarks/performance.template.md, with the ingest costs and transform profile of the "
+                        "last scale")
     args = parser.parse_args()
     facts, results = {}, {}
     for scale in args.scales.split(","):
@@ -409,6 +458,22 @@ def main() -> None:
     print(text)
     if args.out:
         args.out.write_text(text + "\n")
+    if args.doc:
+        last = args.workdir / list(results)[-1]
+        print(f"[{last.name}] ingest costs and transform profile ...", file=sys.stderr, flush=True)
+        extras = {"ingest_costs": _module("benchmarks.ingest_costs", last, "--memory-limit", memory_limit()),
+                  "transform_profile": _module("benchmarks.profile_transform", last, "--memory-limit", memory_limit()),
+                  "scale": last.name}
+        args.doc.write_text(render_doc(facts, results, extras), encoding="utf-8")
+        print(f"wrote {args.doc}", file=sys.stderr)
+
+
+def _module(name: str, *args) -> str:
+    """A benchmark module's Markdown output, run in its own process (its lines before any JSON line)."""
+    proc = subprocess.run([sys.executable, "-m", name, *map(str, args)], cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{name} failed:\n{proc.stderr[-4000:]}")
+    return "\n".join(line for line in proc.stdout.strip().splitlines() if not line.startswith("{"))
 
 
 if __name__ == "__main__":
