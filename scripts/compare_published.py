@@ -32,8 +32,8 @@ def _tables(conn: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, list[str
     return out
 
 
-def compare(before: Path, after: Path) -> list[tuple[str, str]]:
-    """(table, verdict) for every table in either database."""
+def compare(before: Path, after: Path, ignore: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+    """(table, verdict) for every table in either database, leaving out VOLATILE columns and `ignore`."""
     conn = duckdb.connect()
     conn.execute(f"ATTACH '{before}' AS a (READ_ONLY)")
     conn.execute(f"ATTACH '{after}' AS b (READ_ONLY)")
@@ -49,14 +49,14 @@ def compare(before: Path, after: Path) -> list[tuple[str, str]]:
         if a[table] != b[table]:
             verdicts.append((table, f"columns differ: {sorted(set(a[table]) ^ set(b[table])) or 'order'}"))
             continue
-        cols = ", ".join(f'"{c}"' for c in a[table] if not VOLATILE.search(c))
+        skipped = [c for c in a[table] if VOLATILE.search(c) or c in ignore]
+        cols = ", ".join(f'"{c}"' for c in a[table] if c not in skipped)
         n_a = conn.execute(f'SELECT count(*) FROM a."{table}"').fetchone()[0]
         n_b = conn.execute(f'SELECT count(*) FROM b."{table}"').fetchone()[0]
         lost = conn.execute(f'SELECT count(*) FROM (SELECT {cols} FROM a."{table}" EXCEPT ALL '
                             f'SELECT {cols} FROM b."{table}")').fetchone()[0]
         gained = conn.execute(f'SELECT count(*) FROM (SELECT {cols} FROM b."{table}" EXCEPT ALL '
                               f'SELECT {cols} FROM a."{table}")').fetchone()[0]
-        skipped = [c for c in a[table] if VOLATILE.search(c)]
         note = f" (ignoring {', '.join(skipped)})" if skipped else ""
         verdicts.append((table, f"equal, {n_a:,} rows{note}" if not (lost or gained) else
                          f"DIFFERENT: {n_a:,} rows before, {n_b:,} after; {lost:,} only before, {gained:,} only after"))
@@ -67,11 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("before", type=Path)
     parser.add_argument("after", type=Path)
+    parser.add_argument("--ignore-columns", default="",
+                        help="comma-separated columns to leave out too, e.g. url,query_url when the two runs' "
+                             "upstream was served from different local ports (the benchmark's replay server)")
     args = parser.parse_args(argv)
     for path in (args.before, args.after):
         if not path.exists():
             parser.error(f"{path} does not exist")
-    verdicts = compare(args.before, args.after)
+    verdicts = compare(args.before, args.after, frozenset(filter(None, args.ignore_columns.split(","))))
     width = max(len(t) for t, _ in verdicts)
     for table, verdict in verdicts:
         print(f"{table:<{width}}  {verdict}")

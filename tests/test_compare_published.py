@@ -36,3 +36,12 @@ def test_a_changed_duplicate_or_missing_table_is_reported(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "figures  DIFFERENT: 3 rows before, 3 after; 1 only before, 1 only after" in out
     assert "lookup   only in before" in out
+
+
+def test_columns_named_to_ignore_are_left_out_and_said_so(tmp_path, capsys):
+    a = _db(tmp_path / "a.duckdb", [("E1", 1.0)], "2026-01-01")
+    b = _db(tmp_path / "b.duckdb", [("E1", 9.0)], "2026-01-01")
+    assert compare_published.main([str(a), str(b)]) == 1
+    capsys.readouterr()
+    assert compare_published.main([str(a), str(b), "--ignore-columns", "value"]) == 0
+    assert "figures  equal, 1 rows (ignoring value, retrieved_at)" in capsys.readouterr().out
