@@ -117,7 +117,7 @@ def profile(workdir: Path, memory_limit: str, top: int) -> str:
         p.execute(ai.AREA_INDICATORS_SQL.format(figures=figures), {"small_number_threshold": 20})
         statements += p.statements
         p = ProfiledConnection(conn, Path(tmp), "ward_indicators")
-        p.execute(load_sql(wi.__file__, "ward_indicators"))
+        wi.build_ward_indicators(p)
         statements += p.statements
         lines = ["| step | statement | seconds | spilled (MB) | costliest operators (seconds, rows out) |",
                  "|---|---|---|---|---|"]

@@ -80,6 +80,7 @@ def orchestration_floor(workdir: Path) -> dict:
     from lmi_pipeline.database.sql import load_sql
     from lmi_pipeline.database.storage import CONNECTION_CONFIG, limit_memory, quote_literal
     from lmi_pipeline.defs.indicators import area_indicators as ai
+    from lmi_pipeline.defs.indicators import ward_indicators as wi
     from lmi_pipeline.defs.warehouse.claimant_count import build_claimant_count
 
     settings = _settings(workdir)
@@ -113,7 +114,7 @@ def orchestration_floor(workdir: Path) -> dict:
     figures = " UNION ALL BY NAME ".join(
         f"SELECT {', '.join(ai.FIGURE_COLUMNS)} FROM ({load_sql(ai.__file__, 'figures_' + s)})" for s in ai.FIGURE_SOURCES)
     con.execute(ai.AREA_INDICATORS_SQL.format(figures=figures), {"small_number_threshold": 20})
-    con.execute(load_sql(ai.__file__, "ward_indicators"))
+    wi.build_ward_indicators(con)
     transform = time.perf_counter() - t1
     ward_rows = con.execute("SELECT count(*) FROM ward_indicators").fetchone()[0]
     con.close()

@@ -187,7 +187,7 @@ def test_ward_indicators_benchmark_and_rank_it_and_the_blocking_checks_pass(db):
                    NULL::TIMESTAMP AS retrieved_at FROM ({FIGURES_SQL})""")
     db.execute("""CREATE TABLE ward_lookup AS SELECT DISTINCT ward_code, ward_name,
                   ward_vintage::INTEGER AS ward_vintage, lad_code, lad_name, false AS is_focus FROM lsoa_ward_lookup""")
-    db.execute(load_sql(ward_indicators_module.__file__, "ward_indicators"))
+    ward_indicators_module.build_ward_indicators(db)
     got = {(r[0], r[1]): r[2:] for r in db.execute(
         "SELECT ward_code, ward_vintage, value, lad_value, country_value, county_value, change_12m, rank_in_lad, "
         "n_wards_in_lad FROM ward_indicators WHERE indicator = 'iod_employment_deprivation'").fetchall()}

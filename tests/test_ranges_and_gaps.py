@@ -166,7 +166,7 @@ def changes(tmp_path):
     make_table(conn, "districts", {"lad_code": "VARCHAR", "kind": "VARCHAR", "county_code": "VARCHAR",
                                    "combined_authority_code": "VARCHAR", "region_code": "VARCHAR", "country_code": "VARCHAR"},
                [("E07000001", "shire district", "E10000001", None, "E12000001", "E92000001")])
-    conn.execute(load_sql(ward_indicators_module.__file__, "ward_indicators"))
+    ward_indicators_module.build_ward_indicators(conn)
     yield conn
     conn.close()
 
@@ -262,3 +262,17 @@ def test_gaps_to_fill_lists_other_boundaries_as_a_minorgap_row(switched):
                       "not on the boundaries this ward uses")
     assert got[("census", "only at district level", "ward")][0] == "Wood"  # only the other district's Wood
 
+
+
+def test_ward_indicators_are_the_same_built_in_one_batch_or_one_indicator_at_a_time(changes):
+    """Batches of indicators (ward_indicators.BATCH_ROWS, so a national build fits in memory) change no row:
+    every change, benchmark and rank is within one indicator."""
+    columns = "ward_code, ward_vintage, indicator, period, value, change_12m, change_12m_lower, change_12m_upper, " \
+              "change_12m_within_rounding, rank_in_lad, n_wards_in_lad, lad_value, county_value"
+    assert ward_indicators_module.indicator_batches(changes) == [["census_rate", "claimant_count", "claimant_rate"]]
+    whole = changes.execute(f"SELECT {columns} FROM ward_indicators ORDER BY ALL").fetchall()
+    assert ward_indicators_module.indicator_batches(changes, batch_rows=1) == [
+        ["census_rate"], ["claimant_count"], ["claimant_rate"]]
+    ward_indicators_module.build_ward_indicators(changes, batch_rows=1)
+    assert changes.execute(f"SELECT {columns} FROM ward_indicators ORDER BY ALL").fetchall() == whole
+    assert len(whole) == 9 and {r[5] for r in whole if r[2] == "claimant_count" and r[3] == OCT} == {5, 0}

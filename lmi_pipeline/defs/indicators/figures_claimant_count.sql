@@ -1,31 +1,43 @@
 -- Claimant count figures for every area held (wards, districts, counties, regions, countries).
 -- Output columns are the standard figure columns listed in area_indicators.py (FIGURE_COLUMNS).
-WITH counts AS (
+WITH counts AS NOT MATERIALIZED (
     SELECT * FROM claimant_count WHERE measure = 'count'
 ),
-rates AS (
+rates AS NOT MATERIALIZED (
     SELECT * FROM claimant_count WHERE measure = 'rate'
 ),
 latest_pop AS (
     SELECT max(year) AS year FROM population
 ),
 -- The mid-year estimate for the period's year, or the latest one for months after it. A ward's estimate is taken
--- from the same ward type where Nomis publishes it there, else from the other type holding its code (one code is
--- one area); the key is the count's own, ward type included.
-denominators AS (
-    SELECT c.area_code, c.area_level, c.ward_vintage, c.period, c.age_band, p.value AS population,
-           p.year AS denominator_year, p.age_band AS denominator_band, p.source_query_id AS denominator_query_id
-    -- The year and band wanted are columns before the join, so the join matches on them: a condition on the
-    -- latest year's subquery was applied after joining every year of the area's estimates.
-    FROM (SELECT *, least(year(period), (SELECT year FROM latest_pop)) AS wanted_year,
-                 CASE age_band WHEN '16+' THEN '16-64' ELSE age_band END AS wanted_band
-          FROM counts) AS c
-    JOIN population p
-      ON p.area_code = c.area_code AND p.area_level = c.area_level
-     AND p.age_band = c.wanted_band AND p.year = c.wanted_year
-    QUALIFY row_number() OVER (PARTITION BY c.area_code, c.area_level, c.ward_vintage, c.period, c.age_band
-                               ORDER BY p.ward_vintage IS NOT DISTINCT FROM c.ward_vintage DESC,
-                                        p.ward_vintage DESC NULLS LAST) = 1
+-- from the same ward type where Nomis publishes it there, else from the newest other type holding its code (one
+-- code is one area); the key is the count's own, ward type included. Without a window: the estimate of the
+-- count's own type, else the area's newest (population is unique per area, level, type, year and band).
+wanted AS NOT MATERIALIZED (
+    SELECT c.area_code, c.area_level, c.ward_vintage, c.period, c.age_band,
+           least(year(c.period), (SELECT year FROM latest_pop)) AS year,
+           CASE c.age_band WHEN '16+' THEN '16-64' ELSE c.age_band END AS band
+    FROM counts c
+),
+newest_type AS (
+    SELECT area_code, area_level, year, age_band,
+           arg_max({'value': value, 'year': year, 'age_band': age_band, 'query_id': source_query_id},
+                   coalesce(ward_vintage, -1)) AS p
+    FROM population GROUP BY area_code, area_level, year, age_band
+),
+denominators AS NOT MATERIALIZED (
+    SELECT w.area_code, w.area_level, w.ward_vintage, w.period, w.age_band,
+           CASE WHEN same.area_code IS NOT NULL THEN same.value ELSE n.p.value END AS population,
+           CASE WHEN same.area_code IS NOT NULL THEN same.year ELSE n.p.year END AS denominator_year,
+           CASE WHEN same.area_code IS NOT NULL THEN same.age_band ELSE n.p.age_band END AS denominator_band,
+           CASE WHEN same.area_code IS NOT NULL THEN same.source_query_id ELSE n.p.query_id END AS denominator_query_id
+    FROM wanted w
+    LEFT JOIN population same
+           ON same.area_code = w.area_code AND same.area_level = w.area_level AND same.age_band = w.band
+          AND same.year = w.year AND same.ward_vintage IS NOT DISTINCT FROM w.ward_vintage
+    LEFT JOIN newest_type n
+           ON n.area_code = w.area_code AND n.area_level = w.area_level AND n.age_band = w.band AND n.year = w.year
+    WHERE same.area_code IS NOT NULL OR n.area_code IS NOT NULL
 )
 
     -- Claimant counts: official, rounded to 5, so a published 5 means 3 to 7.
