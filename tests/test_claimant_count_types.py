@@ -38,3 +38,18 @@ def test_copies_on_one_ward_type_that_differ_are_refused():
     conn = raw([row("E05011745", NEW, "40", status="A"), row("E05011745", NEW, "35")])
     with pytest.raises(UpstreamFormatError, match=r"conflicting rows in claimant_count, e\.g\. \('E05011745'"):
         build_claimant_count(conn)
+
+
+def test_a_row_served_twice_on_one_ward_type_is_kept_once():
+    conn = raw([row("E05011745", NEW, "35"), row("E05011745", NEW, "35"), row("E05099999", NEW, "10"),
+                row("E05099999", NEW, "10", month="2026-09")])
+    assert build_claimant_count(conn) == 3
+    got = conn.execute("SELECT area_code, period::VARCHAR, value FROM claimant_count ORDER BY ALL").fetchall()
+    assert got == [("E05011745", "2026-10-01", 35.0), ("E05099999", "2026-09-01", 10.0),
+                   ("E05099999", "2026-10-01", 10.0)]
+
+
+def test_a_repeated_row_beside_a_conflicting_copy_is_still_refused():
+    conn = raw([row("E05011745", NEW, "35"), row("E05011745", NEW, "35"), row("E05011745", NEW, "40")])
+    with pytest.raises(UpstreamFormatError, match=r"conflicting rows in claimant_count, e\.g\. \('E05011745'"):
+        build_claimant_count(conn)

@@ -16,7 +16,8 @@ KEY = ["area_code", "area_level", "ward_vintage", "period", "age_band", "measure
 def build_claimant_count(conn: duckdb.DuckDBPyConnection, what: str = f"Nomis {DATASET}") -> int:
     """Run claimant_count.sql, naming the age bands by the patterns the source picked their codes with."""
     return build(conn, __file__, "claimant_count", KEY, what,
-                 labels=label_table({DATASET: AGE_BANDS}), unrecognised="age_band")
+                 labels=label_table({DATASET: AGE_BANDS}), unrecognised="age_band",
+                 drop_repeats=True)
 
 
 @dg.asset(group_name="warehouse", kinds={"duckdb"}, deps=["raw_claimant_count", "nomis_geographies"],

@@ -1,6 +1,7 @@
 -- Typed, tidy claimant count: one row per area x month x age band x measure.
 -- Counts are DWP-rounded to the nearest 5 (rounding_base = 5). Suppressed cells stay NULL, never 0.
 -- Age bands are named by the patterns raw_claimant_count picked the codes with (`labels`, group NM_162_1).
+-- A row served twice (one area in two of the query's geography lists) is kept once by tidy.build (drop_repeats).
 CREATE OR REPLACE TABLE claimant_count AS
 -- Each distinct label is matched once: a pattern read from a column is compiled for every row it meets.
 WITH age_bands AS (
@@ -8,7 +9,7 @@ WITH age_bands AS (
     FROM (SELECT DISTINCT AGE_NAME AS label FROM raw_claimant_count) AS l
     JOIN labels AS a ON a.grp = 'NM_162_1' AND regexp_matches(label_text(l.label), a.pattern)
 )
-SELECT DISTINCT
+SELECT
     r.GEOGRAPHY_CODE                                            AS area_code,
     r.GEOGRAPHY_NAME                                            AS area_name,
     level_of_code(r.GEOGRAPHY_CODE)                             AS area_level,
