@@ -5,11 +5,11 @@
 The ingest step (raw_claimant_count) does, per page: an HTTP GET (the project's transport, from the replay
 server on 127.0.0.1), a SHA-256 of the body (provenance: `source_requests.sha256`), an all-text Arrow parse,
 the page checks (blank GSS codes, non-numeric values, unknown statuses, empty values with a status that does
-not say missing, RECORD_OFFSET / RECORD_COUNT), and an append to a DuckDB staging table (a few pages
-an insert, each committed); then, once, the revision fingerprints (a row count and hash sum per month and
-area) and the request log. Each is timed here on its own, in this one process, single-threaded where the pipeline is, beside
-DuckDB's own read_csv of the same files (all text, as the raw table is kept; and typed, only the columns the
-indicators need, as the independent floor reads them). Prints a Markdown table and a JSON line.
+not say missing, RECORD_OFFSET / RECORD_COUNT), and an append to a DuckDB staging table (a few pages an
+insert, each committed); then, once, the revision fingerprints (a row count and hash sum per month and area)
+and the request log. Each is timed here on its own, in this one process, single-threaded where the pipeline
+is, beside DuckDB's own read_csv of the same files (all text, as the raw table is kept; and typed, only the
+columns the indicators need, as the independent floor reads them). Prints a Markdown table and a JSON line.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from pathlib import Path
 
 # Claimant months and areas, in this build and in the last publication (attached read-only as `previous`):
 # months, district-months (any ward of a configured district in a month) and ward-months, kept as TEMP tables
-# and compared set-wise (nationally 1.5 M ward-months each side: held as Python sets they took 7 s). A
+# and compared set-wise (nationally 1.5 M ward-months each side: held as Python sets they took 7 to 15 s). A
 # ward-month counts as lost only where the build still has that district's month on the same ward boundaries,
 # so a series Nomis moved onto new boundaries is no loss; every ward of a month is every_ward_every_month's job.
 HISTORY_SQL = """
