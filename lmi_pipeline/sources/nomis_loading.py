@@ -28,7 +28,7 @@ from lmi_pipeline.sources.revisions import add_new_columns
 # Pages per insert into the staging table, one commit each (~400,000 rows). Measured at national scale: a
 # commit per page made the load 78 s instead of 18 s (each commit writes the WAL); an insert of 16 pages
 # concatenated is 20% faster to append than 16 inserts of a page (DuckDB writes whole row groups as it
-# goes). The pages of a batch are held in memory meanwhile: about 80 MB.
+# goes). The pages of a batch are held in memory meanwhile: about 90 MB of Arrow nationally.
 PAGES_PER_COMMIT = 16
 
 
