@@ -236,7 +236,7 @@ def test_out_of_memory_in_a_step_is_one_line_and_nothing_is_published(baseline, 
     failed = [line for line in output.splitlines() if line.startswith("raw_population:")]
     assert failed == ["raw_population: MemoryError: out of memory: Python could not allocate memory. Nothing was "
                       "published. Configure fewer areas in lmi.toml, close other programs, or run on a machine with "
-                      "more memory (a national run peaks at about 1.8 GB; docs/performance.md)."], output
+                      "more memory (a national run peaks at about 1.4 GB; docs/performance.md)."], output
     assert digest(settings) == before and leftovers(settings) == []
 
 
@@ -253,7 +253,7 @@ def test_out_of_memory_before_the_run_is_one_line(baseline, tmp_path, monkeypatc
     assert code == 1 and no_traceback(output), output
     assert output.strip().splitlines() == ["lmi: out of memory: Python could not allocate memory. Nothing was "
                                            "published. Configure fewer areas in lmi.toml, close other programs, or "
-                                           "run on a machine with more memory (a national run peaks at about 1.8 GB; "
+                                           "run on a machine with more memory (a national run peaks at about 1.4 GB; "
                                            "docs/performance.md)."], output
     assert digest(settings) == before
 

@@ -39,7 +39,7 @@ def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
 # What ran out, and what to do (docs/performance.md has the measured peaks).
 OUT_OF_MEMORY = ("out of memory: Python could not allocate memory. Nothing was published. Configure fewer areas in "
                  "lmi.toml, close other programs, or run on a machine with more memory (a national run peaks at "
-                 "about 1.8 GB; docs/performance.md).")
+                 "about 1.4 GB; docs/performance.md).")
 DUCKDB_OUT_OF_MEMORY = ("DuckDB reached its memory limit (LMI_DUCKDB_MEMORY_LIMIT, default 1GB). Nothing was "
                         "published. Raise it if the machine has the memory (e.g. LMI_DUCKDB_MEMORY_LIMIT=2GB), or "
                         "configure fewer areas in lmi.toml.")
