@@ -17,8 +17,9 @@ def population(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """
     with warehouse.get_connection() as conn:
         conn.execute("BEGIN")
-        n = build(conn, __file__, "population", ["area_code", "area_level", "ward_vintage", "year", "age_band"], f"Nomis {DATASET}",
-                  labels=label_table({DATASET: AGE_BANDS}), unrecognised="age_band")
+        n = build(conn, __file__, "population", ["area_code", "area_level", "ward_vintage", "year", "age_band"],
+                  f"Nomis {DATASET}", labels=label_table({DATASET: AGE_BANDS}), unrecognised="age_band",
+                  drop_repeats=True)
         conn.execute("COMMIT")
         latest = conn.execute("SELECT max(year) FROM population").fetchone()[0]
     return dg.MaterializeResult(metadata={"dagster/row_count": n, "latest_year": latest})

@@ -1,5 +1,6 @@
 -- Typed mid-year population estimates: one row per area x year x age band.
 -- Age bands are named by the patterns raw_population picked the codes with (`labels`, group NM_2014_1).
+-- A row served twice (one area in two of the query's geography lists) is kept once by tidy.build (drop_repeats).
 CREATE OR REPLACE TABLE population AS
 -- Each distinct label is matched once: a pattern read from a column is compiled for every row it meets.
 WITH age_bands AS (
@@ -7,7 +8,7 @@ WITH age_bands AS (
     FROM (SELECT DISTINCT C_AGE_NAME AS label FROM raw_population) AS l
     JOIN labels AS a ON a.grp = 'NM_2014_1' AND regexp_matches(label_text(l.label), a.pattern)
 )
-SELECT DISTINCT
+SELECT
     r.GEOGRAPHY_CODE                                            AS area_code,
     r.GEOGRAPHY_NAME                                            AS area_name,
     level_of_code(r.GEOGRAPHY_CODE)                             AS area_level,
